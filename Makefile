@@ -1,0 +1,51 @@
+# imagevars: `make demo` and `make test` work on a fresh machine (Python 3.10+ and pip).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+# Data shipped beside the repository on the project's machines (MNIST); elsewhere it downloads.
+SHARED := $(abspath ../shared/data)
+ifneq ($(wildcard $(SHARED)/mnist),)
+export IMAGEVARS_DATA ?= $(SHARED)
+endif
+export IMAGEVARS_THREADS ?= 2
+
+.PHONY: setup demo test bench bench-tests bench-keras clean
+
+$(STAMP): pyproject.toml constraints.txt
+	rm -f $(VENV)/.installed-*
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -c constraints.txt "torch==2.13.0"   # the CPU build first, so nothing pulls CUDA
+	$(PIP) install -c constraints.txt -e ".[all,test]"
+	touch $@
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/imagevars demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+# Slow tests (full training runs against the figures the issues set).
+bench-tests: setup
+	$(BIN)/python -m pytest -m slow -p no:cacheprovider -o addopts=""
+
+# Side-by-side with the lecture's Keras code; TensorFlow lives in its own environment.
+.venv-bench-tf/bin/python:
+	$(PYTHON) -m venv .venv-bench-tf
+	.venv-bench-tf/bin/python -m pip -q install "tensorflow-cpu==2.21.0" "numpy==2.4.6"
+
+bench-keras: setup .venv-bench-tf/bin/python
+	$(BIN)/python bench/lecture_epoch.py --keras-python .venv-bench-tf/bin/python --rounds 3
+
+bench: setup
+	$(BIN)/python bench/mnist.py bundled
+	$(BIN)/python bench/mnist.py fast --seeds 5
+	$(BIN)/python bench/mnist.py lecture
+
+clean:
+	rm -rf $(VENV) .venv-bench-tf runs imagevars-demo .pytest_cache

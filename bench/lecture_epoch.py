@@ -1,0 +1,102 @@
+"""Time per epoch of the lecture recipe: imagevars (PyTorch) against the lecture's own Keras code.
+
+Same data (MNIST from ../shared or $IMAGEVARS_DATA), same machine, same run: each round starts
+one fresh process per side, alternating, each training 2 epochs with batch 128, Adam,
+validation_split 0.1; the second (warm) epoch is timed. Both sides get the same thread count.
+Reports the medians and their ratio.
+
+    python bench/lecture_epoch.py --keras-python .venv-bench-tf/bin/python --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import textwrap
+
+KERAS = textwrap.dedent(
+    """
+    import json, os, sys, time
+    import numpy as np
+    import tensorflow as tf
+    import keras
+    from keras import layers
+    tf.config.threading.set_intra_op_parallelism_threads({threads})
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    sys.path.insert(0, {src!r})
+    from imagevars.datasets import mnist           # the same IDX files, parsed the same way
+    (train_X, train_Y), _ = mnist.load_data({data!r})
+    train_X = (train_X.astype("float32") / 255)[..., None]
+    train_Y = keras.utils.to_categorical(train_Y, 10)
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+        layers.MaxPooling2D(pool_size=(2, 2)),
+        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+        layers.MaxPooling2D(pool_size=(2, 2)),
+        layers.Flatten(),
+        layers.Dropout(0.5),
+        layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    times = []
+    class T(keras.callbacks.Callback):
+        def on_epoch_begin(self, e, logs=None): self.t = time.perf_counter()
+        def on_epoch_end(self, e, logs=None): times.append(time.perf_counter() - self.t)
+    model.fit(train_X, train_Y, batch_size=128, epochs=2, validation_split=0.1, verbose=0, callbacks=[T()])
+    print(json.dumps({{"epoch_s": times[-1]}}))
+    """
+)
+
+IMAGEVARS = textwrap.dedent(
+    """
+    import json, time
+    import torch
+    torch.set_num_threads({threads})
+    import imagevars
+    from imagevars.train import Callback
+    (train_X, train_Y), _ = imagevars.datasets.mnist.load_data({data!r})
+    model = imagevars.create_model("mnist-cnn")
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    times = []
+    class T(Callback):
+        def on_epoch_begin(self, e, logs=None): self.t = time.perf_counter()
+        def on_epoch_end(self, e, logs=None): times.append(time.perf_counter() - self.t)
+    model.fit(train_X, train_Y, batch_size=128, epochs=2, validation_split=0.1, verbose=0, callbacks=[T()])
+    print(json.dumps({{"epoch_s": times[-1]}}))
+    """
+)
+
+
+def run(python: str, code: str) -> float:
+    out = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"})
+    return json.loads(out.stdout.strip().splitlines()[-1])["epoch_s"]
+
+
+def main() -> None:
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--keras-python", required=True, help="a Python with tensorflow-cpu installed")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--data", default=os.environ.get("IMAGEVARS_DATA_MNIST", os.path.join(here, "..", "..", "shared", "data", "mnist")))
+    args = parser.parse_args()
+    src = os.path.join(here, "..", "src")
+    fmt = {"threads": args.threads, "data": os.path.abspath(args.data), "src": os.path.abspath(src)}
+    keras_s, ours_s = [], []
+    for r in range(args.rounds):
+        keras_s.append(run(args.keras_python, KERAS.format(**fmt)))
+        ours_s.append(run(sys.executable, IMAGEVARS.format(**fmt)))
+        print(f"round {r + 1}: keras {keras_s[-1]:.2f} s/epoch, imagevars {ours_s[-1]:.2f} s/epoch", flush=True)
+    k, o = statistics.median(keras_s), statistics.median(ours_s)
+    print(f"median over {args.rounds} rounds, {args.threads} threads: keras {k:.2f} s/epoch, "
+          f"imagevars {o:.2f} s/epoch, imagevars is {k / o:.2f}x keras's speed")
+
+
+if __name__ == "__main__":
+    main()

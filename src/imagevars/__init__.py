@@ -1,0 +1,24 @@
+"""imagevars: turn images and video into research variables with neural networks.
+
+The flat public API. Importing it is light: numpy only; PyTorch, ONNX Runtime and the other
+heavy libraries load when a task or model that needs them is first used.
+
+Example:
+    >>> import imagevars
+    >>> "mnist-cnn" in imagevars.list_models()
+    True
+"""
+
+from ._version import __version__
+from . import datasets
+from .models.registry import ModelCard, create_model, get_card, list_models, register_model
+
+__all__ = [
+    "__version__",
+    "datasets",
+    "ModelCard",
+    "create_model",
+    "get_card",
+    "list_models",
+    "register_model",
+]

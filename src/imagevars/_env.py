@@ -1,0 +1,58 @@
+"""Where imagevars keeps things, whether it may download, and how many threads it uses.
+
+All three come from environment variables so that notebooks, the command line and cluster
+jobs behave the same:
+
+- ``IMAGEVARS_HOME``: cache for weights and datasets (default ``~/.cache/imagevars``).
+- ``IMAGEVARS_DATA``: a folder that already holds datasets (searched before the cache).
+- ``IMAGEVARS_OFFLINE=1`` (or ``HF_HUB_OFFLINE=1``): never download; a missing file is an error.
+- ``IMAGEVARS_THREADS``: intra-op threads for PyTorch/ONNX Runtime (default: usable cores).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def home() -> Path:
+    """The cache folder, ``$IMAGEVARS_HOME`` or ``~/.cache/imagevars``.
+
+    Example:
+        >>> from imagevars._env import home
+        >>> home().name in {"imagevars"} or "IMAGEVARS_HOME" in __import__("os").environ
+        True
+    """
+    env = os.environ.get("IMAGEVARS_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "imagevars"
+
+
+def data_dir() -> Path | None:
+    """The user's data folder from ``$IMAGEVARS_DATA``, or None."""
+    env = os.environ.get("IMAGEVARS_DATA")
+    return Path(env).expanduser() if env else None
+
+
+def offline() -> bool:
+    """True when downloads are forbidden (``IMAGEVARS_OFFLINE`` or ``HF_HUB_OFFLINE``)."""
+    return any(os.environ.get(k, "").strip().lower() in _TRUE for k in ("IMAGEVARS_OFFLINE", "HF_HUB_OFFLINE"))
+
+
+def threads() -> int:
+    """Threads for one compute library: ``$IMAGEVARS_THREADS`` or the cores this process may use.
+
+    Set on purpose: two-thread libraries that share the cores with other busy work were seen
+    to slow down eightfold, so a user running two jobs side by side should lower this.
+    """
+    env = os.environ.get("IMAGEVARS_THREADS")
+    if env:
+        n = int(env)
+        if n < 1:
+            raise ValueError(f"IMAGEVARS_THREADS must be a positive integer, got {env!r}")
+        return n
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS/Windows
+        return max(1, os.cpu_count() or 1)

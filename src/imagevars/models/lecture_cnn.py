@@ -1,0 +1,125 @@
+"""The lecture's MNIST convnet, in PyTorch, laid out as Keras prints it.
+
+References:
+    - F. Chollet, "Simple MNIST convnet", keras.io/examples/vision/mnist_convnet (2015-2020):
+      Conv2D(32, 3x3, relu) -> MaxPooling2D(2) -> Conv2D(64, 3x3, relu) -> MaxPooling2D(2)
+      -> Flatten -> Dropout(0.5) -> Dense(10, softmax): 34,826 parameters on 28x28x1 input.
+    - Glorot & Bengio (2010) uniform initialisation with zero biases, as Keras does.
+
+The module returns logits; :class:`~imagevars.train.Classifier` applies the softmax (the loss
+uses log-softmax, which is the same function computed stably). Two forward paths compute the
+same function:
+
+- ``forward_reference``: the textbook order, layer by layer (used by ONNX export and tests).
+- ``forward``: the same arithmetic reordered for speed on CPU. Max-pooling and ReLU commute
+  (ReLU is monotonic), so pooling first runs the ReLU on a quarter of the values; the second
+  convolution is computed only on the rows and columns that floor-mode pooling keeps (11x11 ->
+  10x10 for MNIST); dropout draws its mask from random bits rather than one float per unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class LectureCNNConfig:
+    in_channels: int = 1  # 1 for greyscale, 3 for RGB
+    input_size: int = 28  # side of the square input, pixels
+    num_classes: int = 10
+    dropout: float = 0.5  # Keras Dropout rate: fraction of units zeroed in training
+
+    def feature_sizes(self) -> tuple[int, int, int, int]:
+        """Sides after conv1, pool1, conv2, pool2 (valid convolutions, floor pooling)."""
+        c1 = self.input_size - 2
+        p1 = c1 // 2
+        c2 = p1 - 2
+        p2 = c2 // 2
+        if p2 < 1:
+            raise ValueError(f"input_size {self.input_size} is too small for this network; use at least 10")
+        return c1, p1, c2, p2
+
+
+class BitDropout(nn.Module):
+    """Inverted dropout whose mask comes from random bits (8 units per random byte at p=0.5).
+
+    Statistically the same as ``nn.Dropout``: each unit is kept with probability 1 - p and
+    kept units are scaled by 1 / (1 - p). The generator is seeded from PyTorch's, so
+    ``torch.manual_seed`` makes training reproducible.
+    """
+
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout rate must be in [0, 1), got {p}")
+        self.p = p
+        self._rng: np.random.Generator | None = None
+
+    def mask(self, shape: tuple[int, ...]) -> torch.Tensor:
+        """A float mask of 0 and 1/(1-p) values."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,)).item()))
+        n = int(np.prod(shape))
+        if self.p == 0.5:
+            bits = np.unpackbits(np.frombuffer(self._rng.bytes((n + 7) // 8), np.uint8), count=n)
+            keep = torch.from_numpy(bits)
+        else:
+            keep = torch.from_numpy(self._rng.random(n, dtype=np.float32) >= self.p)
+        return keep.view(shape).to(torch.float32).mul_(1.0 / (1.0 - self.p))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        return x * self.mask(tuple(x.shape))
+
+
+class LectureCNN(nn.Module):
+    """Conv(32) -> Pool -> Conv(64) -> Pool -> Flatten -> Dropout -> Dense, logits out."""
+
+    def __init__(self, config: LectureCNNConfig | None = None):
+        super().__init__()
+        self.config = config = config or LectureCNNConfig()
+        _, _, _, p2 = config.feature_sizes()
+        # Attribute names follow Keras's default layer names, so summaries read the same.
+        self.conv2d = nn.Conv2d(config.in_channels, 32, 3)
+        self.max_pooling2d = nn.MaxPool2d(2)
+        self.conv2d_1 = nn.Conv2d(32, 64, 3)
+        self.max_pooling2d_1 = nn.MaxPool2d(2)
+        self.flatten = nn.Flatten()
+        self.dropout = BitDropout(config.dropout)
+        self.dense = nn.Linear(64 * p2 * p2, config.num_classes)
+        for layer in (self.conv2d, self.conv2d_1, self.dense):
+            nn.init.xavier_uniform_(layer.weight)  # Keras's glorot_uniform
+            nn.init.zeros_(layer.bias)
+
+    def keras_layers(self) -> list[tuple[str, str, nn.Module]]:
+        """(name, Keras type, module) in order, for :func:`imagevars.train.summary`."""
+        return [
+            ("conv2d", "Conv2D", self.conv2d),
+            ("max_pooling2d", "MaxPooling2D", self.max_pooling2d),
+            ("conv2d_1", "Conv2D", self.conv2d_1),
+            ("max_pooling2d_1", "MaxPooling2D", self.max_pooling2d_1),
+            ("flatten", "Flatten", self.flatten),
+            ("dropout", "Dropout", self.dropout),
+            ("dense", "Dense", self.dense),
+        ]
+
+    def forward_reference(self, x: torch.Tensor) -> torch.Tensor:
+        """The textbook order. x: (B, C, H, W) float -> logits (B, num_classes)."""
+        x = self.max_pooling2d(F.relu(self.conv2d(x)))  # (B, 32, 13, 13)
+        x = self.max_pooling2d_1(F.relu(self.conv2d_1(x)))  # (B, 64, 5, 5)
+        return self.dense(self.dropout(self.flatten(x)))  # (B, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Same function as :meth:`forward_reference`, reordered for speed (module docstring)."""
+        _, _, c2, p2 = self.config.feature_sizes()
+        x = F.relu(F.max_pool2d(self.conv2d(x), 2))  # (B, 32, 13, 13)
+        keep = 2 * p2 + 2  # input rows/cols of conv2 whose outputs survive floor pooling
+        x = self.conv2d_1(x[:, :, :keep, :keep])  # (B, 64, 10, 10) instead of 11x11
+        x = F.relu(F.max_pool2d(x, 2))  # (B, 64, 5, 5)
+        return self.dense(self.dropout(self.flatten(x)))

@@ -1,0 +1,153 @@
+"""A registry of models, each with a card: ``register_model``, ``create_model``, ``list_models``.
+
+Modelled on timm's registry: a model is a small function decorated with ``@register_model``
+and described by a :class:`ModelCard` that says what it measures, what it expects as input,
+where its weights come from, their sha256, license and citation. Building a model never
+imports a heavy library until that model is asked for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class WeightsSource:
+    """Where a model's weights come from, in the order they are looked for."""
+
+    filename: str  # file name inside the package's bundled folder, the cache and the URL
+    sha256: str  # hex digest of the file; checked every time it is loaded
+    bundled: bool = False  # shipped inside the imagevars package
+    url: str | None = None  # a direct download address
+    hf_repo: str | None = None  # a Hugging Face repo id (used with `revision`)
+    revision: str | None = None  # a commit hash or tag on the hub
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What a model is, what it takes, where it comes from. Serialised into every output."""
+
+    name: str
+    task: str  # "classify", "detect", ...
+    labels: tuple[str, ...]
+    input_size: tuple[int, int, int]  # (height, width, channels)
+    scale: float = 1 / 255  # pixel values are multiplied by this ...
+    mean: tuple[float, ...] = (0.0,)  # ... then normalised per channel
+    std: tuple[float, ...] = (1.0,)
+    weights: WeightsSource | None = None
+    license: str = ""
+    citation: str = ""
+    description: str = ""
+    architecture: str = ""  # the network family, e.g. "lecture-cnn"
+    config: dict[str, Any] = field(default_factory=dict)  # its settings (channels, classes, ...)
+    training: dict[str, Any] = field(default_factory=dict)  # how the weights were made
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ModelCard":
+        """The inverse of :meth:`to_dict`."""
+        d = dict(d)
+        w = d.pop("weights", None)
+        for key in ("labels", "input_size", "mean", "std"):
+            if key in d:
+                d[key] = tuple(d[key])
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(weights=WeightsSource(**w) if w else None, **{k: v for k, v in d.items() if k in known})
+
+
+@dataclass(frozen=True)
+class _Entry:
+    card: ModelCard
+    build: Callable[..., Any]
+
+
+_REGISTRY: dict[str, _Entry] = {}
+
+
+def register_model(card: ModelCard) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator that registers a builder function under ``card.name``.
+
+    The builder takes ``card`` (possibly overridden), ``weights`` (a path to load, or None
+    for random initialisation) and keyword overrides, and returns the model.
+
+    Example:
+        >>> from imagevars.models.registry import ModelCard, register_model
+        >>> @register_model(ModelCard(name="doc-identity", task="demo", labels=(), input_size=(1, 1, 1)))
+        ... def doc_identity(card, weights=None, **kw):
+        ...     return card.name
+        >>> create_model("doc-identity")
+        'doc-identity'
+    """
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if card.name in _REGISTRY:
+            raise ValueError(f"a model named {card.name!r} is already registered")
+        _REGISTRY[card.name] = _Entry(card, fn)
+        return fn
+
+    return wrap
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    """Names of registered models matching a shell-style pattern, sorted.
+
+    Example:
+        >>> "mnist-cnn" in list_models()
+        True
+    """
+    return sorted(n for n in _REGISTRY if fnmatch.fnmatch(n, pattern))
+
+
+def get_card(name: str) -> ModelCard:
+    """The card of a registered model.
+
+    Example:
+        >>> get_card("mnist-cnn").input_size
+        (28, 28, 1)
+    """
+    return _entry(name).card
+
+
+def create_model(
+    name: str, pretrained: bool = False, *, weights: str | os.PathLike | None = None, **overrides: Any
+) -> Any:
+    """Build a registered model, with random weights or its pretrained ones.
+
+    Args:
+        name: a name from :func:`list_models`.
+        pretrained: load the model's published weights (bundled, cached or downloaded,
+            always checked against the card's sha256).
+        weights: an explicit local weights file; implies ``pretrained``.
+        **overrides: architecture settings that replace the card's defaults (for example
+            ``num_classes`` or ``input_size``); not allowed together with pretrained weights
+            of another shape.
+
+    Example:
+        >>> import imagevars
+        >>> model = imagevars.create_model("mnist-cnn")            # untrained  # doctest: +SKIP
+        >>> model = imagevars.create_model("mnist-cnn", pretrained=True)        # doctest: +SKIP
+    """
+    entry = _entry(name)
+    path = None
+    if weights is not None:
+        path = os.fspath(weights)
+    elif pretrained:
+        from .weights import resolve_weights
+
+        path = resolve_weights(entry.card)
+    return entry.build(entry.card, weights=path, **overrides)
+
+
+def _entry(name: str) -> _Entry:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        close = fnmatch.filter(_REGISTRY, f"*{name.split('-')[0]}*") or sorted(_REGISTRY)
+        raise KeyError(f"no model named {name!r}; available: {', '.join(close)} (see imagevars.list_models())") from None

@@ -1,0 +1,81 @@
+"""Finding a model's weights: an explicit path, the package, the cache, then a download.
+
+Every file is checked against the sha256 on the model's card before it is used, wherever it
+was found, so a number in a paper can always be traced to exact weights.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+from .._download import ChecksumError, download, sha256_file
+from .._env import home, offline
+from .registry import ModelCard
+
+BUNDLED = resources.files("imagevars.models") / "weights"
+
+
+def cache_path(card: ModelCard) -> Path:
+    """Where a model's weights live in the cache: ``$IMAGEVARS_HOME/models/<name>/<file>``."""
+    assert card.weights is not None
+    return home() / "models" / card.name / card.weights.filename
+
+
+def resolve_weights(card: ModelCard, path: str | os.PathLike | None = None, *, progress: bool = True) -> Path:
+    """The local, verified weights file for a model card.
+
+    Looks in order at: ``path``; the file bundled in the package; the cache; then downloads it
+    into the cache (unless offline), with a progress bar. The sha256 is checked each time.
+
+    Example:
+        >>> from imagevars import get_card
+        >>> resolve_weights(get_card("mnist-cnn")).suffix
+        '.safetensors'
+    """
+    src = card.weights
+    if src is None:
+        raise ValueError(f"model {card.name!r} has no published weights; train it or pass a weights file")
+    if path is not None:
+        return _verified(Path(path), src.sha256, card.name)
+    if src.bundled:
+        bundled = Path(str(BUNDLED / src.filename))
+        if bundled.exists():
+            return _verified(bundled, src.sha256, card.name)
+    cached = cache_path(card)
+    if cached.exists():
+        return _verified(cached, src.sha256, card.name)
+    urls = _urls(card)
+    if not urls:
+        raise FileNotFoundError(
+            f"the weights of {card.name!r} ({src.filename}) should ship with imagevars but are missing; "
+            "reinstall imagevars"
+        )
+    if offline():
+        raise FileNotFoundError(
+            f"the weights of {card.name!r} are not in the cache ({cached}) and downloads are off "
+            f"(IMAGEVARS_OFFLINE/HF_HUB_OFFLINE). Unset it once to download from {urls[0]}, "
+            f"or copy {src.filename} to {cached}."
+        )
+    return download(urls, cached, sha256=src.sha256, progress=progress, what=f"{card.name} weights")
+
+
+def _urls(card: ModelCard) -> list[str]:
+    src = card.weights
+    urls = [src.url] if src.url else []
+    if src.hf_repo:
+        urls.append(f"https://huggingface.co/{src.hf_repo}/resolve/{src.revision or 'main'}/{src.filename}")
+    return urls
+
+
+def _verified(path: Path, sha256: str, name: str) -> Path:
+    if not path.exists():
+        raise FileNotFoundError(f"weights file {path} for {name!r} does not exist")
+    got = sha256_file(path)
+    if got != sha256:
+        raise ChecksumError(
+            f"weights file {path} for {name!r} has sha256 {got[:16]}…, but the model card expects "
+            f"{sha256[:16]}…; delete it to fetch a fresh copy, or pass the right file"
+        )
+    return path

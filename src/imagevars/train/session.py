@@ -1,0 +1,212 @@
+"""``imagevars train`` and ``imagevars eval``: a whole training run, from data to saved model and figures.
+
+A run writes into its output folder::
+
+    model/            model.safetensors, card.json (provenance), model.onnx
+    right.png         one correctly classified test image per class
+    wrong.png         one misclassified test image per class, true and predicted label shown
+    confusion.png     confusion matrix on the test set
+    history.png       learning curves
+    metrics.json      test loss and accuracy, history, timings, skipped files
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .classifier import Classifier
+
+
+@dataclass
+class Report:
+    """What a training or evaluation run produced."""
+
+    model: Classifier
+    test_loss: float
+    test_accuracy: float
+    correct: int
+    total: int
+    history: dict[str, list[float]] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def load_training_data(data: str, seed: int, size: int | None = None, progress: bool = True) -> dict[str, Any]:
+    """Arrays and labels for ``data``: ``"mnist"``, ``"fashion-mnist"`` or a folder of class subfolders."""
+    from ..datasets import fashion_mnist, folder, mnist
+
+    if data in ("mnist", "fashion-mnist"):
+        module = mnist if data == "mnist" else fashion_mnist
+        (train_x, train_y), (test_x, test_y) = module.load_data(progress=progress)
+        return {"name": data, "labels": module.LABELS, "train": (train_x, train_y), "test": (test_x, test_y),
+                "size": 28, "channels": 1, "skipped": []}
+    root = Path(data)
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"{data} is neither a dataset name (mnist, fashion-mnist) nor a folder of class subfolders"
+        )
+    if (root / "train").is_dir() and (root / "test").is_dir():
+        train = folder.load_folder(root / "train", size=size, progress=progress)
+        test = folder.load_folder(root / "test", size=train.x.shape[1], channels=train.x.shape[3],
+                                  classes=train.classes, progress=progress)
+        skipped = train.skipped + test.skipped
+    else:
+        full = folder.load_folder(root, size=size, progress=progress)
+        train, test = folder.split(full, 0.2, seed)
+        skipped = full.skipped
+    return {"name": root.name, "labels": train.classes, "train": (train.x, train.y), "test": (test.x, test.y),
+            "size": train.x.shape[1], "channels": train.x.shape[3], "skipped": skipped}
+
+
+def train(
+    data: str = "mnist",
+    recipe: str = "lecture",
+    out: str | os.PathLike | None = None,
+    *,
+    seed: int = 0,
+    epochs: int | None = None,
+    size: int | None = None,
+    onnx: bool = True,
+    verbose: int = 1,
+    command: str | None = None,
+) -> Report:
+    """Train the lecture's CNN on ``data`` with a named recipe; save the model, card, ONNX and figures.
+
+    Args:
+        data: ``"mnist"``, ``"fashion-mnist"``, or a folder with one subfolder per class.
+        recipe: ``"lecture"``, ``"fast"`` or ``"bundled"`` (see :mod:`imagevars.train.recipes`).
+        out: output folder (default ``runs/<data>-<recipe>-seed<seed>``).
+        seed: seeds weights, shuffling, dropout and the train/test split: same seed, same machine,
+            same result.
+        epochs: override the recipe's number of epochs.
+        size: image side for folders (default: chosen from the images, at most 64).
+        onnx: also export and check an ONNX model.
+        verbose: 0 silent, 1 progress bars and a summary.
+        command: the command line to record in the card (default: ``sys.argv``).
+
+    Example:
+        >>> from imagevars.train.session import train
+        >>> report = train("mnist", recipe="fast", out="runs/fast")  # doctest: +SKIP
+        >>> report.test_accuracy  # doctest: +SKIP
+    """
+    import dataclasses
+
+    import torch
+
+    from .. import create_model
+    from .callbacks import LearningRateScheduler
+    from .recipes import get_recipe, one_cycle
+    from . import set_seed
+
+    r = get_recipe(recipe)
+    if epochs is not None:
+        r = dataclasses.replace(r, epochs=epochs)
+    t0 = time.perf_counter()
+    loaded = load_training_data(data, seed, size=size, progress=verbose > 0)
+    t_data = time.perf_counter() - t0
+    (train_x, train_y), (test_x, test_y) = loaded["train"], loaded["test"]
+    out = Path(out or Path("runs") / f"{loaded['name']}-{r.name}-seed{seed}")
+
+    set_seed(seed)
+    if loaded["name"] == "mnist":
+        model = create_model("mnist-cnn")
+    else:
+        model = create_model("mnist-cnn", labels=loaded["labels"], in_channels=loaded["channels"],
+                             input_size=loaded["size"])
+        model.with_card(name=loaded["name"], description=f"The lecture's CNN trained on {data}", citation="",
+                        license="the license of the training images")
+    if verbose:
+        model.summary()
+    model.compile(optimizer=r.optimizer, loss="categorical_crossentropy", metrics=["accuracy"], learning_rate=r.learning_rate)
+    callbacks = []
+    if r.schedule == "onecycle":
+        n_fit = len(train_x) - int(len(train_x) * r.validation_split)
+        steps = r.epochs * -(-n_fit // r.batch_size)
+        callbacks.append(LearningRateScheduler(one_cycle(steps, r.learning_rate, r.warmup), per_batch=True))
+    t1 = time.perf_counter()
+    history = model.fit(train_x, train_y, batch_size=r.batch_size, epochs=r.epochs, verbose=verbose,
+                        validation_split=r.validation_split, callbacks=callbacks, seed=seed)
+    t_fit = time.perf_counter() - t1
+    probs = model.predict(test_x)
+    test_loss, test_acc = model.evaluate(test_x, test_y, verbose=0)
+    correct = int((probs.argmax(1) == test_y).sum())
+    t_eval = time.perf_counter() - t1 - t_fit
+    if verbose:
+        print(f"Test loss: {test_loss:.4f}  Test accuracy: {test_acc:.4%} ({correct:,} of {len(test_y):,} correct)")
+
+    record = {
+        "command": command or " ".join(sys.argv),
+        "data": data if loaded["name"] in ("mnist", "fashion-mnist") else str(Path(data).resolve()),
+        "n_train": int(len(train_x)), "n_test": int(len(test_x)), "seed": seed, "recipe": r.to_dict(),
+        "threads": torch.get_num_threads(), "test_loss": test_loss, "test_accuracy": test_acc,
+        "test_correct": correct,
+    }
+    t2 = time.perf_counter()
+    model.save(out / "model", onnx=onnx, **record)
+    files = {"model": out / "model"}
+    files.update(_figures(model, test_x, test_y, probs, history.history, out, seed))
+    seconds = {"data": t_data, "fit": t_fit, "evaluate": t_eval, "save_and_figures": time.perf_counter() - t2,
+               "total": time.perf_counter() - t0}
+    metrics = {**record, "history": history.history, "seconds": seconds, "skipped": loaded["skipped"]}
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    files["metrics"] = out / "metrics.json"
+    if verbose:
+        if loaded["skipped"]:
+            print(f"Skipped {len(loaded['skipped'])} unreadable file(s), listed in {out / 'metrics.json'}:")
+            for f, why in loaded["skipped"][:5]:
+                print(f"  {why}")
+        print(f"Saved model, figures and metrics to {out}/ ({seconds['total']:.1f} s in all)")
+    return Report(model, test_loss, test_acc, correct, len(test_y), history.history, files, seconds, loaded["skipped"])
+
+
+def _figures(model: Classifier, test_x, test_y, probs, history, out: Path, seed: int) -> dict[str, Path]:
+    from . import figures
+
+    labels = model.labels
+    return {
+        "right": figures.gallery(test_x, test_y, probs, labels, True, out / "right.png", seed),
+        "wrong": figures.gallery(test_x, test_y, probs, labels, False, out / "wrong.png", seed),
+        "confusion": figures.plot_confusion(test_y, probs.argmax(1), labels, out / "confusion.png"),
+        "history": figures.plot_history(history, out / "history.png"),
+    }
+
+
+def evaluate(model: str = "mnist-cnn", data: str | None = None, verbose: int = 1) -> Report:
+    """Evaluate a registered model (pretrained) or a saved model folder on its test set.
+
+    For ``mnist-cnn`` (and any model whose labels are the ten digits) the test set is MNIST's
+    10,000 images; ``data`` may name another dataset or folder.
+
+    Example:
+        >>> from imagevars.train.session import evaluate
+        >>> evaluate("mnist-cnn", verbose=0).correct  # doctest: +SKIP
+        9925
+    """
+    from .. import create_model, list_models
+    from .saving import load_model
+
+    clf = create_model(model, pretrained=True) if model in list_models() else load_model(model)
+    data = data or ("mnist" if clf.card.name == "mnist-cnn" or clf.labels == tuple("0123456789") else None)
+    if data is None:
+        raise ValueError(f"say which data to evaluate {model!r} on (a dataset name or a folder)")
+    split_seed = int(clf.card.training.get("seed", 0))  # a folder is split as it was in training
+    loaded = load_training_data(data, seed=split_seed, size=clf.card.input_size[0], progress=verbose > 0)
+    test_x, test_y = loaded["test"]
+    if tuple(loaded["labels"]) != tuple(clf.labels) and data not in ("mnist", "fashion-mnist"):
+        raise ValueError(f"{data} has classes {loaded['labels']}, the model has {clf.labels}")
+    probs = clf.predict(test_x)
+    loss, acc = clf.evaluate(test_x, test_y, verbose=0)
+    correct = int((probs.argmax(1) == test_y).sum())
+    if verbose:
+        print(f"{clf.card.name} on the {data} test set: {correct:,} of {len(test_y):,} correct "
+              f"(accuracy {acc:.2%}, loss {loss:.4f})")
+    return Report(clf, loss, acc, correct, len(test_y))

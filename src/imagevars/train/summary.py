@@ -1,0 +1,70 @@
+"""``model.summary()``: layer, output shape and parameters, printed as Keras prints them."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def layer_table(module: nn.Module, input_size: tuple[int, int, int]) -> list[tuple[str, str, tuple, int]]:
+    """(name, type, output shape in Keras's (None, H, W, C) order, parameters) per layer.
+
+    Runs one dummy image through ``module.forward_reference`` with hooks on each layer.
+    """
+    h, w, c = input_size
+    layers = module.keras_layers()
+    shapes: dict[str, tuple] = {}
+    hooks = [
+        layer.register_forward_hook(lambda _m, _i, out, name=name: shapes.__setitem__(name, tuple(out.shape[1:])))
+        for name, _t, layer in layers
+    ]
+    was_training = module.training
+    try:
+        module.eval()
+        with torch.no_grad():
+            module.forward_reference(torch.zeros(1, c, h, w))
+    finally:
+        module.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    rows = []
+    for name, kind, layer in layers:
+        shape = shapes[name]
+        if len(shape) == 3:  # (C, H, W) -> Keras's (H, W, C)
+            shape = (shape[1], shape[2], shape[0])
+        rows.append((name, kind, (None, *shape), sum(p.numel() for p in layer.parameters())))
+    return rows
+
+
+def format_summary(module: nn.Module, input_size: tuple[int, int, int], name: str = "sequential") -> str:
+    """The summary text.
+
+    Example:
+        >>> import imagevars
+        >>> print(imagevars.create_model("mnist-cnn").summary(print_fn=None))  # doctest: +ELLIPSIS
+        Model: "mnist-cnn"
+        ...
+        Total params: 34,826 (136.04 KB)
+        ...
+    """
+    rows = layer_table(module, input_size)
+    total = sum(p.numel() for p in module.parameters())
+    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    widths = (33, 26, 15)
+    rule = "─" * sum(widths)
+    lines = [f'Model: "{name}"', "━" * sum(widths)]
+    lines.append(f"{'Layer (type)':<{widths[0]}}{'Output Shape':<{widths[1]}}{'Param #':>{widths[2]}}")
+    lines.append(rule)
+    for layer, kind, shape, params in rows:
+        shape_text = "(" + ", ".join("None" if s is None else str(s) for s in shape) + ")"
+        lines.append(f"{layer + ' (' + kind + ')':<{widths[0]}}{shape_text:<{widths[1]}}{params:>{widths[2]},}")
+    lines.append("━" * sum(widths))
+    lines.append(f" Total params: {total:,} ({_size(total)})")
+    lines.append(f" Trainable params: {trainable:,} ({_size(trainable)})")
+    lines.append(f" Non-trainable params: {total - trainable:,} ({_size(total - trainable)})")
+    return "\n".join(lines)
+
+
+def _size(n: int) -> str:
+    b = 4 * n  # float32
+    return f"{b / 1024:.2f} KB" if b >= 1024 else f"{b:.2f} B"

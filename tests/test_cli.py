@@ -1,0 +1,52 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from imagevars.cli import main
+
+
+def _run(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "imagevars.cli", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+def test_import_is_light():
+    code = "import sys, imagevars; print(sorted(m for m in ('torch', 'onnxruntime', 'matplotlib', 'PIL') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_eval_bundled_model_offline():
+    out = _run("eval", "mnist-cnn", env={"IMAGEVARS_OFFLINE": "1"})
+    assert out.returncode == 0, out.stderr
+    assert "mnist-cnn on the mnist test set:" in out.stdout and "of 10,000 correct" in out.stdout
+
+
+def test_models_lists_cards(capsys):
+    assert main(["models"]) == 0
+    assert "mnist-cnn" in capsys.readouterr().out
+    assert main(["models", "mnist*", "--json"]) == 0
+    assert '"sha256"' in capsys.readouterr().out
+
+
+def test_train_folder_from_the_command_line(tmp_path, mnist):
+    from test_folder_training import _write_digits
+
+    _write_digits(tmp_path / "photos", mnist, classes=(4, 9), per_class=30)
+    out = _run("train", str(tmp_path / "photos"), "--epochs", "1", "-o", str(tmp_path / "run"), "--no-onnx", "-q")
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "run" / "model" / "model.safetensors").exists()
+    assert '"command": "imagevars train' in (tmp_path / "run" / "model" / "card.json").read_text()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "no/such/folder"], "neither a dataset name"),
+    (["train", "mnist", "--recipe", "slow"], "unknown recipe 'slow'"),
+    (["eval", "no-such-model"], "not a saved imagevars model"),
+])
+def test_errors_are_one_clear_line(args, message, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err

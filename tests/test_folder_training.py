@@ -1,0 +1,117 @@
+"""Training on the user's own folder: real digit images in mixed sizes, modes and formats."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from imagevars.datasets import folder
+from imagevars.decode import load_array
+from imagevars.train.session import evaluate, train
+
+
+def _write_digits(root, mnist, classes=(0, 1, 2), per_class=80, offset=0):
+    (tx, ty), _ = mnist
+    for c in classes:
+        d = root / f"digit_{c}"
+        d.mkdir(parents=True, exist_ok=True)
+        idx = np.flatnonzero(ty == c)[offset : offset + per_class]
+        for k, i in enumerate(idx):
+            img = Image.fromarray(tx[i])
+            kind = k % 6
+            if kind == 0:
+                img.save(d / f"{k}.png")  # L, 28x28
+            elif kind == 1:
+                img.convert("RGB").resize((40, 40)).save(d / f"{k}.jpg", quality=95)  # RGB, larger
+            elif kind == 2:
+                rgba = img.convert("RGBA")
+                rgba.putalpha(255)
+                rgba.save(d / f"{k}.png")  # RGBA
+            elif kind == 3:
+                img.convert("P").save(d / f"{k}.gif")  # palette
+            elif kind == 4:
+                Image.fromarray(tx[i].astype(np.uint16) * 257).save(d / f"{k}.png")  # 16-bit greyscale
+            else:
+                img.resize((20, 20)).save(d / f"{k}.webp")  # smaller, WebP
+    return root
+
+
+@pytest.fixture(scope="module")
+def photo_folder(tmp_path_factory, mnist):
+    root = _write_digits(tmp_path_factory.mktemp("photos"), mnist)
+    (root / "digit_0" / "empty.png").write_bytes(b"")
+    (root / "digit_1" / "notes.jpg").write_text("this is not an image")
+    good = (root / "digit_2" / "0.png").read_bytes()
+    (root / "digit_2" / "truncated.png").write_bytes(good[: len(good) // 2])
+    (root / "README.txt").write_text("ignored: not in a class folder")
+    return root
+
+
+def test_train_on_a_folder_of_mixed_images(photo_folder, tmp_path):
+    report = train(str(photo_folder), recipe="lecture", epochs=4, out=tmp_path / "run", seed=1, verbose=0)
+    assert report.model.labels == ("digit_0", "digit_1", "digit_2")
+    assert report.model.card.input_size == (28, 28, 3)  # median side 28; colour files present
+    assert sorted(f.split("/")[-1] for f, _ in report.skipped) == ["empty.png", "notes.jpg", "truncated.png"]
+    assert report.total == 48 and report.test_accuracy > 0.7  # chance is 1/3
+    for name in ("right.png", "wrong.png", "confusion.png", "history.png", "metrics.json", "model/card.json",
+                 "model/model.onnx"):
+        assert (tmp_path / "run" / name).exists(), name
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert len(metrics["skipped"]) == 3 and "empty file" in " ".join(r for _, r in metrics["skipped"])
+    # the saved model evaluates on the same split it was tested on
+    again = evaluate(str(tmp_path / "run" / "model"), data=str(photo_folder), verbose=0)
+    assert again.correct == report.correct
+
+
+def test_train_test_layout_is_respected(tmp_path, mnist):
+    _write_digits(tmp_path / "data" / "train", mnist, classes=(3, 7), per_class=60)
+    _write_digits(tmp_path / "data" / "test", mnist, classes=(3, 7), per_class=12, offset=100)
+    report = train(str(tmp_path / "data"), epochs=3, out=tmp_path / "run", verbose=0, onnx=False)
+    assert report.total == 24 and report.model.labels == ("digit_3", "digit_7")
+    assert report.test_accuracy > 0.7
+
+
+def test_modes_are_converted_faithfully(tmp_path):
+    grey = np.tile(np.arange(0, 256, 16, dtype=np.uint8), (16, 1))
+    Image.fromarray(grey.astype(np.uint16) * 257).save(tmp_path / "g16.png")
+    np.testing.assert_array_equal(load_array(tmp_path / "g16.png", None, 1)[..., 0], grey)
+    rgba = Image.new("RGBA", (8, 8), (255, 0, 0, 0))  # fully transparent red -> white
+    rgba.save(tmp_path / "t.png")
+    assert load_array(tmp_path / "t.png", None, 3)[0, 0].tolist() == [255, 255, 255]
+    Image.new("CMYK", (8, 8), (0, 255, 255, 0)).save(tmp_path / "c.jpg")
+    r, g, b = load_array(tmp_path / "c.jpg", None, 3)[0, 0].tolist()
+    assert r > 200 and g < 60 and b < 60
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    img = Image.new("L", (30, 10), 0)
+    exif = img.getexif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise on display
+    img.save(tmp_path / "r.jpg", exif=exif)
+    assert load_array(tmp_path / "r.jpg", None, 1).shape == (30, 10, 1)
+
+
+def test_folder_errors(tmp_path, mnist):
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        folder.load_folder(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="0 class subfolder"):
+        folder.load_folder(tmp_path / "empty")
+    _write_digits(tmp_path / "one", mnist, classes=(5,), per_class=6)
+    with pytest.raises(ValueError, match=r"1 class subfolder\(s\) with images \(digit_5\); a classifier needs at least two"):
+        folder.load_folder(tmp_path / "one")
+    bad = tmp_path / "bad"
+    for c in ("a", "b"):
+        (bad / c).mkdir(parents=True)
+        (bad / c / "x.png").write_bytes(b"")
+    with pytest.raises(ValueError, match="no readable images"):
+        folder.load_folder(bad, size=28, channels=1)
+
+
+def test_split_is_stratified_and_seeded(photo_folder):
+    data = folder.load_folder(photo_folder, progress=False)
+    tr, te = folder.split(data, 0.2, seed=0)
+    assert np.bincount(te.y).tolist() == [16, 16, 16]
+    tr2, te2 = folder.split(data, 0.2, seed=0)
+    assert te.files == te2.files and set(tr.files).isdisjoint(te.files)
