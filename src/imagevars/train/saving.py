@@ -23,12 +23,16 @@ import torch
 
 from .. import __version__
 from .._download import sha256_file
+from ..models.fast_cnn import FastCNN, FastCNNConfig
 from ..models.lecture_cnn import LectureCNN, LectureCNNConfig
 from ..models.registry import ModelCard, WeightsSource
 from .classifier import Classifier
 
 # The network families a card can name, and how to build each from its config.
-ARCHITECTURES = {"lecture-cnn": lambda config: LectureCNN(LectureCNNConfig(**config))}
+ARCHITECTURES = {
+    "lecture-cnn": lambda config: LectureCNN(LectureCNNConfig(**config)),
+    "fast-cnn": lambda config: FastCNN(FastCNNConfig(**config)),
+}
 
 
 def build_classifier(card: ModelCard, weights: str | os.PathLike | None = None) -> Classifier:

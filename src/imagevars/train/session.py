@@ -118,15 +118,18 @@ def train(
 
     set_seed(seed)
     if loaded["name"] == "mnist":
-        model = create_model("mnist-cnn")
+        model = create_model(r.model)
     else:
-        model = create_model("mnist-cnn", labels=loaded["labels"], in_channels=loaded["channels"],
+        model = create_model(r.model, labels=loaded["labels"], in_channels=loaded["channels"],
                              input_size=loaded["size"])
         model.with_card(name=loaded["name"], description=f"The lecture's CNN trained on {data}", citation="",
                         license="the license of the training images")
     if verbose:
         model.summary()
-    model.compile(optimizer=r.optimizer, loss="categorical_crossentropy", metrics=["accuracy"], learning_rate=r.learning_rate)
+    optimizer = r.optimizer
+    if r.optimizer == "adam" and tuple(r.betas) != (0.9, 0.999):
+        optimizer = lambda params: torch.optim.Adam(params, lr=r.learning_rate, betas=r.betas, eps=1e-7)  # noqa: E731
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"], learning_rate=r.learning_rate)
     callbacks = []
     if r.schedule == "onecycle":
         n_fit = len(train_x) - int(len(train_x) * r.validation_split)
