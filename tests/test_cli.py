@@ -50,3 +50,21 @@ def test_errors_are_one_clear_line(args, message, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_missing_extra_names_the_install(monkeypatch):
+    import builtins
+
+    from imagevars._extras import require
+
+    real = builtins.__import__
+
+    def fake(name, *a, **kw):
+        if name == "onnxscript":
+            raise ImportError("no onnxscript")
+        return real(name, *a, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", fake)
+    monkeypatch.delitem(__import__("sys").modules, "onnxscript", raising=False)
+    with pytest.raises(ImportError, match=r"ONNX export needs onnxscript, which is not installed: pip install 'imagevars\[onnx\]'"):
+        require("onnxscript", "ONNX export")

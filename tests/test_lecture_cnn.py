@@ -84,3 +84,22 @@ def test_bit_dropout_other_rates():
     assert abs((out == 0).float().mean().item() - 0.2) < 0.01 and out.max().item() == pytest.approx(1.25)
     with pytest.raises(ValueError, match="dropout rate"):
         BitDropout(1.0)
+
+
+def test_fast_cnn_summary_and_equivalence():
+    torch.manual_seed(0)
+    model = imagevars.create_model("mnist-fast-cnn")
+    rows = layer_table(model.module, (28, 28, 1))
+    assert [(r[0], r[2], r[3]) for r in rows] == [
+        ("conv2d", (None, 24, 24, 24), 624),
+        ("max_pooling2d", (None, 12, 12, 24), 0),
+        ("conv2d_1", (None, 10, 10, 32), 6944),
+        ("max_pooling2d_1", (None, 5, 5, 32), 0),
+        ("flatten", (None, 800), 0),
+        ("dense", (None, 256), 205056),
+        ("dense_1", (None, 10), 2570),
+    ]
+    assert model.count_params() == 215194
+    x = torch.rand(4, 1, 28, 28)
+    net = model.module
+    torch.testing.assert_close(net(x), net.forward_reference(x))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from .._extras import require
 from .registry import ModelCard, WeightsSource, register_model
 
 DIGITS = tuple(str(d) for d in range(10))
@@ -51,6 +52,7 @@ MNIST_CNN = ModelCard(
 @register_model(MNIST_CNN)
 def mnist_cnn(card: ModelCard, weights: str | None = None, **overrides: Any):
     """The lecture's convnet; ``overrides`` may set labels, in_channels, input_size, dropout."""
+    require("torch", "the mnist-cnn model")
     from ..train.saving import build_classifier
 
     return build_classifier(_override(card, overrides, pretrained=weights is not None), weights)
@@ -73,6 +75,7 @@ MNIST_FAST_CNN = ModelCard(
 @register_model(MNIST_FAST_CNN)
 def mnist_fast_cnn(card: ModelCard, weights: str | None = None, **overrides: Any):
     """The fast recipe's network; ``overrides`` as for ``mnist-cnn``."""
+    require("torch", "the mnist-fast-cnn model")
     from ..train.saving import build_classifier
 
     return build_classifier(_override(card, overrides, pretrained=weights is not None), weights)

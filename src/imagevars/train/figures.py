@@ -54,7 +54,7 @@ def gallery(
     picks += [None] * (len(labels) - len(picks))
     cols = min(5, len(labels))
     rows = -(-len(labels) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.5 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.8 * rows), squeeze=False)
     for ax, (c, idx) in zip(axes.flat, enumerate(picks)):
         ax.set_xticks([]), ax.set_yticks([])
         if idx is None:

@@ -23,6 +23,7 @@ import torch
 
 from .. import __version__
 from .._download import sha256_file
+from .._extras import require
 from ..models.fast_cnn import FastCNN, FastCNNConfig
 from ..models.lecture_cnn import LectureCNN, LectureCNNConfig
 from ..models.registry import ModelCard, WeightsSource
@@ -119,6 +120,8 @@ def export_onnx(model: Classifier, path: str | os.PathLike, *, check: bool = Tru
     The check runs 16 random images through both and raises if any probability differs by
     more than ``atol``.
     """
+    for module in ("onnx", "onnxscript", "onnxruntime"):
+        require(module, "ONNX export")
     path = Path(path)
     h, w, c = model.card.input_size
 

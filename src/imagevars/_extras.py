@@ -1,0 +1,31 @@
+"""Optional dependencies: import them on first use, with an error that names the install to run."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+# module -> the extra of imagevars that installs it
+EXTRAS = {
+    "torch": "train",
+    "safetensors": "train",
+    "matplotlib": "train",
+    "onnx": "onnx",
+    "onnxruntime": "onnx",
+    "onnxscript": "onnx",
+}
+
+
+def require(module: str, purpose: str = "") -> ModuleType:
+    """Import ``module`` or raise an ImportError saying which ``pip install`` provides it.
+
+    Example:
+        >>> require("json").__name__
+        'json'
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        extra = EXTRAS.get(module)
+        how = f"pip install 'imagevars[{extra}]'" if extra else f"pip install {module}"
+        raise ImportError(f"{purpose or module} needs {module}, which is not installed: {how}") from exc
