@@ -6,7 +6,7 @@ import pytest
 import imagevars
 from imagevars._download import ChecksumError, sha256_file
 from imagevars.train import load_model, set_seed
-from imagevars.train.saving import check_onnx
+from imagevars.train.export import check_onnx
 
 
 @pytest.fixture(scope="module")

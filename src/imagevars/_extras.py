@@ -12,7 +12,6 @@ EXTRAS = {
     "matplotlib": "train",
     "onnx": "onnx",
     "onnxruntime": "onnx",
-    "onnxscript": "onnx",
 }
 
 

@@ -49,15 +49,15 @@ class FastCNN(nn.Module):
         self.dense = nn.Linear(c.width2 * side * side, c.hidden)
         self.dense_1 = nn.Linear(c.hidden, c.num_classes)
 
-    def keras_layers(self) -> list[tuple[str, str, nn.Module]]:
+    def keras_layers(self) -> list[tuple[str, str, nn.Module, str | None]]:
         return [
-            ("conv2d", "Conv2D", self.conv2d),
-            ("max_pooling2d", "MaxPooling2D", self.max_pooling2d),
-            ("conv2d_1", "Conv2D", self.conv2d_1),
-            ("max_pooling2d_1", "MaxPooling2D", self.max_pooling2d_1),
-            ("flatten", "Flatten", self.flatten),
-            ("dense", "Dense", self.dense),
-            ("dense_1", "Dense", self.dense_1),
+            ("conv2d", "Conv2D", self.conv2d, "relu"),
+            ("max_pooling2d", "MaxPooling2D", self.max_pooling2d, None),
+            ("conv2d_1", "Conv2D", self.conv2d_1, "relu"),
+            ("max_pooling2d_1", "MaxPooling2D", self.max_pooling2d_1, None),
+            ("flatten", "Flatten", self.flatten, None),
+            ("dense", "Dense", self.dense, "relu"),
+            ("dense_1", "Dense", self.dense_1, "softmax"),
         ]
 
     def forward_reference(self, x: torch.Tensor) -> torch.Tensor:

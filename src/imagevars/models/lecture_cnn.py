@@ -97,16 +97,16 @@ class LectureCNN(nn.Module):
             nn.init.xavier_uniform_(layer.weight)  # Keras's glorot_uniform
             nn.init.zeros_(layer.bias)
 
-    def keras_layers(self) -> list[tuple[str, str, nn.Module]]:
-        """(name, Keras type, module) in order, for :func:`imagevars.train.summary`."""
+    def keras_layers(self) -> list[tuple[str, str, nn.Module, str | None]]:
+        """(name, Keras type, module, activation) in order: for summaries and ONNX export."""
         return [
-            ("conv2d", "Conv2D", self.conv2d),
-            ("max_pooling2d", "MaxPooling2D", self.max_pooling2d),
-            ("conv2d_1", "Conv2D", self.conv2d_1),
-            ("max_pooling2d_1", "MaxPooling2D", self.max_pooling2d_1),
-            ("flatten", "Flatten", self.flatten),
-            ("dropout", "Dropout", self.dropout),
-            ("dense", "Dense", self.dense),
+            ("conv2d", "Conv2D", self.conv2d, "relu"),
+            ("max_pooling2d", "MaxPooling2D", self.max_pooling2d, None),
+            ("conv2d_1", "Conv2D", self.conv2d_1, "relu"),
+            ("max_pooling2d_1", "MaxPooling2D", self.max_pooling2d_1, None),
+            ("flatten", "Flatten", self.flatten, None),
+            ("dropout", "Dropout", self.dropout, None),
+            ("dense", "Dense", self.dense, "softmax"),
         ]
 
     def forward_reference(self, x: torch.Tensor) -> torch.Tensor:

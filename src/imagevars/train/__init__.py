@@ -15,7 +15,8 @@ import random
 
 from .callbacks import Callback, EarlyStopping, History, LearningRateScheduler
 from .classifier import Classifier
-from .saving import export_onnx, load_model, save_model
+from .export import export_onnx
+from .saving import load_model, save_model
 
 
 def set_seed(seed: int) -> None:

@@ -31,11 +31,11 @@ RECIPES: dict[str, Recipe] = {
         description="The lecture's: batch 128, 10 epochs, Adam (Keras defaults), validation_split 0.1.",
     ),
     "fast": Recipe(
-        "fast", epochs=2, batch_size=128, model="mnist-fast-cnn", optimizer="adam", learning_rate=1e-2,
+        "fast", epochs=1, batch_size=128, model="mnist-fast-cnn", optimizer="adam", learning_rate=1e-2,
         betas=(0.7, 0.9), validation_split=0.0, schedule="onecycle", warmup=0.25,
-        description="Fastest honest path to >= 99% test accuracy: the small mnist-fast-cnn network, 2 epochs "
+        description="Fastest honest path to >= 99% test accuracy: the small mnist-fast-cnn network, one epoch "
                     "on all 60,000 images, batch 128, Adam (betas 0.7, 0.9) with a one-cycle learning rate "
-                    "peaking at 1e-2.",
+                    "peaking at 1e-2. Mean 99.08% over seeds 0-4 (bench/mnist.py fast).",
     ),
     "bundled": Recipe(
         "bundled", epochs=20, batch_size=128, optimizer="adam", learning_rate=3e-3, validation_split=0.0,

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import os
 import platform
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +21,11 @@ import torch
 
 from .. import __version__
 from .._download import sha256_file
-from .._extras import require
 from ..models.fast_cnn import FastCNN, FastCNNConfig
 from ..models.lecture_cnn import LectureCNN, LectureCNNConfig
 from ..models.registry import ModelCard, WeightsSource
 from .classifier import Classifier
+from .export import export_onnx
 
 # The network families a card can name, and how to build each from its config.
 ARCHITECTURES = {
@@ -112,64 +110,6 @@ def load_model(directory: str | os.PathLike) -> Classifier:
     card = ModelCard.from_dict(json.loads(card_file.read_text()))
     weights = _verified(directory / card.weights.filename, card.weights.sha256, card.name)
     return build_classifier(card, weights)
-
-
-def export_onnx(model: Classifier, path: str | os.PathLike, *, check: bool = True, atol: float = 1e-5) -> Path:
-    """Export to ONNX (probabilities out, dynamic batch) and check ONNX Runtime agrees with torch.
-
-    The check runs 16 random images through both and raises if any probability differs by
-    more than ``atol``.
-    """
-    for module in ("onnx", "onnxscript", "onnxruntime"):
-        require(module, "ONNX export")
-    path = Path(path)
-    h, w, c = model.card.input_size
-
-    class _Probabilities(torch.nn.Module):
-        def __init__(self, net):
-            super().__init__()
-            self.net = net
-
-        def forward(self, x):
-            return torch.softmax(self.net.forward_reference(x), dim=1)
-
-    wrapper = _Probabilities(model.module).eval()
-    example = torch.rand(2, c, h, w)
-    batch = torch.export.Dim("batch", min=1)
-    exporter_log = logging.getLogger("torch.onnx")
-    level = exporter_log.level
-    try:  # the exporter warns about torchvision ops and deprecations that do not concern this model
-        exporter_log.setLevel(logging.ERROR)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", (FutureWarning, DeprecationWarning, UserWarning))
-            program = torch.onnx.export(
-                wrapper, (example,), dynamo=True, input_names=["image"], output_names=["probabilities"],
-                dynamic_shapes={"x": {0: batch}}, verbose=False,
-            )
-    finally:
-        exporter_log.setLevel(level)
-    program.save(os.fspath(path))
-    if check:
-        max_diff = check_onnx(model, path)
-        if max_diff > atol:
-            raise RuntimeError(f"ONNX export {path} differs from torch by {max_diff:.2e} (> {atol:.0e})")
-    return path
-
-
-def check_onnx(model: Classifier, path: str | os.PathLike, n: int = 16, seed: int = 0) -> float:
-    """Largest absolute difference between ONNX Runtime's and torch's probabilities on random images."""
-    import onnxruntime as ort
-
-    h, w, c = model.card.input_size
-    x = np.random.default_rng(seed).random((n, c, h, w), dtype=np.float32)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    session = ort.InferenceSession(os.fspath(path), options, providers=["CPUExecutionProvider"])
-    got = session.run(None, {session.get_inputs()[0].name: x})[0]
-    model.module.eval()
-    with torch.no_grad():
-        want = torch.softmax(model.module.forward_reference(torch.from_numpy(x)), 1).numpy()
-    return float(np.abs(got - want).max())
 
 
 def _json_default(o: Any) -> Any:

@@ -104,6 +104,7 @@ def train(
 
     from .. import create_model
     from .callbacks import LearningRateScheduler
+    from .classifier import adam
     from .recipes import get_recipe, one_cycle
     from . import set_seed
 
@@ -127,8 +128,8 @@ def train(
     if verbose:
         model.summary()
     optimizer = r.optimizer
-    if r.optimizer == "adam" and tuple(r.betas) != (0.9, 0.999):
-        optimizer = lambda params: torch.optim.Adam(params, lr=r.learning_rate, betas=r.betas, eps=1e-7)  # noqa: E731
+    if r.optimizer == "adam":
+        optimizer = lambda params: adam(params, lr=r.learning_rate, betas=r.betas)  # noqa: E731
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"], learning_rate=r.learning_rate)
     callbacks = []
     if r.schedule == "onecycle":
@@ -140,8 +141,7 @@ def train(
                         validation_split=r.validation_split, callbacks=callbacks, seed=seed)
     t_fit = time.perf_counter() - t1
     probs = model.predict(test_x)
-    test_loss, test_acc = model.evaluate(test_x, test_y, verbose=0)
-    correct = int((probs.argmax(1) == test_y).sum())
+    test_loss, test_acc, correct = _scores(probs, test_y)
     t_eval = time.perf_counter() - t1 - t_fit
     if verbose:
         print(f"Test loss: {test_loss:.4f}  Test accuracy: {test_acc:.4%} ({correct:,} of {len(test_y):,} correct)")
@@ -169,6 +169,13 @@ def train(
                 print(f"  {why}")
         print(f"Saved model, figures and metrics to {out}/ ({seconds['total']:.1f} s in all)")
     return Report(model, test_loss, test_acc, correct, len(test_y), history.history, files, seconds, loaded["skipped"])
+
+
+def _scores(probs: np.ndarray, y: np.ndarray) -> tuple[float, float, int]:
+    """Cross-entropy, accuracy and number correct from predicted probabilities (one pass over the test set)."""
+    p_true = probs[np.arange(len(y)), y.astype(np.int64)].astype(np.float64)
+    correct = int((probs.argmax(1) == y).sum())
+    return float(-np.log(np.maximum(p_true, 1e-12)).mean()), correct / len(y), correct
 
 
 def _figures(model: Classifier, test_x, test_y, probs, history, out: Path, seed: int) -> dict[str, Path]:
@@ -206,9 +213,7 @@ def evaluate(model: str = "mnist-cnn", data: str | None = None, verbose: int = 1
     test_x, test_y = loaded["test"]
     if tuple(loaded["labels"]) != tuple(clf.labels) and data not in ("mnist", "fashion-mnist"):
         raise ValueError(f"{data} has classes {loaded['labels']}, the model has {clf.labels}")
-    probs = clf.predict(test_x)
-    loss, acc = clf.evaluate(test_x, test_y, verbose=0)
-    correct = int((probs.argmax(1) == test_y).sum())
+    loss, acc, correct = _scores(clf.predict(test_x), test_y)
     if verbose:
         print(f"{clf.card.name} on the {data} test set: {correct:,} of {len(test_y):,} correct "
               f"(accuracy {acc:.2%}, loss {loss:.4f})")

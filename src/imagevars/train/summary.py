@@ -16,7 +16,7 @@ def layer_table(module: nn.Module, input_size: tuple[int, int, int]) -> list[tup
     shapes: dict[str, tuple] = {}
     hooks = [
         layer.register_forward_hook(lambda _m, _i, out, name=name: shapes.__setitem__(name, tuple(out.shape[1:])))
-        for name, _t, layer in layers
+        for name, _t, layer, _a in layers
     ]
     was_training = module.training
     try:
@@ -28,7 +28,7 @@ def layer_table(module: nn.Module, input_size: tuple[int, int, int]) -> list[tup
         for hook in hooks:
             hook.remove()
     rows = []
-    for name, kind, layer in layers:
+    for name, kind, layer, _act in layers:
         shape = shapes[name]
         if len(shape) == 3:  # (C, H, W) -> Keras's (H, W, C)
             shape = (shape[1], shape[2], shape[0])
