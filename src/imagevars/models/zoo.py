@@ -22,7 +22,7 @@ MNIST_CNN = ModelCard(
     config={"in_channels": 1, "input_size": 28, "num_classes": 10, "dropout": 0.5},
     weights=WeightsSource(
         filename="mnist-cnn.safetensors",
-        sha256="68deae31f35bcf1eb6485d247458998993c6e6b1c5cdd4b2523b6c228c9db3fb",
+        sha256="6f7f372927ca9a9414e8729ebf19cbeae0ce7191ccbcde7099da85c1a48deeb7",
         bundled=True,
     ),
     license="Apache-2.0 (weights trained by the imagevars project on MNIST)",
@@ -34,17 +34,17 @@ MNIST_CNN = ModelCard(
     # How the bundled weights were made (imagevars.train.recipes.RECIPES["bundled"]); the full
     # record is mnist-cnn.card.json, the card `imagevars train` wrote beside them.
     training={
-        'command': 'imagevars train mnist --recipe bundled --seed 0 -o /tmp/runs/bundled -q --threads 1',
-        'seed': 0,
-        'threads': 1,
-        'n_train': 60000,
-        'test_correct': 9936,
-        'test_accuracy': 0.9936,
-        'test_loss': 0.02102,
-        'imagevars_version': '0.1.0',
-        'torch_version': '2.13.0+cpu',
-        'platform': 'Linux-6.18.44-fc-v595-x86_64-with-glibc2.36',
-        'recipe': 'bundled',
+        "command": "imagevars train mnist --recipe bundled --seed 0 -o /tmp/runs/bundled2 -q --threads 2",
+        "seed": 0,
+        "threads": 2,
+        "n_train": 60000,
+        "test_correct": 9938,
+        "test_accuracy": 0.9938,
+        "test_loss": 0.02065,
+        "imagevars_version": "0.1.0",
+        "torch_version": "2.13.0+cpu",
+        "platform": "Linux-6.18.44-fc-v595-x86_64-with-glibc2.36",
+        "recipe": "bundled",
     },
 )
 
