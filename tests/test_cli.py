@@ -13,7 +13,8 @@ def _run(*args, env=None):
 
 
 def test_import_is_light():
-    code = "import sys, imagevars; print(sorted(m for m in ('torch', 'onnxruntime', 'matplotlib', 'PIL') if m in sys.modules))"
+    heavy = ('torch', 'onnxruntime', 'matplotlib', 'PIL', 'pyarrow', 'pandas', 'skimage', 'scipy')
+    code = f"import sys, imagevars; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -58,3 +59,14 @@ def test_missing_extra_names_the_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # makes `import onnxruntime` fail
     with pytest.raises(ImportError, match=r"ONNX export needs onnxruntime, which is not installed: pip install 'imagevars\[onnx\]'"):
         require("onnxruntime", "ONNX export")
+
+
+def test_demo_runs_the_main_job_offline(tmp_path):
+    out = _run("demo", "-o", str(tmp_path / "demo"), env={"IMAGEVARS_OFFLINE": "1"})
+    assert out.returncode == 0, out.stderr
+    assert "astronaut.png" in out.stdout and "written to" in out.stdout
+    from imagevars import Results
+
+    res = Results.read(tmp_path / "demo" / "photo_vars.parquet")
+    assert len(res) >= 25 and res.provenance["tasks"][0]["name"] == "quality"
+    assert res.n_errors <= 2  # scikit-image ships one multi-page RGB TIFF that Pillow cannot read

@@ -12,11 +12,26 @@ Example:
 from ._version import __version__
 from . import datasets
 from .models.registry import ModelCard, create_model, get_card, list_models, register_model
+from .table import Results
+
+
+def run(tasks, source, output=None, **options):
+    """Measure images with tasks; one tidy table out. See :func:`imagevars.runner.run`.
+
+    Example:
+        >>> import imagevars
+        >>> table = imagevars.run(["quality"], "PHOTOS/")  # doctest: +SKIP
+    """
+    from .runner import run as _run
+
+    return _run(tasks, source, output, **options)
 
 __all__ = [
     "__version__",
     "datasets",
     "ModelCard",
+    "Results",
+    "run",
     "create_model",
     "get_card",
     "list_models",

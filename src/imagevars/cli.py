@@ -4,6 +4,7 @@
     imagevars train PHOTOS/                 a folder with one subfolder per class
     imagevars eval mnist-cnn                the bundled model on the MNIST test set
     imagevars models                        registered models and their cards
+    imagevars run quality PHOTOS/ -o vars.parquet      measure a folder, one tidy table out
     imagevars demo                          the main job on built-in data, offline
 """
 
@@ -53,25 +54,64 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import run
+
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    keep = [k.strip() for k in args.keep.split(",") if k.strip()] if args.keep else []
+    results = run(tasks, args.source, args.output, path_column=args.path_column, keep=keep,
+                  batch_size=args.batch_size, workers=args.workers, strict=args.strict, progress=not args.quiet,
+                  chunk_rows=args.chunk_rows)
+    _summary(results, args.output)
+    return 0
+
+
+def _summary(results, output) -> None:
+    counts = results.provenance.get("counts", {})
+    print(f"{len(results):,} rows: {counts.get('measured', 0):,} measured now, {counts.get('skipped', 0):,} "
+          f"resumed from an earlier run, {results.n_errors:,} with errors")
+    if results.n_errors:
+        errors = results.errors()
+        for reason in errors["error"].head(5):
+            print(f"  error: {reason}")
+        if len(errors) > 5:
+            print(f"  ... and {len(errors) - 5:,} more (rows with `error` set)")
+    if output:
+        print(f"Written to {output}")
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.width", 160, "display.max_columns", 12):
+            print(results.to_pandas().head(20))
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Until the measurement pipeline lands: the bundled CNN on the MNIST test set, with figures."""
-    from pathlib import Path
+    """The main job on photos that ship with scikit-image: quality variables, table written and shown."""
+    import glob
+    import os
 
-    from .train import figures
-    from .train.session import evaluate
+    import pandas as pd
+    import skimage.data
 
-    _threads(args.threads)
-    report = evaluate("mnist-cnn")
-    out = Path(args.output)
-    (_, _), (test_x, test_y) = __import__("imagevars").datasets.mnist.load_data(progress=False)
-    probs = report.model.predict(test_x)
-    labels = report.model.labels
-    paths = [
-        figures.gallery(test_x, test_y, probs, labels, True, out / "right.png"),
-        figures.gallery(test_x, test_y, probs, labels, False, out / "wrong.png"),
-        figures.plot_confusion(test_y, probs.argmax(1), labels, out / "confusion.png"),
-    ]
-    print("Figures: " + ", ".join(str(p) for p in paths))
+    from .runner import run
+
+    folder = os.path.dirname(skimage.data.__file__)
+    photos = sorted(p for p in glob.glob(os.path.join(folder, "*")) if p.lower().endswith((".png", ".jpg", ".gif", ".tif")))
+    out = os.path.join(args.output, "photo_vars.parquet")
+    print(f"Measuring {len(photos)} sample photos from scikit-image ({folder}) with the quality task ...")
+    results = run(["quality"], photos, out, workers=args.workers)
+    df = results.to_pandas()
+    df.insert(0, "photo", df.pop("source").map(os.path.basename))
+    show = ["photo", "quality_width", "quality_height", "quality_brightness", "quality_contrast",
+            "quality_colorfulness", "quality_sharpness", "quality_edge_density", "quality_color1_hex"]
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 3):
+        print(df[show].rename(columns=lambda c: c.replace("quality_", "")).to_string(index=False))
+    for _, row in df[df["error"].notna()].iterrows():
+        print(f"error row: {row['error']}")
+    print(f"\n{len(df)} rows x {len(df.columns)} columns written to {out}")
+    print(f"Provenance: imagevars {results.provenance['version']}, tasks "
+          + ", ".join(f"{t['name']} {t['params']}" for t in results.provenance["tasks"])
+          + " (in the Parquet file's metadata: imagevars.Results.read(path).provenance)")
     return 0
 
 
@@ -105,9 +145,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print full model cards")
     p.set_defaults(func=cmd_models)
 
-    p = sub.add_parser("demo", help="run the main job on built-in data, offline")
-    p.add_argument("-o", "--output", default="imagevars-demo")
-    p.add_argument("--threads", type=int)
+    p = sub.add_parser("run", help="measure images with tasks; one tidy table out")
+    p.add_argument("tasks", help="task names, comma-separated (quality)")
+    p.add_argument("source", help="folder, glob, image, URL, .txt list, or .csv/.parquet manifest")
+    p.add_argument("-o", "--output", help=".parquet, .csv or .dta file (written in chunks; re-run to resume)")
+    p.add_argument("--path-column", help="manifest column with paths or URLs")
+    p.add_argument("--keep", help="manifest columns to carry into the table, comma-separated")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--workers", type=int, help="decode processes (default: the usable cores; 0: none)")
+    p.add_argument("--strict", action="store_true", help="stop at the first image that cannot be measured")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--chunk-rows", type=int, default=2000, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="run the main job on built-in sample photos, offline")
+    p.add_argument("-o", "--output", default="imagevars-demo", help="folder for the table (default imagevars-demo)")
+    p.add_argument("--workers", type=int)
     p.set_defaults(func=cmd_demo)
     return parser
 
@@ -116,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (FileNotFoundError, ValueError, KeyError, RuntimeError) as exc:
+    except (FileNotFoundError, ValueError, KeyError, RuntimeError, ImportError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"imagevars {args.command}: error: {message}", file=sys.stderr)
         return 2

@@ -1,0 +1,220 @@
+"""The streaming runner: sources -> decode (worker processes) -> batches -> tasks -> Results/sink.
+
+Decoding and each task's ``preprocess`` run in a pool of worker processes, one per core with
+one thread each (two-thread libraries sharing cores with other work were seen to slow 8x);
+the main process batches their outputs into the tasks' ``__call__``. At most a few chunks per
+worker are in flight, so memory stays flat however many images there are. A file that cannot
+be read becomes one row with ``error`` set; the run goes on unless ``strict``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import sys
+import time
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Iterator, Sequence
+
+from . import __version__
+from .decode import DecodeError, decode
+from .sources import Item, is_url, resolve
+from .table import Results, key_schema
+from .tasks import Task, get_task
+
+_WORKER: dict[str, Any] = {}
+
+
+class RunError(RuntimeError):
+    """A strict run met an input it could not measure."""
+
+
+def _init_worker(preprocessors, max_side, fetch_options) -> None:
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+    _WORKER.update(preprocessors=preprocessors, max_side=max_side, fetch=fetch_options)
+
+
+def _read(source: str, fetch_options: dict) -> bytes:
+    if is_url(source):
+        from .fetch import fetch
+
+        return fetch(source, **fetch_options)
+    if not source:
+        raise DecodeError("empty path in the input")
+    try:
+        with open(source, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise DecodeError(f"{source}: file not found") from None
+    except IsADirectoryError:
+        raise DecodeError(f"{source}: is a folder, not an image") from None
+    except PermissionError:
+        raise DecodeError(f"{source}: permission denied") from None
+
+
+def _measure(item: Item) -> tuple[int, list | None, str | None]:
+    """Read, decode and preprocess one item; any failure becomes its error string."""
+    try:
+        decoded = decode(_read(item.source, _WORKER["fetch"]), item.source, _WORKER["max_side"])
+        return item.index, [p(decoded) for p in _WORKER["preprocessors"]], None
+    except DecodeError as exc:
+        return item.index, None, str(exc)
+    except Exception as exc:  # a bug or an odd file must not end a million-image run
+        return item.index, None, f"{item.source}: {type(exc).__name__}: {exc}".splitlines()[0]
+
+
+def _measure_chunk(items: list[Item]) -> list[tuple[int, list | None, str | None]]:
+    return [_measure(it) for it in items]
+
+
+def _stream(items: Iterator[Item], workers: int, chunk: int, init_args) -> Iterator[tuple[Item, tuple]]:
+    """(item, result) in input order, with a bounded number of chunks in flight."""
+    if workers == 0:
+        _init_worker(*init_args)
+        for it in items:
+            yield it, _measure(it)
+        return
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=init_args) as pool:
+        window: deque = deque()
+        batch: list[Item] = []
+
+        def drain_one():
+            its, fut = window.popleft()
+            yield from zip(its, fut.result())
+
+        for it in items:
+            batch.append(it)
+            if len(batch) == chunk:
+                window.append((batch, pool.submit(_measure_chunk, batch)))
+                batch = []
+                if len(window) >= 4 * workers:
+                    yield from drain_one()
+        if batch:
+            window.append((batch, pool.submit(_measure_chunk, batch)))
+        while window:
+            yield from drain_one()
+
+
+def run(
+    tasks: Sequence[str | Task],
+    source: Any,
+    output: str | os.PathLike | None = None,
+    *,
+    path_column: str | None = None,
+    keep: Sequence[str] = (),
+    batch_size: int = 32,
+    workers: int | None = None,
+    strict: bool = False,
+    progress: bool = True,
+    chunk_rows: int = 2000,
+    fetch_options: dict[str, Any] | None = None,
+) -> Results:
+    """Measure every image of ``source`` with ``tasks``; one tidy table out.
+
+    Args:
+        tasks: task names (``"quality"``) or task objects.
+        source: a folder, glob, image, URL, ``.txt`` list, ``.csv``/``.parquet`` manifest, or list
+            of paths/URLs (see :func:`imagevars.sources.resolve`).
+        output: a ``.parquet``, ``.csv`` or ``.dta`` file to write; written in chunks as the run
+            goes, so re-running the same call after a crash resumes where it stopped.
+        path_column: the manifest column with paths or URLs.
+        keep: manifest columns to carry into the table unchanged.
+        batch_size: images per task call.
+        workers: decode processes (default: the usable cores; 0 decodes in this process).
+        strict: raise on the first input that cannot be measured instead of recording it.
+        progress: show a progress bar with rate and ETA.
+        chunk_rows: rows per part file while writing ``output``.
+        fetch_options: for URLs: ``timeout``, ``retries``, ``max_bytes``, ``cache``.
+
+    Returns:
+        :class:`~imagevars.table.Results`: ``source``, ``frame``, ``time_s``, ``error``, kept
+        columns, then ``<task>_<variable>`` columns, with provenance.
+
+    Example:
+        >>> import imagevars
+        >>> table = imagevars.run(["quality"], "PHOTOS/", "photo_vars.parquet")  # doctest: +SKIP
+    """
+    import numpy as np
+    import pyarrow as pa
+    from tqdm.auto import tqdm
+
+    from ._env import threads
+    from .sink import INDEX, PartsSink
+
+    # 1. Check inputs
+    tasks = [get_task(t) for t in tasks]
+    if not tasks:
+        raise ValueError("name at least one task, e.g. ['quality']")
+    names = [t.name for t in tasks]
+    if len(set(names)) != len(names):
+        raise ValueError(f"each task may appear once, got {names}")
+    src = resolve(source, path_column=path_column, keep=keep)
+    n = src.count()
+    workers = threads() if workers is None else workers
+    sides = [t.max_side for t in tasks]
+    max_side = None if any(s is None for s in sides) else max(sides)
+
+    # 2. Schema and provenance
+    keep_fields = [pa.field(k, src.types.get(k, pa.string())) for k in src.keep]
+    task_fields = [f for t in tasks for f in t.fields()]
+    schema = pa.schema([*key_schema(), *keep_fields, *task_fields, pa.field(INDEX, pa.int64())])
+    config = {"version": __version__, "tasks": [t.provenance() for t in tasks], "input": src.description,
+              "keep": list(src.keep)}
+    started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+    # 3. Where rows go, and what is already done
+    sink = PartsSink(output, config, chunk_rows) if output is not None else None
+    done = sink.done(n) if sink is not None else np.zeros(n, bool)
+    memory: list = []
+    counts = {"measured": 0, "errors": 0, "skipped": int(done.sum())}
+
+    def emit(rows: list[tuple[Item, list | None, str | None]]) -> None:
+        ok = [(it, feats) for it, feats, err in rows if err is None]
+        columns: dict[str, list] = {f.name: [None] * len(rows) for f in task_fields}
+        if ok:
+            position = {it.index: i for i, (it, _, _) in enumerate(rows)}
+            for k, task in enumerate(tasks):
+                out = task([feats[k] for _, feats in ok])
+                for name, values in out.items():
+                    for (it, _), v in zip(ok, values):
+                        columns[name][position[it.index]] = v
+        data = {
+            "source": [it.source for it, _, _ in rows], "frame": [0] * len(rows), "time_s": [0.0] * len(rows),
+            "error": [err for _, _, err in rows],
+            **{k: [it.extra[j] for it, _, _ in rows] for j, k in enumerate(src.keep)},
+            **columns, INDEX: [it.index for it, _, _ in rows],
+        }
+        batch = pa.RecordBatch.from_pydict(data, schema=schema)
+        (sink.add if sink is not None else memory.append)(batch)
+
+    # 4. Stream
+    todo = (it for it in src if not done[it.index])
+    init_args = ([t.preprocessor() for t in tasks], max_side, fetch_options or {})
+    pending: list = []
+    t0 = time.perf_counter()
+    with tqdm(total=n, initial=counts["skipped"], unit="img", desc=",".join(names), disable=not progress,
+              dynamic_ncols=True, file=sys.stderr) as bar:
+        for item, (_, feats, err) in _stream(todo, workers, max(1, min(16, batch_size)), init_args):
+            if err is not None:
+                if strict:
+                    raise RunError(f"{err} (strict run: stopping at the first error)")
+                counts["errors"] += 1
+            else:
+                counts["measured"] += 1
+            pending.append((item, feats, err))
+            if len(pending) >= batch_size:
+                emit(pending)
+                pending = []
+            bar.update(1)
+        if pending:
+            emit(pending)
+
+    # 5. One table out
+    provenance = {**config, "started": started, "seconds": round(time.perf_counter() - t0, 3),
+                  "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "counts": counts}
+    if sink is not None:
+        return sink.finish(provenance, schema)
+    table = pa.Table.from_batches(memory, schema=schema) if memory else schema.empty_table()
+    return Results(table.drop_columns([INDEX]), provenance)

@@ -1,0 +1,29 @@
+"""Tasks: what the pipeline measures. Each is a batch callable with a picklable preprocessor.
+
+Example:
+    >>> from imagevars.tasks import get_task
+    >>> get_task("quality").name
+    'quality'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import Task
+from .quality import QualityTask
+
+TASKS: dict[str, type[Task]] = {"quality": QualityTask}
+
+
+def get_task(name: str | Task, **params: Any) -> Task:
+    """A task instance from its name (or the instance itself)."""
+    if isinstance(name, Task):
+        return name
+    try:
+        return TASKS[name](**params)
+    except KeyError:
+        raise ValueError(f"unknown task {name!r}; available: {', '.join(sorted(TASKS))}") from None
+
+
+__all__ = ["TASKS", "Task", "QualityTask", "get_task"]

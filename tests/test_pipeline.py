@@ -1,0 +1,231 @@
+"""The measurement pipeline: sources, decoding, errors as rows, outputs, provenance, resume."""
+
+import io
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+import zlib
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+
+import imagevars
+from imagevars.sources import resolve
+from imagevars.table import Results
+
+
+def _photos(folder, n=6):
+    import skimage.data as data
+
+    folder.mkdir(parents=True, exist_ok=True)
+    names = ["astronaut", "chelsea", "coffee", "rocket", "camera", "page"][:n]
+    for name in names:
+        Image.fromarray(getattr(data, name)()).save(folder / f"{name}.jpg", quality=90)
+    return [str(folder / f"{name}.jpg") for name in names]
+
+
+def _png_header_only(path, w, h):
+    """A PNG whose header claims w x h pixels: a decompression bomb in miniature."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 10)) + chunk(b"IEND", b""))
+
+
+@pytest.fixture(scope="module")
+def bad_folder(tmp_path_factory):
+    """The issue's folder of troublemakers, next to two good photos."""
+    import skimage.data as data
+
+    d = tmp_path_factory.mktemp("bad")
+    astro = data.astronaut()
+    Image.fromarray(astro).save(d / "a_good.jpg", quality=90)
+    (d / "b_zero.jpg").write_bytes(b"")
+    good = (d / "a_good.jpg").read_bytes()
+    (d / "c_truncated.jpg").write_bytes(good[: len(good) // 3])
+    (d / "d_text.jpg").write_text("not an image at all")
+    Image.fromarray((np.arange(64 * 48).reshape(48, 64) * 20).astype(np.uint16)).save(d / "e_16bit.png")
+    Image.fromarray(astro).convert("CMYK").save(d / "f_cmyk.jpg")
+    Image.fromarray(astro).convert("P").save(d / "g_palette.gif")
+    img = Image.fromarray(astro[:, :400])  # 400 wide, 512 high
+    exif = img.getexif()
+    exif[0x0112] = 6  # displayed rotated: 512 wide, 400 high
+    img.save(d / "h_rotated.jpg", exif=exif)
+    _png_header_only(d / "i_bomb.png", 20000, 20000)
+    Image.fromarray(astro).convert("RGBA").save(d / "j_rgba.png")
+    return d
+
+
+def test_sources_folder_glob_list_manifest(tmp_path):
+    paths = _photos(tmp_path / "p" / "sub", 2) + _photos(tmp_path / "p", 1)
+    (tmp_path / "p" / "notes.txt").write_text("x")
+    folder = [it.source for it in resolve(tmp_path / "p")]
+    assert folder == sorted(folder) and len(folder) == 3 and all(f.endswith(".jpg") for f in folder)
+    assert [it.source for it in resolve(str(tmp_path / "p" / "**" / "*.jpg"))] == sorted(paths)
+    (tmp_path / "list.txt").write_text("# photos\n" + "\n".join(paths) + "\n\n")
+    assert [it.source for it in resolve(tmp_path / "list.txt")] == paths
+    pd.DataFrame({"firm": [7, 8, 9], "image_url": paths, "date": ["2020-01-01"] * 3}).to_csv(tmp_path / "m.csv", index=False)
+    src = resolve(tmp_path / "m.csv", keep=["firm"])
+    assert [(it.source, it.extra) for it in src] == [(p, (f,)) for p, f in zip(paths, [7, 8, 9])]
+    with pytest.raises(ValueError, match="has no column\\(s\\) listing_id to keep"):
+        resolve(tmp_path / "m.csv", keep=["listing_id"])
+    with pytest.raises(FileNotFoundError, match="does not exist; pass a folder"):
+        resolve(tmp_path / "nope")
+
+
+def test_run_in_memory_keys_columns_provenance(tmp_path):
+    paths = _photos(tmp_path)
+    res = imagevars.run(["quality"], tmp_path, workers=0, progress=False)
+    assert isinstance(res, Results) and len(res) == 6 and res.n_errors == 0
+    assert res.columns[:4] == ["source", "frame", "time_s", "error"]
+    assert res.columns[4] == "quality_width" and all(c.startswith("quality_") for c in res.columns[4:])
+    df = res.to_pandas()
+    assert df["source"].tolist() == sorted(paths) and (df["frame"] == 0).all() and (df["time_s"] == 0).all()
+    astro = df.set_index("source").loc[str(tmp_path / "astronaut.jpg")]
+    assert (astro["quality_width"], astro["quality_height"]) == (512, 512)
+    assert res.provenance["tasks"][0] == {"name": "quality", "params": {"size": 512, "colors": 3}, "model": None,
+                                          "weights_sha256": None}
+    assert res.provenance["version"] == imagevars.__version__ and res.provenance["counts"]["measured"] == 6
+
+
+def test_bad_inputs_become_error_rows(bad_folder):
+    res = imagevars.run(["quality"], bad_folder, workers=2, progress=False)
+    df = res.to_pandas().assign(name=lambda d: d["source"].map(os.path.basename)).set_index("name")
+    assert len(df) == 10  # nothing lost
+    errors = df["error"].dropna()
+    assert sorted(errors.index) == ["b_zero.jpg", "c_truncated.jpg", "d_text.jpg", "i_bomb.png"]
+    assert "empty file" in errors["b_zero.jpg"]
+    assert "not an image" in errors["d_text.jpg"]
+    assert "400000000 pixels" in errors["i_bomb.png"] and "decompression bomb" in errors["i_bomb.png"]
+    assert "truncated" in errors["c_truncated.jpg"].lower() or "broken" in errors["c_truncated.jpg"].lower()
+    assert df.loc["b_zero.jpg", "quality_brightness"] is pd.NA or pd.isna(df.loc["b_zero.jpg", "quality_brightness"])
+    assert (df.loc["h_rotated.jpg", "quality_width"], df.loc["h_rotated.jpg", "quality_height"]) == (512, 400)
+    assert df.loc["e_16bit.png", "quality_saturation"] == 0 and df.loc["e_16bit.png", "quality_brightness"] > 0.05
+    # CMYK, palette, RGBA decode to the same picture as the original, near enough
+    for name in ("f_cmyk.jpg", "g_palette.gif", "j_rgba.png"):
+        assert df.loc[name, "quality_brightness"] == pytest.approx(df.loc["a_good.jpg", "quality_brightness"], abs=0.03)
+
+
+def test_missing_file_and_unreachable_url_are_rows(tmp_path):
+    paths = _photos(tmp_path, 1)
+    pd.DataFrame({"path": [paths[0], str(tmp_path / "gone.jpg"), "http://127.0.0.1:9/x.jpg"], "id": [1, 2, 3]}
+                 ).to_csv(tmp_path / "m.csv", index=False)
+    res = imagevars.run(["quality"], tmp_path / "m.csv", keep=["id"], workers=0, progress=False,
+                        fetch_options={"retries": 0, "timeout": 2})
+    df = res.to_pandas()
+    assert df["id"].tolist() == [1, 2, 3] and df["error"].isna().tolist() == [True, False, False]
+    assert "file not found" in df["error"][1] and df["error"][2].startswith("http://127.0.0.1:9/x.jpg:")
+
+
+def test_url_download_with_cache(tmp_path, serve, isolated_cache):
+    _photos(tmp_path / "srv", 1)
+    url = serve(tmp_path / "srv") + "astronaut.jpg"
+    first = imagevars.run(["quality"], [url], workers=0, progress=False).to_pandas()
+    (tmp_path / "srv" / "astronaut.jpg").unlink()  # from now on only the cache has it
+    again = imagevars.run(["quality"], [url], workers=0, progress=False).to_pandas()
+    assert first["error"].isna().all() and again["error"].isna().all()
+    assert first["quality_sharpness"][0] == again["quality_sharpness"][0] and first["source"][0] == url
+    missing = imagevars.run(["quality"], [url.replace("astronaut", "nobody")], workers=0, progress=False,
+                            fetch_options={"cache": False}).to_pandas()
+    assert "HTTP 404" in missing["error"][0]
+
+
+def test_strict_stops_at_first_error(bad_folder):
+    from imagevars.runner import RunError
+
+    with pytest.raises(RunError, match="b_zero.jpg: empty file"):
+        imagevars.run(["quality"], bad_folder, workers=0, progress=False, strict=True)
+
+
+def test_outputs_parquet_csv_stata_with_provenance(tmp_path):
+    _photos(tmp_path / "p", 3)
+    for suffix in ("parquet", "csv", "dta"):
+        out = tmp_path / f"vars.{suffix}"
+        res = imagevars.run(["quality"], tmp_path / "p", out, workers=0, progress=False)
+        assert out.exists() and not (tmp_path / f"vars.{suffix}.parts").exists()
+        if suffix == "parquet":
+            back = Results.read(out)
+            assert back.provenance["tasks"][0]["name"] == "quality" and "started" in back.provenance
+            assert back.table.equals(res.table)
+        elif suffix == "csv":
+            df = pd.read_csv(out)
+            assert len(df) == 3 and json.loads((tmp_path / "vars.csv.provenance.json").read_text())["version"]
+        else:
+            df = pd.read_stata(out)
+            assert len(df) == 3 and df["quality_width"].tolist() == res.to_pandas()["quality_width"].tolist()
+
+
+def test_empty_input_gives_empty_table_with_schema(tmp_path):
+    (tmp_path / "empty").mkdir()
+    res = imagevars.run(["quality"], tmp_path / "empty", tmp_path / "e.parquet", workers=0, progress=False)
+    assert len(res) == 0 and "quality_sharpness" in res.columns
+    assert pq.read_schema(tmp_path / "e.parquet").field("quality_width").type == "int64"
+
+
+def test_resume_after_sigkill_gives_exactly_the_uninterrupted_rows(tmp_path):
+    photos = tmp_path / "many"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    base = np.asarray(Image.open(io.BytesIO(_jpeg_bytes())))
+    for i in range(240):
+        crop = base[rng.integers(0, 200) :][: 300, rng.integers(0, 200) :][:, :300]
+        Image.fromarray(crop).save(photos / f"{i:04d}.jpg", quality=85)
+    cmd = [sys.executable, "-m", "imagevars.cli", "run", "quality", str(photos), "-q", "--workers", "1",
+           "--batch-size", "8", "--chunk-rows", "16"]
+    out = tmp_path / "vars.parquet"
+    proc = subprocess.Popen([*cmd, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parts = tmp_path / "vars.parquet.parts"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(parts.glob("part-*.parquet"))) < 3:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    n_parts = len(list(parts.glob("part-*.parquet")))
+    assert n_parts >= 3 and not out.exists(), "the run should have been killed mid-way"
+    subprocess.run([*cmd, "-o", str(out)], check=True, capture_output=True)
+    subprocess.run([*cmd, "-o", str(tmp_path / "clean.parquet")], check=True, capture_output=True)
+    resumed, clean = pq.read_table(out), pq.read_table(tmp_path / "clean.parquet")
+    assert resumed.num_rows == clean.num_rows == 240
+    assert resumed.column("source").to_pylist() == sorted(str(p) for p in photos.iterdir())
+    assert resumed.equals(clean)  # same rows, same order, same values: none lost, none twice
+    meta = json.loads(resumed.schema.metadata[b"imagevars"])
+    assert meta["counts"]["skipped"] >= 16 * 3 and meta["counts"]["measured"] == 240 - meta["counts"]["skipped"]
+
+
+def test_parts_from_other_settings_are_refused(tmp_path):
+    _photos(tmp_path / "p", 1)
+    parts = tmp_path / "v.parquet.parts"
+    parts.mkdir()
+    (parts / "config.json").write_text(json.dumps({"version": "0", "tasks": [], "input": "x", "keep": []}))
+    with pytest.raises(ValueError, match="holds a run with other settings"):
+        imagevars.run(["quality"], tmp_path / "p", tmp_path / "v.parquet", workers=0, progress=False)
+
+
+def _jpeg_bytes():
+    import skimage.data as data
+
+    buf = io.BytesIO()
+    Image.fromarray(data.coffee()).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def test_cli_run_with_manifest_keep_and_summary(tmp_path):
+    paths = _photos(tmp_path, 2)
+    pd.DataFrame({"image_url": paths + [str(tmp_path / "missing.jpg")], "listing_id": ["a", "b", "c"],
+                  "date": ["2024-01-02"] * 3}).to_csv(tmp_path / "listings.csv", index=False)
+    out = subprocess.run([sys.executable, "-m", "imagevars.cli", "run", "quality", str(tmp_path / "listings.csv"),
+                          "--path-column", "image_url", "--keep", "listing_id,date", "-o", str(tmp_path / "vars.dta"),
+                          "-q"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "3 rows: 2 measured now, 0 resumed from an earlier run, 1 with errors" in out.stdout
+    assert "missing.jpg: file not found" in out.stdout
+    df = pd.read_stata(tmp_path / "vars.dta")
+    assert df["listing_id"].tolist() == ["a", "b", "c"]
+    assert df["date"].tolist() == [pd.Timestamp("2024-01-02")] * 3  # a date in the manifest is a Stata date
