@@ -229,3 +229,16 @@ def test_cli_run_with_manifest_keep_and_summary(tmp_path):
     df = pd.read_stata(tmp_path / "vars.dta")
     assert df["listing_id"].tolist() == ["a", "b", "c"]
     assert df["date"].tolist() == [pd.Timestamp("2024-01-02")] * 3  # a date in the manifest is a Stata date
+
+
+def test_output_is_streamed_from_many_parts_and_results_are_file_backed(bad_folder, tmp_path):
+    out = tmp_path / "v.parquet"
+    res = imagevars.run(["quality"], bad_folder, out, workers=0, progress=False, chunk_rows=3, batch_size=2)
+    assert res._table is None and len(res) == 10 and res.n_errors == 4  # nothing loaded to say so
+    assert sorted(res.errors()["source"].map(os.path.basename)) == ["b_zero.jpg", "c_truncated.jpg", "d_text.jpg",
+                                                                     "i_bomb.png"]
+    memory = imagevars.run(["quality"], bad_folder, workers=0, progress=False)
+    assert res.table.equals(memory.table)
+    assert pq.ParquetFile(out).metadata.num_row_groups == 3  # parts of 4, 4 and 2 rows, written one by one
+    csv = imagevars.run(["quality"], bad_folder, tmp_path / "v.csv", workers=0, progress=False, chunk_rows=3)
+    assert csv.to_pandas()["source"].tolist() == memory.to_pandas()["source"].tolist()

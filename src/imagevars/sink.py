@@ -94,15 +94,55 @@ class PartsSink:
         self._buffer, self._buffered = [], 0
 
     def finish(self, provenance: dict[str, Any], schema) -> Results:
-        """Join all parts in input order, write the output file, remove the parts."""
+        """Join the parts in input order into the output file and remove them.
+
+        Each run handles the inputs still to do in increasing order and writes them in
+        consecutive chunks, so parts cover disjoint index ranges: sorted by their first index
+        they stream straight into the output (memory: one part at a time). Parquet and CSV are
+        written that way; a Stata file is built in memory, as pandas writes it.
+        """
         import pyarrow as pa
+        import pyarrow.csv as pcsv
         import pyarrow.parquet as pq
 
         self.flush()
-        tables = [pq.read_table(p) for p in sorted(self.parts.glob("part-*.parquet"))]
-        table = pa.concat_tables(tables) if tables else schema.empty_table()
-        table = table.sort_by(INDEX).drop_columns([INDEX]) if table.num_rows else table.drop_columns([INDEX])
-        results = Results(table, provenance)
-        results.write(self.output)
+        parts = sorted(self.parts.glob("part-*.parquet"))
+        ranges = [(int(p.name.split("-")[1]), int(p.name.split("-")[1]) + int(p.name.split("-")[2].split(".")[0]))
+                  for p in parts]
+        out_schema = pa.schema([f for f in schema if f.name != INDEX])
+        suffix = self.output.suffix.lower()
+        n_rows = n_errors = 0
+
+        def tables():
+            nonlocal n_rows, n_errors
+            for part in parts:
+                t = pq.read_table(part, schema=schema).sort_by(INDEX).drop_columns([INDEX])
+                n_rows += t.num_rows
+                n_errors += t.num_rows - t.column("error").null_count
+                yield t
+
+        contiguous = all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:]))
+        if suffix == ".dta" or not contiguous:
+            table = pa.concat_tables([pq.read_table(p, schema=schema) for p in parts]) if parts else schema.empty_table()
+            results = Results(table.sort_by(INDEX).drop_columns([INDEX]), provenance)
+            results.write(self.output)
+        else:
+            tmp = self.output.with_name(f".{self.output.name}.tmp")
+            meta = {b"imagevars": json.dumps(provenance).encode()}
+            if suffix == ".parquet":
+                with pq.ParquetWriter(tmp, out_schema.with_metadata(meta), compression="zstd") as writer:
+                    for t in tables():
+                        writer.write_table(t)
+            else:
+                with pcsv.CSVWriter(tmp, out_schema) as writer:
+                    for t in tables():
+                        writer.write_table(t)
+                Path(f"{self.output}.provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
+            os.replace(tmp, self.output)
+            if suffix == ".parquet":
+                results = Results(provenance=provenance, path=self.output, n_rows=n_rows, n_errors=n_errors)
+            else:
+                results = Results(pcsv.read_csv(self.output, convert_options=pcsv.ConvertOptions(
+                    column_types=out_schema, strings_can_be_null=True)), provenance)
         shutil.rmtree(self.parts)
         return results

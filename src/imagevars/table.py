@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,11 @@ def key_schema():
             pa.field("error", pa.string())]
 
 
-@dataclass
 class Results:
     """A tidy table (one row per image or frame) with its provenance.
+
+    A run that wrote its rows to a Parquet file returns Results backed by that file: the table
+    is read only when asked for, so a million-row run does not end by loading it all.
 
     Example:
         >>> import imagevars
@@ -39,24 +40,50 @@ class Results:
         'quality'
     """
 
-    table: Any  # pyarrow.Table
-    provenance: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, table: Any = None, provenance: dict[str, Any] | None = None, *,
+                 path: str | os.PathLike | None = None, n_rows: int | None = None, n_errors: int | None = None):
+        if table is None and path is None:
+            raise ValueError("Results needs a table or the path of a Parquet file")
+        self._table = table
+        self.provenance = provenance or {}
+        self.path = Path(path) if path is not None else None
+        self._n_rows, self._n_errors = n_rows, n_errors
+
+    @property
+    def table(self):
+        """The pyarrow Table (read from ``path`` on first use when file-backed)."""
+        if self._table is None:
+            import pyarrow.parquet as pq
+
+            self._table = pq.read_table(self.path)
+        return self._table
 
     def __len__(self) -> int:
-        return self.table.num_rows
+        return self._n_rows if self._table is None and self._n_rows is not None else self.table.num_rows
 
     @property
     def columns(self) -> list[str]:
+        if self._table is None and self.path is not None:
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(self.path).names)
         return list(self.table.column_names)
 
     @property
     def n_errors(self) -> int:
+        if self._table is None and self._n_errors is not None:
+            return self._n_errors
         return self.table.num_rows - self.table.column("error").null_count
 
     def errors(self):
-        """The rows that could not be measured, as a pandas DataFrame (source, error)."""
+        """The rows that could not be measured, as a pandas DataFrame (source, frame, error)."""
         import pyarrow.compute as pc
 
+        if self._table is None and self.path is not None:  # filter while reading: memory ~ error rows
+            import pyarrow.dataset as ds
+
+            return ds.dataset(self.path).to_table(columns=["source", "frame", "error"],
+                                                  filter=pc.field("error").is_valid()).to_pandas()
         return self.table.filter(pc.is_valid(self.table["error"])).select(["source", "frame", "error"]).to_pandas()
 
     def to_pandas(self):
@@ -122,9 +149,8 @@ class Results:
         """
         import pyarrow.parquet as pq
 
-        table = pq.read_table(path)
-        meta = (table.schema.metadata or {}).get(PROVENANCE_KEY)
-        return cls(table, json.loads(meta) if meta else {})
+        meta = (pq.read_schema(path).metadata or {}).get(PROVENANCE_KEY)
+        return cls(provenance=json.loads(meta) if meta else {}, path=path)
 
     def __repr__(self) -> str:
         tasks = ", ".join(t["name"] for t in self.provenance.get("tasks", []))
