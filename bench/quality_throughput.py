@@ -1,0 +1,129 @@
+"""Throughput of `quality` on real-size JPEGs, side by side with a plain Pillow loop.
+
+Sides, alternated in each round over the same slice of the folder (a new slice each round):
+
+- plain: one process, as most scripts are written: Pillow open, EXIF transpose, RGB, full
+  decode, thumbnail to 512 px, then the same variables (imagevars.tasks.quality.measure).
+- imagevars: `imagevars.run(["quality"], paths)` with 2 worker processes (DCT-reduced decode).
+- decode-only: the machine's JPEG decode rate, 2 processes, reduced-size decode to 512 px
+  (imagevars.decode.decode), nothing else: the ceiling for any pipeline.
+- overhead: the pipeline with a no-op task on 8x8 PNGs, in-process and with 2 workers.
+
+    python bench/make_photos.py bench/data/jpegs --n 2000
+    python bench/quality_throughput.py bench/data/jpegs --rounds 5 --per-round 400
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import numpy as np  # noqa: E402
+from PIL import Image, ImageOps  # noqa: E402
+
+import imagevars  # noqa: E402
+from imagevars.decode import Decoded, decode  # noqa: E402
+from imagevars.tasks.base import Task  # noqa: E402
+from imagevars.tasks.quality import measure  # noqa: E402
+
+
+def plain(paths: list[str]) -> None:
+    for p in paths:
+        with open(p, "rb") as f:
+            data = f.read()
+        img = ImageOps.exif_transpose(Image.open(p)).convert("RGB")
+        w, h = img.size
+        img.thumbnail((512, 512), Image.Resampling.BILINEAR)
+        measure(Decoded(np.asarray(img), w, h, len(data), "JPEG", "RGB"))
+
+
+def _decode_chunk(paths: list[str]) -> int:
+    for p in paths:
+        with open(p, "rb") as f:
+            decode(f.read(), p, max_side=512)
+    return len(paths)
+
+
+def decode_only(paths: list[str], pool: ProcessPoolExecutor) -> None:
+    chunks = [paths[i : i + 8] for i in range(0, len(paths), 8)]
+    sum(pool.map(_decode_chunk, chunks))
+
+
+def _nothing(decoded):
+    return None
+
+
+class NoOp(Task):
+    name = "noop"
+    max_side = None
+
+    def preprocessor(self):
+        return _nothing
+
+    def fields(self):
+        return []
+
+    def __call__(self, batch):
+        return {}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("folder")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--per-round", type=int, default=400)
+    args = p.parse_args()
+    files = sorted(str(f) for f in Path(args.folder).glob("*.jpg"))
+    need = args.rounds * args.per_round
+    if len(files) < need:
+        raise SystemExit(f"{args.folder} has {len(files)} JPEGs; make {need} with bench/make_photos.py")
+    mp = np.mean([np.prod(Image.open(f).size) for f in files[:: max(1, len(files) // 200)]]) / 1e6
+    print(f"{len(files)} JPEGs, {mp:.1f} MP on average; {args.rounds} rounds of {args.per_round} images per side")
+    rates: dict[str, list[float]] = {"plain": [], "imagevars": [], "decode-only": []}
+    with ProcessPoolExecutor(2) as pool:
+        pool.submit(int, 0).result()  # start the decode-only workers outside the timing
+        for r in range(args.rounds):
+            chunk = files[r * args.per_round : (r + 1) * args.per_round]
+            for side in ("plain", "imagevars", "decode-only"):
+                t = time.perf_counter()
+                if side == "plain":
+                    plain(chunk)
+                elif side == "imagevars":
+                    res = imagevars.run(["quality"], chunk, workers=2, progress=False)
+                    assert res.n_errors == 0
+                else:
+                    decode_only(chunk, pool)
+                rates[side].append(len(chunk) / (time.perf_counter() - t))
+            print("round {}: ".format(r + 1) + ", ".join(f"{k} {v[-1]:.1f} img/s" for k, v in rates.items()), flush=True)
+    med = {k: statistics.median(v) for k, v in rates.items()}
+    print(f"medians: plain {med['plain']:.1f} img/s, imagevars {med['imagevars']:.1f} img/s, "
+          f"decode-only {med['decode-only']:.1f} img/s")
+    print(f"imagevars / plain loop = {med['imagevars'] / med['plain']:.2f}x; "
+          f"imagevars / decode-only = {med['imagevars'] / med['decode-only']:.0%}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tiny = []
+        for i in range(2000):
+            path = os.path.join(tmp, f"{i:05d}.png")
+            Image.new("RGB", (8, 8), (i % 256, 0, 0)).save(path)
+            tiny.append(path)
+        for workers in (0, 2):
+            per = []
+            for _ in range(3):
+                t = time.perf_counter()
+                imagevars.run([NoOp()], tiny, workers=workers, progress=False)
+                per.append((time.perf_counter() - t) / len(tiny) * 1000)
+            print(f"no-op task on 8x8 PNGs, workers={workers}: {statistics.median(per):.3f} ms per image "
+                  "(read + decode + pipeline)")
+
+
+if __name__ == "__main__":
+    main()
