@@ -1,7 +1,8 @@
 """Peak memory of `imagevars run quality` on 1,000 and on 100,000 images: it should be flat.
 
 Writes small real-photo JPEGs (96 px crops of scikit-image's photos) into a temporary folder,
-then runs the pipeline in a fresh process for the first 1,000 and for all N, writing Parquet,
+then runs the pipeline in a fresh process on the folder of the first 1,000 and on the whole
+folder of N (subfolders of 1,000, walked as a stream), writing Parquet,
 and reports the peak resident memory of the main process and of the largest worker.
 
     python bench/pipeline_memory.py --n 100000
@@ -20,8 +21,7 @@ from pathlib import Path
 
 CHILD = """
 import json, resource, sys, imagevars
-paths = [l.strip() for l in open(sys.argv[1])]
-res = imagevars.run(["quality"], paths, sys.argv[2], workers=2, progress=False)
+res = imagevars.run(["quality"], sys.argv[1], sys.argv[2], workers=2, progress=False)  # a folder, walked as a stream
 print(json.dumps({"rows": len(res), "errors": res.n_errors,
                   "main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
@@ -57,12 +57,12 @@ def main() -> None:
         print(f"wrote {len(paths):,} JPEGs in {time.perf_counter() - t:.0f} s", flush=True)
         out = {}
         for n in (1000, args.n):
-            listing = Path(tmp) / f"list-{n}.txt"
-            listing.write_text("\n".join(paths[:n]))
+            folder = Path(tmp) / "0000" if n == 1000 else Path(tmp)  # the first subfolder holds 1,000
             t = time.perf_counter()
-            r = subprocess.run([sys.executable, "-c", CHILD, str(listing), str(Path(tmp) / f"out-{n}.parquet")],
+            r = subprocess.run([sys.executable, "-c", CHILD, str(folder), str(Path(tmp).parent / f"imagevars-mem-{n}.parquet")],
                                check=True, capture_output=True, text=True, env={**os.environ, "IMAGEVARS_THREADS": "2"})
             out[n] = json.loads(r.stdout.strip().splitlines()[-1])
+            Path(tmp).parent.joinpath(f"imagevars-mem-{n}.parquet").unlink()
             print(f"{n:>7,} images: {out[n]['rows']:,} rows in {time.perf_counter() - t:.0f} s; peak memory "
                   f"main {out[n]['main_mb']:.0f} MB, largest worker {out[n]['worker_mb']:.0f} MB", flush=True)
         small, big = out[1000], out[args.n]

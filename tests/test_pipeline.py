@@ -199,6 +199,40 @@ def test_resume_after_sigkill_gives_exactly_the_uninterrupted_rows(tmp_path):
     assert meta["counts"]["skipped"] >= 16 * 3 and meta["counts"]["measured"] == 240 - meta["counts"]["skipped"]
 
 
+def test_ctrl_c_keeps_what_was_measured_and_the_rerun_completes(tmp_path):
+    import re
+    import threading
+
+    photos = tmp_path / "p"
+    photos.mkdir()
+    base = np.asarray(Image.open(io.BytesIO(_jpeg_bytes())))
+    for i in range(400):
+        Image.fromarray(np.roll(base, i, axis=1)).save(photos / f"{i:04d}.jpg", quality=85)
+    cmd = [sys.executable, "-m", "imagevars.cli", "run", "quality", str(photos), "--workers", "1",
+           "--batch-size", "4", "--chunk-rows", "1000", "-o", str(tmp_path / "v.parquet")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, bufsize=1)
+    err: list[str] = []
+    reader = threading.Thread(target=lambda: err.extend(iter(lambda: proc.stderr.read(1), "")), daemon=True)
+    reader.start()
+    deadline = time.time() + 120
+    while time.time() < deadline:  # interrupt once the progress bar shows at least 10 images done
+        done = [int(m) for m in re.findall(r"\|\s*(\d+)/400", "".join(err))]
+        if done and max(done) >= 10:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)
+    reader.join(timeout=10)
+    text = "".join(err)
+    assert proc.returncode == 130, text[-2000:]
+    assert "run the same command again to resume" in text
+    saved = sum(pq.read_metadata(p).num_rows for p in (tmp_path / "v.parquet.parts").glob("part-*.parquet"))
+    assert 10 <= saved < 400  # the buffered rows were flushed although no chunk of 1,000 was full
+    subprocess.run([*cmd, "-q"], check=True, capture_output=True)
+    table = pq.read_table(tmp_path / "v.parquet")
+    assert table.num_rows == 400 and table.column("source").to_pylist() == sorted(str(p) for p in photos.iterdir())
+
+
 def test_parts_from_other_settings_are_refused(tmp_path):
     _photos(tmp_path / "p", 1)
     parts = tmp_path / "v.parquet.parts"

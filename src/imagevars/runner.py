@@ -30,9 +30,10 @@ class RunError(RuntimeError):
     """A strict run met an input it could not measure."""
 
 
-def _init_worker(preprocessors, max_side, fetch_options) -> None:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"
+def _init_worker(preprocessors, max_side, fetch_options, single_thread: bool = True) -> None:
+    if single_thread:  # in worker processes only: never change the caller's own environment
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = "1"
     _WORKER.update(preprocessors=preprocessors, max_side=max_side, fetch=fetch_options)
 
 
@@ -72,7 +73,7 @@ def _measure_chunk(items: list[Item]) -> list[tuple[int, list | None, str | None
 def _stream(items: Iterator[Item], workers: int, chunk: int, init_args) -> Iterator[tuple[Item, tuple]]:
     """(item, result) in input order, with a bounded number of chunks in flight."""
     if workers == 0:
-        _init_worker(*init_args)
+        _init_worker(*init_args, single_thread=False)
         for it in items:
             yield it, _measure(it)
         return
@@ -194,22 +195,31 @@ def run(
     init_args = ([t.preprocessor() for t in tasks], max_side, fetch_options or {})
     pending: list = []
     t0 = time.perf_counter()
-    with tqdm(total=n, initial=counts["skipped"], unit="img", desc=",".join(names), disable=not progress,
-              dynamic_ncols=True, file=sys.stderr) as bar:
-        for item, (_, feats, err) in _stream(todo, workers, max(1, min(16, batch_size)), init_args):
-            if err is not None:
-                if strict:
-                    raise RunError(f"{err} (strict run: stopping at the first error)")
-                counts["errors"] += 1
-            else:
-                counts["measured"] += 1
-            pending.append((item, feats, err))
-            if len(pending) >= batch_size:
+    try:
+        with tqdm(total=n, initial=counts["skipped"], unit="img", desc=",".join(names), disable=not progress,
+                  dynamic_ncols=True, file=sys.stderr) as bar:
+            for item, (_, feats, err) in _stream(todo, workers, max(1, min(16, batch_size)), init_args):
+                if err is not None:
+                    if strict:
+                        raise RunError(f"{err} (strict run: stopping at the first error)")
+                    counts["errors"] += 1
+                else:
+                    counts["measured"] += 1
+                pending.append((item, feats, err))
+                if len(pending) >= batch_size:
+                    emit(pending)
+                    pending = []
+                bar.update(1)
+            if pending:
                 emit(pending)
-                pending = []
-            bar.update(1)
-        if pending:
-            emit(pending)
+    except KeyboardInterrupt:
+        if sink is not None:  # keep what is measured: re-running the command resumes from here
+            if pending:
+                emit(pending)
+            sink.flush()
+            print(f"\ninterrupted: rows so far are saved in {sink.parts}; run the same command again to resume",
+                  file=sys.stderr)
+        raise
 
     # 5. One table out
     provenance = {**config, "started": started, "seconds": round(time.perf_counter() - t0, 3),

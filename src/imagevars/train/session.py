@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,7 +146,7 @@ def train(
         print(f"Test loss: {test_loss:.4f}  Test accuracy: {test_acc:.4%} ({correct:,} of {len(test_y):,} correct)")
 
     record = {
-        "command": command or " ".join(sys.argv),
+        "command": command or f"imagevars.train.session.train({data!r}, recipe={recipe!r}, seed={seed}, epochs={epochs})",
         "data": data if loaded["name"] in ("mnist", "fashion-mnist") else str(Path(data).resolve()),
         "n_train": int(len(train_x)), "n_test": int(len(test_x)), "seed": seed, "recipe": r.to_dict(),
         "threads": torch.get_num_threads(), "test_loss": test_loss, "test_accuracy": test_acc,
