@@ -189,6 +189,11 @@ def test_resume_after_sigkill_gives_exactly_the_uninterrupted_rows(tmp_path):
     proc.wait()
     n_parts = len(list(parts.glob("part-*.parquet")))
     assert n_parts >= 3 and not out.exists(), "the run should have been killed mid-way"
+    # its decode worker notices and exits: nothing is left running
+    deadline = time.time() + 10
+    while time.time() < deadline and _processes_mentioning(str(out)):
+        time.sleep(0.2)
+    assert not _processes_mentioning(str(out))
     subprocess.run([*cmd, "-o", str(out)], check=True, capture_output=True)
     subprocess.run([*cmd, "-o", str(tmp_path / "clean.parquet")], check=True, capture_output=True)
     resumed, clean = pq.read_table(out), pq.read_table(tmp_path / "clean.parquet")
@@ -240,6 +245,22 @@ def test_parts_from_other_settings_are_refused(tmp_path):
     (parts / "config.json").write_text(json.dumps({"version": "0", "tasks": [], "input": "x", "keep": []}))
     with pytest.raises(ValueError, match="holds a run with other settings"):
         imagevars.run(["quality"], tmp_path / "p", tmp_path / "v.parquet", workers=0, progress=False)
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    cmdline = f.read().decode(errors="replace")
+                with open(f"/proc/{entry}/stat") as f:
+                    zombie = f.read().rsplit(")", 1)[1].split()[0] == "Z"
+            except OSError:
+                continue
+            if text in cmdline and not zombie:
+                found.append(int(entry))
+    return found
 
 
 def _jpeg_bytes():

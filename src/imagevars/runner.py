@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import sys
+import threading
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -30,10 +31,18 @@ class RunError(RuntimeError):
     """A strict run met an input it could not measure."""
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Watchdog thread of a worker: exit when the main process is gone (killed with SIGKILL, say)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
 def _init_worker(preprocessors, max_side, fetch_options, single_thread: bool = True) -> None:
     if single_thread:  # in worker processes only: never change the caller's own environment
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = "1"
+        threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _WORKER.update(preprocessors=preprocessors, max_side=max_side, fetch=fetch_options)
 
 
