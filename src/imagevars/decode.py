@@ -27,28 +27,32 @@ def is_greyscale(mode: str) -> bool:
     return mode in _GREY_MODES
 
 
-def open_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS):
-    """Open an image file with Pillow, orientation applied, refusing oversized images.
-
-    Raises :class:`DecodeError` naming the file for anything that is not a readable image.
-    """
-    from PIL import Image, ImageOps, UnidentifiedImageError
+def probe(path: str | os.PathLike) -> tuple[int, int, str]:
+    """(width, height, Pillow mode) from a file's header, without decoding its pixels."""
+    from PIL import Image, UnidentifiedImageError
 
     try:
-        if os.path.getsize(path) == 0:
-            raise DecodeError(f"{path}: empty file (0 bytes)")
-        img = Image.open(path)
-        w, h = img.size
-        if w * h > max_pixels:
-            raise DecodeError(f"{path}: {w}x{h} = {w * h:,} pixels is over the limit of {max_pixels:,} (possible decompression bomb)")
-        img.load()
-        return ImageOps.exif_transpose(img)
-    except DecodeError:
-        raise
+        with Image.open(path) as img:
+            return img.size[0], img.size[1], img.mode
     except UnidentifiedImageError:
         raise DecodeError(f"{path}: not an image Pillow can read") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except (OSError, SyntaxError, ValueError) as exc:
         raise DecodeError(f"{path}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+
+
+def read_file(path: str | os.PathLike) -> bytes:
+    """A file's bytes; a missing, unreadable or folder path raises :class:`DecodeError` naming it."""
+    if not os.fspath(path):
+        raise DecodeError("empty path in the input")
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise DecodeError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise DecodeError(f"{path}: is a folder, not an image") from None
+    except PermissionError:
+        raise DecodeError(f"{path}: permission denied") from None
 
 
 def to_mode(img, mode: Literal["RGB", "L"]):
@@ -72,7 +76,8 @@ def to_mode(img, mode: Literal["RGB", "L"]):
 
 
 def load_array(path: str | os.PathLike, size: int | None, channels: int, max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """A file as a uint8 (H, W, C) array, resized to size x size (bilinear, aspect not kept) if given.
+    """A file as a uint8 (H, W, C) array, decoded by :func:`decode`, resized to size x size
+    (bilinear, aspect not kept) if given.
 
     Example:
         >>> import tempfile, PIL.Image
@@ -82,7 +87,9 @@ def load_array(path: str | os.PathLike, size: int | None, channels: int, max_pix
     """
     from PIL import Image
 
-    img = to_mode(open_image(path, max_pixels), "L" if channels == 1 else "RGB")
+    img = Image.fromarray(decode(read_file(path), str(path), max_pixels=max_pixels).rgb)
+    if channels == 1:
+        img = img.convert("L")  # exact for grey sources: R = G = B and the BT.601 weights sum to 1
     if size is not None and img.size != (size, size):
         img = img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
     a = np.asarray(img, dtype=np.uint8)

@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Iterator, Sequence
 
 from . import __version__
-from .decode import DecodeError, decode
+from .decode import DecodeError, decode, read_file
 from .sources import Item, is_url, resolve
 from .table import Results, key_schema
 from .tasks import Task, get_task
@@ -51,17 +51,7 @@ def _read(source: str, fetch_options: dict) -> bytes:
         from .fetch import fetch
 
         return fetch(source, **fetch_options)
-    if not source:
-        raise DecodeError("empty path in the input")
-    try:
-        with open(source, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        raise DecodeError(f"{source}: file not found") from None
-    except IsADirectoryError:
-        raise DecodeError(f"{source}: is a folder, not an image") from None
-    except PermissionError:
-        raise DecodeError(f"{source}: permission denied") from None
+    return read_file(source)
 
 
 def _measure(item: Item) -> tuple[int, list | None, str | None]:

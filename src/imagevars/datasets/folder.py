@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .._env import threads
-from ..decode import IMAGE_EXTENSIONS, DecodeError, is_greyscale, load_array, open_image
+from ..decode import IMAGE_EXTENSIONS, DecodeError, is_greyscale, load_array, probe
 
 
 @dataclass
@@ -51,11 +51,11 @@ def choose_shape(files: list[Path], max_size: int = 64, sample: int = 200) -> tu
     sides, grey = [], True
     for f in picked:
         try:
-            img = open_image(f)
+            w, h, mode = probe(f)
         except DecodeError:
             continue
-        sides.append(min(img.size))
-        grey = grey and is_greyscale(img.mode)
+        sides.append(min(w, h))
+        grey = grey and is_greyscale(mode)
     if not sides:
         raise ValueError("none of the sampled images could be read")
     return int(min(max_size, max(10, np.median(sides)))), 1 if grey else 3
