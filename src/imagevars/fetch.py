@@ -32,7 +32,10 @@ def fetch(url: str, timeout: float = 20.0, retries: int = 2, max_bytes: int = 50
     Example:
         >>> fetch("https://example.org/photo.jpg", timeout=5)  # doctest: +SKIP
     """
-    path = cache_file(url, cache if cache not in (None, True, False) else None) if cache is not False else None
+    if cache is False:
+        path = None  # no cache
+    else:  # None or True: the default cache folder; a path: that folder
+        path = cache_file(url, None if cache is None or cache is True else cache)
     if path is not None and path.exists():
         return path.read_bytes()
     last = ""

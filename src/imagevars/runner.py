@@ -171,15 +171,14 @@ def run(
     counts = {"measured": 0, "errors": 0, "skipped": int(done.sum())}
 
     def emit(rows: list[tuple[Item, list | None, str | None]]) -> None:
-        ok = [(it, feats) for it, feats, err in rows if err is None]
+        ok = [(i, feats) for i, (_, feats, err) in enumerate(rows) if err is None]  # (row position, features)
         columns: dict[str, list] = {f.name: [None] * len(rows) for f in task_fields}
         if ok:
-            position = {it.index: i for i, (it, _, _) in enumerate(rows)}
             for k, task in enumerate(tasks):
                 out = task([feats[k] for _, feats in ok])
                 for name, values in out.items():
-                    for (it, _), v in zip(ok, values):
-                        columns[name][position[it.index]] = v
+                    for (i, _), v in zip(ok, values):
+                        columns[name][i] = v
         data = {
             "source": [it.source for it, _, _ in rows], "frame": [0] * len(rows), "time_s": [0.0] * len(rows),
             "error": [err for _, _, err in rows],

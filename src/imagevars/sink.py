@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .table import Results
+from .table import PROVENANCE_KEY, Results, atomic_write, write_sidecar
 
 INDEX = "_index"
 
@@ -87,7 +87,7 @@ class PartsSink:
             return
         table = pa.Table.from_batches(self._buffer, schema=self._schema)
         first = int(table.column(INDEX)[0].as_py())
-        name = f"part-{first:012d}-{table.num_rows:06d}.parquet"
+        name = f"part-{first:012d}-{table.num_rows:06d}.parquet"  # read back by _span
         tmp = self.parts / f".{name}.tmp"
         pq.write_table(table, tmp)
         os.replace(tmp, self.parts / name)
@@ -107,8 +107,7 @@ class PartsSink:
 
         self.flush()
         parts = sorted(self.parts.glob("part-*.parquet"))
-        ranges = [(int(p.name.split("-")[1]), int(p.name.split("-")[1]) + int(p.name.split("-")[2].split(".")[0]))
-                  for p in parts]
+        spans = [_span(p) for p in parts]
         out_schema = pa.schema([f for f in schema if f.name != INDEX])
         suffix = self.output.suffix.lower()
         n_rows = n_errors = 0
@@ -121,15 +120,9 @@ class PartsSink:
                 n_errors += t.num_rows - t.column("error").null_count
                 yield t
 
-        contiguous = all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:]))
-        if suffix == ".dta" or not contiguous:
-            table = pa.concat_tables([pq.read_table(p, schema=schema) for p in parts]) if parts else schema.empty_table()
-            results = Results(table.sort_by(INDEX).drop_columns([INDEX]), provenance)
-            results.write(self.output)
-        else:
-            tmp = self.output.with_name(f".{self.output.name}.tmp")
-            meta = {b"imagevars": json.dumps(provenance).encode()}
+        def stream(tmp: str) -> None:
             if suffix == ".parquet":
+                meta = {PROVENANCE_KEY: json.dumps(provenance).encode()}
                 with pq.ParquetWriter(tmp, out_schema.with_metadata(meta), compression="zstd") as writer:
                     for t in tables():
                         writer.write_table(t)
@@ -137,12 +130,25 @@ class PartsSink:
                 with pcsv.CSVWriter(tmp, out_schema) as writer:
                     for t in tables():
                         writer.write_table(t)
-                Path(f"{self.output}.provenance.json").write_text(json.dumps(provenance, indent=2) + "\n")
-            os.replace(tmp, self.output)
-            if suffix == ".parquet":
-                results = Results(provenance=provenance, path=self.output, n_rows=n_rows, n_errors=n_errors)
-            else:
-                results = Results(pcsv.read_csv(self.output, convert_options=pcsv.ConvertOptions(
-                    column_types=out_schema, strings_can_be_null=True)), provenance)
+
+        contiguous = all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+        if suffix == ".dta" or not contiguous:
+            table = pa.concat_tables([pq.read_table(p, schema=schema) for p in parts]) if parts else schema.empty_table()
+            results = Results(table.sort_by(INDEX).drop_columns([INDEX]), provenance)
+            results.write(self.output)
+        elif suffix == ".parquet":
+            atomic_write(self.output, stream)
+            results = Results(provenance=provenance, path=self.output, n_rows=n_rows, n_errors=n_errors)
+        else:
+            atomic_write(self.output, stream)
+            write_sidecar(self.output, provenance)
+            results = Results(pcsv.read_csv(self.output, convert_options=pcsv.ConvertOptions(
+                column_types=out_schema, strings_can_be_null=True)), provenance)
         shutil.rmtree(self.parts)
         return results
+
+
+def _span(part: Path) -> tuple[int, int]:
+    """[first, end) of the input indices a part covers, from its name ``part-<first>-<rows>.parquet``."""
+    _, first, rows = part.stem.split("-")
+    return int(first), int(first) + int(rows)

@@ -112,14 +112,14 @@ class Results:
     def to_parquet(self, path: str | os.PathLike) -> Path:
         import pyarrow.parquet as pq
 
-        return _atomic(path, lambda tmp: pq.write_table(self.with_metadata(), tmp, compression="zstd"))
+        return atomic_write(path, lambda tmp: pq.write_table(self.with_metadata(), tmp, compression="zstd"))
 
     def to_csv(self, path: str | os.PathLike) -> Path:
         """CSV, with the provenance beside it in ``<file>.provenance.json`` (CSV has no metadata)."""
         import pyarrow.csv as pcsv
 
-        out = _atomic(path, lambda tmp: pcsv.write_csv(self.table, tmp))
-        Path(f"{out}.provenance.json").write_text(json.dumps(self.provenance, indent=2) + "\n")
+        out = atomic_write(path, lambda tmp: pcsv.write_csv(self.table, tmp))
+        write_sidecar(out, self.provenance)
         return out
 
     def to_stata(self, path: str | os.PathLike) -> Path:
@@ -135,9 +135,9 @@ class Results:
             elif pa.types.is_date(f.type) or pa.types.is_timestamp(f.type):
                 df[f.name] = pd.to_datetime(df[f.name]).dt.tz_localize(None) if pa.types.is_timestamp(f.type) and f.type.tz else pd.to_datetime(df[f.name])
                 dates[f.name] = "td" if pa.types.is_date(f.type) else "tc"
-        out = _atomic(path, lambda tmp: df.to_stata(tmp, write_index=False, version=118, convert_dates=dates,
+        out = atomic_write(path, lambda tmp: df.to_stata(tmp, write_index=False, version=118, convert_dates=dates,
                                                     data_label=f"imagevars {self.provenance.get('version', '')}"[:80]))
-        Path(f"{out}.provenance.json").write_text(json.dumps(self.provenance, indent=2) + "\n")
+        write_sidecar(out, self.provenance)
         return out
 
     @classmethod
@@ -157,7 +157,15 @@ class Results:
         return f"Results({len(self)} rows, {len(self.columns)} columns, tasks: {tasks or '-'}, errors: {self.n_errors})"
 
 
-def _atomic(path: str | os.PathLike, write) -> Path:
+def write_sidecar(path: str | os.PathLike, provenance: dict[str, Any]) -> Path:
+    """Provenance beside a file that has no metadata of its own: ``<file>.provenance.json``."""
+    sidecar = Path(f"{path}.provenance.json")
+    sidecar.write_text(json.dumps(provenance, indent=2) + "\n")
+    return sidecar
+
+
+def atomic_write(path: str | os.PathLike, write) -> Path:
+    """Call ``write(tmp_name)``, then rename the result to ``path``: no partial file on failure."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
