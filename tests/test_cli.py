@@ -45,7 +45,8 @@ def test_train_folder_from_the_command_line(tmp_path, mnist):
 @pytest.mark.parametrize("args,message", [
     (["train", "no/such/folder"], "neither a dataset name"),
     (["train", "mnist", "--recipe", "slow"], "unknown recipe 'slow'"),
-    (["eval", "no-such-model"], "not a saved imagevars model"),
+    (["eval", "no-such-model"], "neither a registered model"),
+    (["explain", "no-such-model"], "neither a registered model"),
 ])
 def test_errors_are_one_clear_line(args, message, capsys):
     assert main(args) == 2

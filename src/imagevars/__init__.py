@@ -26,12 +26,25 @@ def run(tasks, source, output=None, **options):
 
     return _run(tasks, source, output, **options)
 
+
+def explain(model, images, **options):
+    """Explain a classifier's predictions (SHAP or Grad-CAM). See :func:`imagevars.explainers.explain`.
+
+    Example:
+        >>> import imagevars
+        >>> values = imagevars.explain("mnist-cnn", test_X[:10], background=train_X[idx], method="deep")  # doctest: +SKIP
+    """
+    from .explainers import explain as _explain
+
+    return _explain(model, images, **options)
+
 __all__ = [
     "__version__",
     "datasets",
     "ModelCard",
     "Results",
     "run",
+    "explain",
     "create_model",
     "get_card",
     "list_models",

@@ -5,6 +5,8 @@
     imagevars eval mnist-cnn                the bundled model on the MNIST test set
     imagevars models                        registered models and their cards
     imagevars run quality PHOTOS/ -o vars.parquet      measure a folder, one tidy table out
+    imagevars explain mnist-cnn --correct --incorrect -o shap_mnist/   the lecture's SHAP figures
+    imagevars explain MODEL_DIR IMAGES/ --method gradcam -o cams/      a trained model on images
     imagevars demo                          the main job on built-in data, offline
 """
 
@@ -85,6 +87,23 @@ def _summary(results, output) -> None:
             print(results.to_pandas().head(20))
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .explainers.session import explain_folder
+
+    _threads(args.threads)
+    report = explain_folder(
+        args.model, args.images, out=args.output, method=args.method, correct=args.correct, incorrect=args.incorrect,
+        background=args.background_from, n_background=args.background, seed=args.seed,
+        output="logit" if args.logit else "probability", max_figures=args.max_figures, progress=not args.quiet,
+    )
+    table = report.table
+    print(f"Explained {len(table) - table.n_errors:,} image(s) with {args.method} in {report.seconds:.1f} s"
+          + (f"; {table.n_errors:,} could not be read" if table.n_errors else ""))
+    for name, path in report.files.items():
+        print(f"  {name}: {path}")
+    return 0 if len(table) > table.n_errors else 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """The main job on photos that ship with scikit-image: quality variables, table written and shown."""
     import glob
@@ -157,6 +176,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--chunk-rows", type=int, default=2000, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("explain", help="SHAP or Grad-CAM explanations of a classifier: figures and a table")
+    p.add_argument("model", help="a model name (imagevars models) or a folder written by imagevars train")
+    p.add_argument("images", nargs="?", help="images to explain (folder, glob, list, manifest); default: the model's "
+                   "test set, one right and one wrong image per class")
+    p.add_argument("--method", default="deep", choices=["deep", "gradient", "gradcam"],
+                   help="deep: SHAP DeepExplainer (default); gradient: SHAP GradientExplainer; gradcam: Grad-CAM")
+    p.add_argument("--correct", action="store_true", help="one correctly classified test image per class")
+    p.add_argument("--incorrect", action="store_true", help="one misclassified test image per class")
+    p.add_argument("--background", type=int, default=100,
+                   help="background images drawn for SHAP (default 100; the lecture used 25)")
+    p.add_argument("--background-from", help="images to draw the background from (default: the training data)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the background draw and picks (default 0)")
+    p.add_argument("--logit", action="store_true", help="explain logits instead of class probabilities")
+    p.add_argument("--max-figures", type=int, default=100, help="at most this many per-image figures (default 100)")
+    p.add_argument("-o", "--output", default="explanations", help="output folder (default: explanations)")
+    p.add_argument("--threads", type=int)
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("demo", help="run the main job on built-in sample photos, offline")
     p.add_argument("-o", "--output", default="imagevars-demo", help="folder for the table (default imagevars-demo)")

@@ -85,9 +85,19 @@ def load_array(path: str | os.PathLike, size: int | None, channels: int, max_pix
         >>> load_array(p, 28, 3).shape
         (28, 28, 3)
     """
+    return fit_array(decode(read_file(path), str(path), max_pixels=max_pixels).rgb, size, channels)
+
+
+def fit_array(rgb: np.ndarray, size: int | None, channels: int) -> np.ndarray:
+    """An RGB uint8 (H, W, 3) array as (size, size, channels): bilinear resize, greyscale if 1 channel.
+
+    Example:
+        >>> fit_array(np.zeros((30, 40, 3), np.uint8), 28, 1).shape
+        (28, 28, 1)
+    """
     from PIL import Image
 
-    img = Image.fromarray(decode(read_file(path), str(path), max_pixels=max_pixels).rgb)
+    img = Image.fromarray(rgb)
     if channels == 1:
         img = img.convert("L")  # exact for grey sources: R = G = B and the BT.601 weights sum to 1
     if size is not None and img.size != (size, size):

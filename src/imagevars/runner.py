@@ -19,8 +19,8 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Iterator, Sequence
 
 from . import __version__
-from .decode import DecodeError, decode, read_file
-from .sources import Item, is_url, resolve
+from .decode import DecodeError, decode
+from .sources import Item, read_source, resolve
 from .table import Results, key_schema
 from .tasks import Task, get_task
 
@@ -46,18 +46,10 @@ def _init_worker(preprocessors, max_side, fetch_options, single_thread: bool = T
     _WORKER.update(preprocessors=preprocessors, max_side=max_side, fetch=fetch_options)
 
 
-def _read(source: str, fetch_options: dict) -> bytes:
-    if is_url(source):
-        from .fetch import fetch
-
-        return fetch(source, **fetch_options)
-    return read_file(source)
-
-
 def _measure(item: Item) -> tuple[int, list | None, str | None]:
     """Read, decode and preprocess one item; any failure becomes its error string."""
     try:
-        decoded = decode(_read(item.source, _WORKER["fetch"]), item.source, _WORKER["max_side"])
+        decoded = decode(read_source(item.source, _WORKER["fetch"]), item.source, _WORKER["max_side"])
         return item.index, [p(decoded) for p in _WORKER["preprocessors"]], None
     except DecodeError as exc:
         return item.index, None, str(exc)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from .decode import IMAGE_EXTENSIONS
+from .decode import IMAGE_EXTENSIONS, read_file
 
 _PATH_COLUMNS = ("path", "image", "image_path", "file", "filename", "url", "image_url")
 
@@ -27,6 +27,18 @@ class Item:
 
 def is_url(s: str) -> bool:
     return s.startswith(("http://", "https://"))
+
+
+def read_source(source: str, fetch_options: dict[str, Any] | None = None) -> bytes:
+    """The bytes of a local file or a URL (fetched with ``fetch_options``: timeout, retries, ...).
+
+    Raises :class:`~imagevars.decode.DecodeError` naming ``source`` when it cannot be read.
+    """
+    if is_url(source):
+        from .fetch import fetch
+
+        return fetch(source, **(fetch_options or {}))
+    return read_file(source)
 
 
 @dataclass

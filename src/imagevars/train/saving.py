@@ -112,6 +112,26 @@ def load_model(directory: str | os.PathLike) -> Classifier:
     return build_classifier(card, weights)
 
 
+def open_classifier(model: "str | os.PathLike | Classifier") -> Classifier:
+    """A classifier from a registered name (pretrained weights), a saved model folder, or as given.
+
+    Example:
+        >>> open_classifier("mnist-cnn").card.name
+        'mnist-cnn'
+    """
+    from ..models.registry import list_models
+
+    if isinstance(model, Classifier):
+        return model
+    if str(model) in list_models():
+        from ..models.registry import create_model
+
+        return create_model(str(model), pretrained=True)
+    if not Path(model).is_dir():
+        raise FileNotFoundError(f"{model} is neither a registered model (imagevars models) nor a saved model folder")
+    return load_model(model)
+
+
 def _json_default(o: Any) -> Any:
     if isinstance(o, (np.integer,)):
         return int(o)

@@ -189,6 +189,14 @@ def _figures(model: Classifier, test_x, test_y, probs, history, out: Path, seed:
     }
 
 
+def default_data(clf: Classifier) -> str | None:
+    """The dataset a model was trained on, when its card says (MNIST for the digit models)."""
+    recorded = clf.card.training.get("data")
+    if recorded in ("mnist", "fashion-mnist") or (recorded and Path(recorded).is_dir()):
+        return recorded
+    return "mnist" if clf.card.name == "mnist-cnn" or clf.labels == tuple("0123456789") else None
+
+
 def evaluate(model: str = "mnist-cnn", data: str | None = None, verbose: int = 1) -> Report:
     """Evaluate a registered model (pretrained) or a saved model folder on its test set.
 
@@ -200,11 +208,10 @@ def evaluate(model: str = "mnist-cnn", data: str | None = None, verbose: int = 1
         >>> evaluate("mnist-cnn", verbose=0).correct  # doctest: +SKIP
         9925
     """
-    from .. import create_model, list_models
-    from .saving import load_model
+    from .saving import open_classifier
 
-    clf = create_model(model, pretrained=True) if model in list_models() else load_model(model)
-    data = data or ("mnist" if clf.card.name == "mnist-cnn" or clf.labels == tuple("0123456789") else None)
+    clf = open_classifier(model)
+    data = data or default_data(clf)
     if data is None:
         raise ValueError(f"say which data to evaluate {model!r} on (a dataset name or a folder)")
     split_seed = int(clf.card.training.get("seed", 0))  # a folder is split as it was in training
