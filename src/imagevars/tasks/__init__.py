@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Task
+from .detect import DetectTask
 from .quality import QualityTask
 
-TASKS: dict[str, type[Task]] = {"quality": QualityTask}
+TASKS: dict[str, type[Task]] = {"quality": QualityTask, "detect": DetectTask}
 
 
 def get_task(name: str | Task, **params: Any) -> Task:
@@ -26,4 +27,4 @@ def get_task(name: str | Task, **params: Any) -> Task:
         raise ValueError(f"unknown task {name!r}; available: {', '.join(sorted(TASKS))}") from None
 
 
-__all__ = ["TASKS", "Task", "QualityTask", "get_task"]
+__all__ = ["TASKS", "Task", "DetectTask", "QualityTask", "get_task"]

@@ -1,0 +1,188 @@
+"""``detect``: COCO objects in photos, as the variables researchers use. The codebook.
+
+The default model is the bundled CenterNet (``centernet-mbv3-coco``, offline; see its card).
+Each image is decoded with EXIF orientation applied, converted to RGB (transparency on white),
+and resized to 512 x 512 without keeping its aspect ratio, as the model was run in its source
+package. The model returns its 100 highest-scoring detections; every variable below is computed
+from them. Boxes are in pixels of the original image, after orientation.
+
+Columns (``detect_`` + name), k = 1 .. ``top``, c = each of the 80 COCO classes (spaces as ``_``):
+
+=================  =========================================================================
+n_objects          number of detections with score >= ``threshold``
+top{k}_label       label of the k-th highest-scoring detection (the lecture's top_k_objects)
+top{k}_score       its score
+person_max         highest score of any person detection (0 if none)
+person_any         probability of at least one person, 1 - prod(1 - p_i) over person
+                   detections with p_i >= ``floor`` (the lecture's formula; it treats the
+                   detections as independent, so read it as an index, not a calibrated
+                   probability)
+count_{c}          number of detections of class c with score >= ``threshold``
+area_{c}           share of the image area covered by the union of those detections' boxes,
+                   in [0, 1] (computed on a 512 x 512 grid of the resized image)
+=================  =========================================================================
+
+Defaults: ``top`` 3, ``threshold`` 0.3, ``floor`` 0.05. All parameters are recorded in the
+provenance of every table.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from ..models.coco import column_name
+from .base import Task
+
+SIDE = 512
+
+
+def prepare(decoded, side: int = SIDE) -> tuple[np.ndarray, int, int]:
+    """Worker side: the image resized to side x side RGB uint8, and the original width and height."""
+    from PIL import Image
+
+    img = Image.fromarray(decoded.rgb)
+    if img.size != (side, side):
+        img = img.resize((side, side), Image.Resampling.BILINEAR)
+    return np.asarray(img, np.uint8), decoded.width, decoded.height
+
+
+def person_any(scores: np.ndarray, floor: float) -> float:
+    """1 - prod(1 - p) over the scores at or above ``floor``.
+
+    Example:
+        >>> round(person_any(np.array([0.5, 0.5, 0.01]), 0.05), 4)
+        0.75
+    """
+    p = scores[scores >= floor].astype(np.float64)
+    return float(1.0 - np.prod(1.0 - p)) if len(p) else 0.0
+
+
+def union_area(boxes: np.ndarray, side: int = SIDE) -> float:
+    """Share of a side x side grid covered by the union of boxes (x1, y1, x2, y2 in grid units).
+
+    Example:
+        >>> union_area(np.array([[0, 0, 256, 512], [128, 0, 384, 512]]), 512)
+        0.75
+    """
+    if not len(boxes):
+        return 0.0
+    mask = np.zeros((side, side), bool)
+    b = np.clip(np.rint(boxes), 0, side).astype(int)
+    for x1, y1, x2, y2 in b:
+        mask[y1:y2, x1:x2] = True
+    return float(mask.mean())
+
+
+def objects(det: np.ndarray, width: int, height: int, labels: tuple[str, ...], threshold: float,
+            side: int = SIDE) -> list[dict[str, Any]]:
+    """Long format: one dict per detection at or above ``threshold``, highest score first, with its
+    box in pixels of the original image (after orientation): object, label, class_id, score, x1, y1, x2, y2.
+    """
+    det = det[np.argsort(-det[:, 4], kind="stable")]
+    sx, sy = width / side, height / side
+    out = []
+    for i, (x1, y1, x2, y2, score, cls) in enumerate(det[det[:, 4] >= threshold]):
+        out.append({"object": i, "label": labels[int(cls)], "class_id": int(cls), "score": float(score),
+                    "x1": float(np.clip(x1 * sx, 0, width)), "y1": float(np.clip(y1 * sy, 0, height)),
+                    "x2": float(np.clip(x2 * sx, 0, width)), "y2": float(np.clip(y2 * sy, 0, height))})
+    return out
+
+
+def detect_file(path: str, model: str = "centernet-mbv3-coco", threshold: float = 0.3) -> list[dict[str, Any]]:
+    """The objects in one image file (long format, see :func:`objects`).
+
+    Example:
+        >>> detect_file("photo.jpg")[0]["label"]  # doctest: +SKIP
+        'person'
+    """
+    from ..decode import decode
+    from ..models.registry import create_model
+    from ..sources import read_source
+
+    decoded = decode(read_source(path), path, max_side=DetectTask.max_side)
+    det = create_model(model, pretrained=True)
+    img, w, h = prepare(decoded)
+    return objects(det.predict(img[None])[0], w, h, tuple(det.labels), threshold)
+
+
+class DetectTask(Task):
+    """COCO object detection variables per image (see the module docstring: the codebook).
+
+    Args:
+        model: a registered detector (default the bundled ``centernet-mbv3-coco``).
+        top: how many top detections to report as label/score columns.
+        threshold: score at or above which a detection is counted (counts, areas, n_objects).
+        floor: score at or above which a person detection enters ``person_any``.
+        threads: onnxruntime threads (default ``IMAGEVARS_THREADS`` or the cores available).
+
+    Example:
+        >>> import imagevars
+        >>> imagevars.run(["detect"], "PHOTOS/").to_pandas()["detect_person_any"]  # doctest: +SKIP
+    """
+
+    name = "detect"
+    max_side = 2 * SIDE  # JPEGs decode at reduced size (DCT scaling) down to this, then resize
+
+    def __init__(self, model: str = "centernet-mbv3-coco", top: int = 3, threshold: float = 0.3,
+                 floor: float = 0.05, threads: int | None = None):
+        from ..models.registry import create_model
+
+        if top < 0 or top > 100:
+            raise ValueError(f"top must be between 0 and 100, got {top}")
+        for name, v in (("threshold", threshold), ("floor", floor)):
+            if not 0.0 <= v <= 1.0:
+                raise ValueError(f"{name} must be a score between 0 and 1, got {v}")
+        self.model_name, self.top, self.threshold, self.floor = model, top, threshold, floor
+        self.model = create_model(model, pretrained=True, threads=threads)
+        self.labels = tuple(self.model.labels)
+        self.person = self.labels.index("person")
+
+    def params(self) -> dict[str, Any]:
+        return {"model": self.model_name, "top": self.top, "threshold": self.threshold, "floor": self.floor}
+
+    def provenance(self) -> dict[str, Any]:
+        card = self.model.card
+        return {"name": self.name, "params": self.params(), "model": card.name,
+                "weights_sha256": card.weights.sha256 if card.weights else None}
+
+    def preprocessor(self):
+        return functools.partial(prepare, side=SIDE)
+
+    def fields(self) -> list:
+        import pyarrow as pa
+
+        f = [("n_objects", pa.int64())]
+        for k in range(1, self.top + 1):
+            f += [(f"top{k}_label", pa.string()), (f"top{k}_score", pa.float64())]
+        f += [("person_max", pa.float64()), ("person_any", pa.float64())]
+        f += [(f"count_{column_name(c)}", pa.int64()) for c in self.labels]
+        f += [(f"area_{column_name(c)}", pa.float64()) for c in self.labels]
+        return [pa.field(f"detect_{n}", t) for n, t in f]
+
+    def __call__(self, batch: list[tuple[np.ndarray, int, int]]) -> dict[str, list]:
+        dets = self.model.predict(np.stack([b[0] for b in batch])) if batch else np.zeros((0, 100, 6))
+        rows = [self.variables(d) for d in dets]
+        return {f.name: [r[f.name] for r in rows] for f in self.fields()}
+
+    def variables(self, det: np.ndarray) -> dict[str, Any]:
+        """The per-image columns from one (100, 6) detection array in 512-px units."""
+        order = np.argsort(-det[:, 4], kind="stable")
+        det = det[order]
+        scores, classes = det[:, 4], det[:, 5].astype(int)
+        kept = scores >= self.threshold
+        out: dict[str, Any] = {"detect_n_objects": int(kept.sum())}
+        for k in range(self.top):
+            out[f"detect_top{k + 1}_label"] = self.labels[classes[k]] if k < len(det) else None
+            out[f"detect_top{k + 1}_score"] = float(scores[k]) if k < len(det) else None
+        is_person = classes == self.person
+        out["detect_person_max"] = float(scores[is_person].max()) if is_person.any() else 0.0
+        out["detect_person_any"] = person_any(scores[is_person], self.floor)
+        counts = np.bincount(classes[kept], minlength=len(self.labels))
+        for c, label in enumerate(self.labels):
+            name = column_name(label)
+            out[f"detect_count_{name}"] = int(counts[c])
+            out[f"detect_area_{name}"] = union_area(det[kept & (classes == c), :4]) if counts[c] else 0.0
+        return out
