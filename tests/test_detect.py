@@ -146,3 +146,21 @@ def test_cli_detect_draws(tmp_path, photos, capsys):
     original = np.asarray(Image.open(photos / "astronaut.png").convert("RGB")).astype(int)
     assert drawn.shape == original.shape
     assert np.abs(drawn - original).max() > 100  # boxes were drawn
+
+
+def test_long_format_one_row_per_object(photos, detector):
+    r = imagevars.run([DetectTask(long=True, threads=2)], photos, workers=0, progress=False)
+    df = r.to_pandas()
+    assert df.columns[:5].tolist() == ["source", "frame", "time_s", "object", "error"]
+    coffee = df[df["source"].str.endswith("coffee.png")]
+    want = objects(detector.predict(_photo_from_file(photos / "coffee.png")[None])[0], 600, 400, COCO_LABELS, 0.3)
+    assert coffee["object"].tolist() == list(range(len(want)))
+    assert coffee["detect_label"].tolist() == [o["label"] for o in want]
+    np.testing.assert_allclose(coffee["detect_x2"], [o["x2"] for o in want], rtol=1e-6)
+    assert r.provenance["tasks"][0]["params"]["long"] is True
+
+
+def _photo_from_file(path) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(path).convert("RGB").resize((512, 512), Image.Resampling.BILINEAR), np.uint8)

@@ -297,3 +297,66 @@ def test_output_is_streamed_from_many_parts_and_results_are_file_backed(bad_fold
     assert pq.ParquetFile(out).metadata.num_row_groups == 3  # parts of 4, 4 and 2 rows, written one by one
     csv = imagevars.run(["quality"], bad_folder, tmp_path / "v.csv", workers=0, progress=False, chunk_rows=3)
     assert csv.to_pandas()["source"].tolist() == memory.to_pandas()["source"].tolist()
+
+
+# ---------------------------------------------------------------------------------- long format
+def _width(decoded):
+    return decoded.width
+
+
+class _Boxes(imagevars.tasks.Task):
+    """A long-format task: width % 4 objects per image; interrupts itself once if asked."""
+
+    name, long = "boxes", True
+
+    def __init__(self, interrupt_at: int | None = None):
+        self.calls, self.interrupt_at = 0, interrupt_at
+
+    def preprocessor(self):
+        return _width
+
+    def fields(self):
+        import pyarrow as pa
+
+        return [pa.field("boxes_k", pa.int64()), pa.field("boxes_w", pa.int64())]
+
+    def __call__(self, batch):
+        self.calls += 1
+        if self.calls == self.interrupt_at:
+            raise KeyboardInterrupt
+        return {"boxes_k": [list(range(w % 4)) for w in batch], "boxes_w": [[w] * (w % 4) for w in batch]}
+
+
+def test_long_format_rows_and_resume_after_interrupt(tmp_path):
+    photos = tmp_path / "p"
+    photos.mkdir()
+    for i in range(30):
+        Image.new("RGB", (40 + i, 20)).save(photos / f"{i:03d}.png")
+    (photos / "999.png").write_bytes(b"broken")
+    out = tmp_path / "long.parquet"
+    with pytest.raises(KeyboardInterrupt):
+        imagevars.run([_Boxes(interrupt_at=3)], photos, out, workers=0, progress=False, batch_size=4, chunk_rows=3)
+    assert list((tmp_path / "long.parquet.parts").glob("part-*.parquet")), "rows so far should be saved"
+    resumed = imagevars.run([_Boxes()], photos, out, workers=0, progress=False, batch_size=4, chunk_rows=3)
+    clean = imagevars.run([_Boxes()], photos, tmp_path / "clean.parquet", workers=0, progress=False, batch_size=5)
+    assert resumed.provenance["counts"]["skipped"] > 0
+    a, b = pq.read_table(out), pq.read_table(tmp_path / "clean.parquet")
+    assert a.equals(b)  # nothing lost or duplicated, objects in order
+    df = a.to_pandas()
+    assert df.columns[:5].tolist() == ["source", "frame", "time_s", "object", "error"]
+    # one row per object; an image with none keeps a single row with `object` null; errors keep theirs
+    for i in range(30):
+        rows = df[df["source"].str.endswith(f"{i:03d}.png")]
+        k = (40 + i) % 4
+        assert len(rows) == max(1, k)
+        if k:
+            assert rows["object"].tolist() == list(range(k)) and rows["boxes_k"].tolist() == list(range(k))
+        else:
+            assert rows["object"].isna().all() and rows["boxes_k"].isna().all()
+    broken = df[df["source"].str.endswith("999.png")]
+    assert len(broken) == 1 and broken["error"].notna().all()
+
+
+def test_one_long_task_per_run(tmp_path):
+    with pytest.raises(ValueError, match="one long-format task"):
+        imagevars.run([_Boxes(), type("B2", (_Boxes,), {"name": "b2"})()], tmp_path, progress=False)

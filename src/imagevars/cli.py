@@ -5,6 +5,7 @@
     imagevars eval mnist-cnn                the bundled model on the MNIST test set
     imagevars models                        registered models and their cards
     imagevars run quality PHOTOS/ -o vars.parquet      measure a folder, one tidy table out
+    imagevars run detect PHOTOS/ --long -o boxes.parquet   one row per detected object
     imagevars explain mnist-cnn --correct --incorrect -o shap_mnist/   the lecture's SHAP figures
     imagevars explain MODEL_DIR IMAGES/ --method gradcam -o cams/      a trained model on images
     imagevars detect photo.jpg --top 3 --draw out.jpg                  objects in one photo, drawn
@@ -62,6 +63,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     keep = [k.strip() for k in args.keep.split(",") if k.strip()] if args.keep else []
+    if args.long:
+        from .tasks import get_task
+
+        tasks = [get_task(t, long=True) if t == "detect" else t for t in tasks]
     results = run(tasks, args.source, args.output, path_column=args.path_column, keep=keep,
                   batch_size=args.batch_size, workers=args.workers, strict=args.strict, progress=not args.quiet,
                   chunk_rows=args.chunk_rows)
@@ -199,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("run", help="measure images with tasks; one tidy table out")
-    p.add_argument("tasks", help="task names, comma-separated (quality)")
+    p.add_argument("tasks", help="task names, comma-separated (quality, detect)")
     p.add_argument("source", help="folder, glob, image, URL, .txt list, or .csv/.parquet manifest")
     p.add_argument("-o", "--output", help=".parquet, .csv or .dta file (written in chunks; re-run to resume)")
     p.add_argument("--path-column", help="manifest column with paths or URLs")
@@ -207,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--workers", type=int, help="decode processes (default: the usable cores; 0: none)")
     p.add_argument("--strict", action="store_true", help="stop at the first image that cannot be measured")
+    p.add_argument("--long", action="store_true", help="detect: one row per object (box, label, score)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--chunk-rows", type=int, default=2000, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_run)

@@ -89,6 +89,24 @@ def _stream(items: Iterator[Item], workers: int, chunk: int, init_args) -> Itera
             yield from drain_one()
 
 
+def _one_row_per_object(data: dict[str, list], long_names: list[str]) -> dict[str, list]:
+    """Expand per-image rows whose long-format cells hold one value per object.
+
+    An image with k objects becomes k rows (``object`` 0 .. k-1), other columns repeated; an
+    image with none, or an error, stays one row with ``object`` null, so every input is in
+    the table and "no objects" is told apart from "not measured".
+    """
+    n = [len(data[long_names[0]][i] or ()) for i in range(len(data["source"]))]
+    out: dict[str, list] = {}
+    for name, values in data.items():
+        if name in long_names:
+            out[name] = [v for i, cell in enumerate(values) for v in (cell if n[i] else [None])]
+        else:
+            out[name] = [v for i, v in enumerate(values) for _ in range(max(1, n[i]))]
+    out["object"] = [k for i in range(len(n)) for k in (range(n[i]) if n[i] else [None])]
+    return out
+
+
 def run(
     tasks: Sequence[str | Task],
     source: Any,
@@ -142,6 +160,9 @@ def run(
     names = [t.name for t in tasks]
     if len(set(names)) != len(names):
         raise ValueError(f"each task may appear once, got {names}")
+    long_tasks = [t.name for t in tasks if getattr(t, "long", False)]
+    if len(long_tasks) > 1:
+        raise ValueError(f"one long-format task per run (a row per object), got {long_tasks}")
     src = resolve(source, path_column=path_column, keep=keep)
     n = src.count()
     workers = threads() if workers is None else workers
@@ -151,7 +172,8 @@ def run(
     # 2. Schema and provenance
     keep_fields = [pa.field(k, src.types.get(k, pa.string())) for k in src.keep]
     task_fields = [f for t in tasks for f in t.fields()]
-    schema = pa.schema([*key_schema(), *keep_fields, *task_fields, pa.field(INDEX, pa.int64())])
+    schema = pa.schema([*key_schema(long=bool(long_tasks)), *keep_fields, *task_fields, pa.field(INDEX, pa.int64())])
+    long_names = [f.name for t in tasks if getattr(t, "long", False) for f in t.fields()]
     config = {"version": __version__, "tasks": [t.provenance() for t in tasks], "input": src.description,
               "keep": list(src.keep)}
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -177,6 +199,8 @@ def run(
             **{k: [it.extra[j] for it, _, _ in rows] for j, k in enumerate(src.keep)},
             **columns, INDEX: [it.index for it, _, _ in rows],
         }
+        if long_names:
+            data = _one_row_per_object(data, long_names)
         batch = pa.RecordBatch.from_pydict(data, schema=schema)
         (sink.add if sink is not None else memory.append)(batch)
 

@@ -86,8 +86,9 @@ class PartsSink:
         if not self._buffered:
             return
         table = pa.Table.from_batches(self._buffer, schema=self._schema)
-        first = int(table.column(INDEX)[0].as_py())
-        name = f"part-{first:012d}-{table.num_rows:06d}.parquet"  # read back by _span
+        index = table.column(INDEX)
+        first, end = int(index[0].as_py()), int(index[-1].as_py()) + 1
+        name = f"part-{first:012d}-{end:012d}.parquet"  # read back by _span
         tmp = self.parts / f".{name}.tmp"
         pq.write_table(table, tmp)
         os.replace(tmp, self.parts / name)
@@ -115,7 +116,7 @@ class PartsSink:
         def tables():
             nonlocal n_rows, n_errors
             for part in parts:
-                t = pq.read_table(part, schema=schema).sort_by(INDEX).drop_columns([INDEX])
+                t = pq.read_table(part, schema=schema).sort_by(_order(schema)).drop_columns([INDEX])
                 n_rows += t.num_rows
                 n_errors += t.num_rows - t.column("error").null_count
                 yield t
@@ -134,7 +135,7 @@ class PartsSink:
         contiguous = all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
         if suffix == ".dta" or not contiguous:
             table = pa.concat_tables([pq.read_table(p, schema=schema) for p in parts]) if parts else schema.empty_table()
-            results = Results(table.sort_by(INDEX).drop_columns([INDEX]), provenance)
+            results = Results(table.sort_by(_order(schema)).drop_columns([INDEX]), provenance)
             results.write(self.output)
         elif suffix == ".parquet":
             atomic_write(self.output, stream)
@@ -148,7 +149,17 @@ class PartsSink:
         return results
 
 
+def _order(schema) -> list[tuple[str, str]]:
+    """Input order, then object order within an image for long-format tables."""
+    keys = [(INDEX, "ascending")]
+    return keys + [("object", "ascending")] if "object" in schema.names else keys
+
+
 def _span(part: Path) -> tuple[int, int]:
-    """[first, end) of the input indices a part covers, from its name ``part-<first>-<rows>.parquet``."""
-    _, first, rows = part.stem.split("-")
-    return int(first), int(first) + int(rows)
+    """[first, end) of the input indices a part covers, from its name ``part-<first>-<end>.parquet``.
+
+    A part holds whole inputs only (an image's object rows are never split between parts), so
+    an input whose index is in a part is done.
+    """
+    _, first, end = part.stem.split("-")
+    return int(first), int(end)

@@ -14,16 +14,18 @@ import os
 from pathlib import Path
 from typing import Any
 
-KEYS = ("source", "frame", "time_s", "error")
+KEYS = ("source", "frame", "time_s", "object", "error")  # `object` in long-format tables only
 PROVENANCE_KEY = b"imagevars"
 
 
-def key_schema():
-    """The pyarrow fields of the key columns."""
+def key_schema(long: bool = False):
+    """The pyarrow fields of the key columns; ``long`` adds ``object`` (index of the object in its frame)."""
     import pyarrow as pa
 
-    return [pa.field("source", pa.string()), pa.field("frame", pa.int64()), pa.field("time_s", pa.float64()),
-            pa.field("error", pa.string())]
+    keys = [pa.field("source", pa.string()), pa.field("frame", pa.int64()), pa.field("time_s", pa.float64())]
+    if long:
+        keys.append(pa.field("object", pa.int64()))
+    return keys + [pa.field("error", pa.string())]
 
 
 class Results:

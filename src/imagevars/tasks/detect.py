@@ -22,6 +22,17 @@ area_{c}           share of the image area covered by the union of those detecti
                    in [0, 1] (computed on a 512 x 512 grid of the resized image)
 =================  =========================================================================
 
+Long format (``long=True``, ``imagevars run detect --long``): one row per detection at or
+above ``threshold``, keyed by ``source``, ``frame``, ``time_s`` and ``object`` (0 = highest
+score); an image with no detection keeps one row with ``object`` null.
+
+=================  =========================================================================
+label, class_id    COCO label and its 0-based class id
+score              detection score
+x1, y1, x2, y2     box corners in pixels of the original image (after EXIF orientation),
+                   x to the right and y down from the top-left corner
+=================  =========================================================================
+
 Defaults: ``top`` 3, ``threshold`` 0.3, ``floor`` 0.05. All parameters are recorded in the
 provenance of every table.
 """
@@ -117,6 +128,7 @@ class DetectTask(Task):
         threshold: score at or above which a detection is counted (counts, areas, n_objects).
         floor: score at or above which a person detection enters ``person_any``.
         threads: onnxruntime threads (default ``IMAGEVARS_THREADS`` or the cores available).
+        long: one row per detected object instead of one row per image.
 
     Example:
         >>> import imagevars
@@ -127,7 +139,7 @@ class DetectTask(Task):
     max_side = 2 * SIDE  # JPEGs decode at reduced size (DCT scaling) down to this, then resize
 
     def __init__(self, model: str = "centernet-mbv3-coco", top: int = 3, threshold: float = 0.3,
-                 floor: float = 0.05, threads: int | None = None):
+                 floor: float = 0.05, threads: int | None = None, long: bool = False):
         from ..models.registry import create_model
 
         if top < 0 or top > 100:
@@ -135,13 +147,14 @@ class DetectTask(Task):
         for name, v in (("threshold", threshold), ("floor", floor)):
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be a score between 0 and 1, got {v}")
-        self.model_name, self.top, self.threshold, self.floor = model, top, threshold, floor
+        self.model_name, self.top, self.threshold, self.floor, self.long = model, top, threshold, floor, long
         self.model = create_model(model, pretrained=True, threads=threads)
         self.labels = tuple(self.model.labels)
         self.person = self.labels.index("person")
 
     def params(self) -> dict[str, Any]:
-        return {"model": self.model_name, "top": self.top, "threshold": self.threshold, "floor": self.floor}
+        params = {"model": self.model_name, "top": self.top, "threshold": self.threshold, "floor": self.floor}
+        return {**params, "long": True} if self.long else params
 
     def provenance(self) -> dict[str, Any]:
         card = self.model.card
@@ -154,6 +167,9 @@ class DetectTask(Task):
     def fields(self) -> list:
         import pyarrow as pa
 
+        if self.long:
+            f = [("label", pa.string()), ("class_id", pa.int64()), ("score", pa.float64())]
+            return [pa.field(f"detect_{n}", t) for n, t in f + [(c, pa.float64()) for c in ("x1", "y1", "x2", "y2")]]
         f = [("n_objects", pa.int64())]
         for k in range(1, self.top + 1):
             f += [(f"top{k}_label", pa.string()), (f"top{k}_score", pa.float64())]
@@ -164,6 +180,9 @@ class DetectTask(Task):
 
     def __call__(self, batch: list[tuple[np.ndarray, int, int]]) -> dict[str, list]:
         dets = self.model.predict(np.stack([b[0] for b in batch])) if batch else np.zeros((0, 100, 6))
+        if self.long:  # a list of objects per image; the runner makes them rows
+            found = [objects(d, w, h, self.labels, self.threshold) for d, (_, w, h) in zip(dets, batch)]
+            return {f.name: [[o[f.name[len("detect_"):]] for o in objs] for objs in found] for f in self.fields()}
         rows = [self.variables(d) for d in dets]
         return {f.name: [r[f.name] for r in rows] for f in self.fields()}
 

@@ -1,0 +1,80 @@
+"""Throughput of `detect` (bundled CenterNet, onnxruntime) on real-size JPEGs, decode included.
+
+Sides, alternated in each round over a new slice of the folder:
+
+- reference: the lecture's way in one process: Pillow open, EXIF transpose, RGB, full decode,
+  resize to 512x512, one onnxruntime run per image (2 threads), the variables computed.
+- imagevars: `imagevars.run([DetectTask(threads=T)], paths, workers=W)`: decoding (reduced-size
+  JPEG decode) in W worker processes overlapped with the model.
+- model-only: the onnxruntime runs alone on pre-decoded 512x512 images (2 threads): the
+  ceiling for any pipeline on this machine.
+
+    python bench/make_photos.py bench/data/jpegs --n 2000
+    python bench/detect_throughput.py bench/data/jpegs --rounds 3 --per-round 350
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import numpy as np  # noqa: E402
+from PIL import Image, ImageOps  # noqa: E402
+
+import imagevars  # noqa: E402
+from imagevars.tasks.detect import DetectTask  # noqa: E402
+
+
+def reference(paths: list[str], task: DetectTask) -> None:
+    for p in paths:
+        img = ImageOps.exif_transpose(Image.open(p)).convert("RGB").resize((512, 512), Image.Resampling.BILINEAR)
+        task.variables(task.model.predict(np.asarray(img)[None])[0])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("folder")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--per-round", type=int, default=350)
+    ap.add_argument("--configs", default="2:1,2:2,1:1", help="imagevars settings as threads:workers, comma-separated")
+    args = ap.parse_args()
+    files = sorted(str(f) for f in Path(args.folder).glob("*.jpg"))
+    need = args.rounds * args.per_round
+    if len(files) < need:
+        raise SystemExit(f"{args.folder} has {len(files)} JPEGs; make {need} with bench/make_photos.py")
+    configs = [tuple(int(x) for x in c.split(":")) for c in args.configs.split(",")]
+    ref_task = DetectTask(threads=2)
+    tasks = {c: DetectTask(threads=c[0]) for c in configs}
+    canned = np.stack([np.asarray(Image.open(f).convert("RGB").resize((512, 512))) for f in files[:20]])
+    rates: dict[str, list[float]] = {"reference": [], "model-only": [], **{f"imagevars t{t} w{w}": [] for t, w in configs}}
+    print(f"{len(files)} JPEGs; {args.rounds} rounds of {args.per_round} images per side")
+    for r in range(args.rounds):
+        chunk = files[r * args.per_round : (r + 1) * args.per_round]
+        t = time.perf_counter()
+        reference(chunk[:100], ref_task)  # the reference is slow: 100 images a round
+        rates["reference"].append(100 / (time.perf_counter() - t))
+        for (threads, workers), task in tasks.items():
+            t = time.perf_counter()
+            res = imagevars.run([task], chunk, workers=workers, progress=False, batch_size=8)
+            assert res.n_errors == 0
+            rates[f"imagevars t{threads} w{workers}"].append(len(chunk) / (time.perf_counter() - t))
+        t = time.perf_counter()
+        for _ in range(3):
+            ref_task.model.predict(canned)
+        rates["model-only"].append(3 * len(canned) / (time.perf_counter() - t))
+        print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f}" for k, v in rates.items()) + " img/s", flush=True)
+    med = {k: statistics.median(v) for k, v in rates.items()}
+    print("medians (img/s): " + ", ".join(f"{k} {v:.2f}" for k, v in med.items()))
+    best = max((k for k in med if k.startswith("imagevars")), key=med.get)
+    print(f"best imagevars setting {best}: {med[best]:.2f} img/s = {med[best] / med['reference']:.2f}x the reference, "
+          f"{med[best] / med['model-only']:.0%} of model-only")
+
+
+if __name__ == "__main__":
+    main()
