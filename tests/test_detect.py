@@ -129,8 +129,6 @@ def test_bad_and_odd_images_become_rows(tmp_path):
 def test_bad_parameters():
     with pytest.raises(ValueError, match="threshold"):
         DetectTask(threshold=1.5)
-    with pytest.raises(KeyError, match="no model named"):
-        DetectTask(model="no-such-detector")
 
 
 def test_cli_detect_draws(tmp_path, photos, capsys):
@@ -164,3 +162,59 @@ def _photo_from_file(path) -> np.ndarray:
     from PIL import Image
 
     return np.asarray(Image.open(path).convert("RGB").resize((512, 512), Image.Resampling.BILINEAR), np.uint8)
+
+
+# ---------------------------------------------------------------------------------- hub detectors
+@pytest.fixture(scope="module")
+def tiny_rtdetr(tmp_path_factory):
+    """A tiny randomly initialised RT-DETR with COCO's labels, saved as a hub snapshot would be."""
+    transformers = pytest.importorskip("transformers")
+    import torch
+
+    torch.manual_seed(0)
+    backbone = transformers.RTDetrResNetConfig(embedding_size=8, hidden_sizes=[8, 8, 16, 16], depths=[1, 1, 1, 1],
+                                               layer_type="basic", out_features=["stage2", "stage3", "stage4"])
+    config = transformers.RTDetrConfig(
+        backbone_config=backbone, d_model=16, encoder_hidden_dim=16, encoder_in_channels=[8, 16, 16],
+        encoder_ffn_dim=16, decoder_ffn_dim=16, decoder_in_channels=[16, 16, 16], encoder_attention_heads=2, decoder_attention_heads=2,
+        decoder_layers=1, encoder_layers=1, num_queries=20, num_denoising=0, anchor_image_size=[64, 64],
+        id2label=dict(enumerate(COCO_LABELS)), label2id={c: i for i, c in enumerate(COCO_LABELS)},
+    )
+    folder = tmp_path_factory.mktemp("tiny-rtdetr")
+    transformers.RTDetrForObjectDetection(config).save_pretrained(folder)
+    transformers.RTDetrImageProcessor(size={"height": 64, "width": 64}).save_pretrained(folder)
+    return folder
+
+
+def test_hub_detector_gives_the_same_columns(tiny_rtdetr, photos):
+    bundled = imagevars.run(["detect"], photos, workers=0, progress=False)
+    hub = imagevars.run([DetectTask(model=str(tiny_rtdetr))], photos, workers=0, progress=False)
+    assert hub.columns == bundled.columns
+    df = hub.to_pandas()
+    assert df["error"].isna().all() and df["detect_top1_label"].isin(COCO_LABELS).all()
+    assert (df["detect_top1_score"] >= df["detect_top2_score"]).all()
+    task = hub.provenance["tasks"][0]
+    assert task["params"]["model"] == str(tiny_rtdetr) and task["hub"]["architecture"] == "RTDetrForObjectDetection"
+
+
+def test_hub_detector_long_format_boxes_in_original_pixels(tiny_rtdetr, photos):
+    r = imagevars.run([DetectTask(model=str(tiny_rtdetr), long=True, threshold=0.0)], photos / "coffee.png",
+                      workers=0, progress=False)
+    df = r.to_pandas()
+    assert len(df) == 20  # every query of the tiny model, as threshold is 0
+    assert df["detect_x2"].between(0, 600).all() and df["detect_y2"].between(0, 400).all()
+    assert (df["detect_x1"] <= df["detect_x2"]).all() and df["object"].tolist() == list(range(20))
+
+
+def test_hub_detector_offline_error_says_how_to_get_it(monkeypatch):
+    pytest.importorskip("transformers")
+    monkeypatch.setenv("IMAGEVARS_OFFLINE", "1")
+    with pytest.raises(RuntimeError, match=r"not in the cache.*run once with internet"):
+        DetectTask(model="rtdetr-r18")
+    with pytest.raises(RuntimeError, match="cannot load the detector 'no-owner/no-such-model'"):
+        DetectTask(model="hf:no-owner/no-such-model")
+
+
+def test_unknown_detector_name():
+    with pytest.raises(KeyError, match="no detector 'yolo-v99'"):
+        DetectTask(model="yolo-v99")

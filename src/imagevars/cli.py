@@ -121,9 +121,9 @@ def cmd_detect(args: argparse.Namespace) -> int:
     for path in args.images:
         data = read_source(path)
         decoded = decode(data, path, max_side=task.max_side)  # as `imagevars run detect` decodes it
-        img, w, h = prepare(decoded)
+        img, w, h = prepare(decoded, task.side)
         det = task.model.predict(img[None])[0]
-        rows = objects(det, w, h, task.labels, 0.0)
+        rows = objects(det, w, h, task.labels, 0.0, task.side)
         person = det[det[:, 5] == task.person, 4]
         print(f"{path}: {w}x{h}, P(at least one person) = {person_any(person, task.floor):.3f}")
         for o in rows[: args.top]:
@@ -238,7 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("detect", help="COCO objects in photos: the top objects, P(person), boxes drawn")
     p.add_argument("images", nargs="+", help="image files or URLs")
-    p.add_argument("--model", default="centernet-mbv3-coco", help="a registered detector (default: the bundled CenterNet)")
+    p.add_argument("--model", default="centernet-mbv3-coco",
+                   help="a registered detector (default: the bundled CenterNet; rtdetr-r18, dfine-s ... from the hub), "
+                        "hf:<owner>/<name>, or a folder saved with save_pretrained")
     p.add_argument("--top", type=int, default=3, help="how many objects to list (default 3)")
     p.add_argument("--threshold", type=float, default=0.3, help="score at or above which boxes are drawn (default 0.3)")
     p.add_argument("--draw", help="write the image with boxes and labels to this file")

@@ -138,11 +138,17 @@ def create_model(
     path = None
     if weights is not None:
         path = os.fspath(weights)
-    elif pretrained:
+    elif pretrained and not _from_hub(entry.card):
         from .weights import resolve_weights
 
         path = resolve_weights(entry.card)
     return entry.build(entry.card, weights=path, **overrides)
+
+
+def _from_hub(card: ModelCard) -> bool:
+    """Hub models (a repo id, no file of ours) are fetched by their own library's cache code."""
+    w = card.weights
+    return bool(w and w.hf_repo and not w.bundled and not w.url)
 
 
 def _entry(name: str) -> _Entry:

@@ -1,10 +1,12 @@
 """``detect``: COCO objects in photos, as the variables researchers use. The codebook.
 
-The default model is the bundled CenterNet (``centernet-mbv3-coco``, offline; see its card).
+The default model is the bundled CenterNet (``centernet-mbv3-coco``, offline; see its card);
+hub detectors (``rtdetr-r18``, ``dfine-s``, any ``hf:<owner>/<name>``) give the same columns.
 Each image is decoded with EXIF orientation applied, converted to RGB (transparency on white),
-and resized to 512 x 512 without keeping its aspect ratio, as the model was run in its source
-package. The model returns its 100 highest-scoring detections; every variable below is computed
-from them. Boxes are in pixels of the original image, after orientation.
+and resized to the detector's square input (512 x 512 for CenterNet, 640 x 640 for RT-DETR and
+D-FINE) without keeping its aspect ratio, as these models were trained and run. Every variable
+below is computed from the model's detections (CenterNet: its 100 highest-scoring). Boxes are
+in pixels of the original image, after orientation.
 
 Columns (``detect_`` + name), k = 1 .. ``top``, c = each of the 80 COCO classes (spaces as ``_``):
 
@@ -19,7 +21,7 @@ person_any         probability of at least one person, 1 - prod(1 - p_i) over pe
                    probability)
 count_{c}          number of detections of class c with score >= ``threshold``
 area_{c}           share of the image area covered by the union of those detections' boxes,
-                   in [0, 1] (computed on a 512 x 512 grid of the resized image)
+                   in [0, 1] (computed on the pixel grid of the resized input)
 =================  =========================================================================
 
 Long format (``long=True``, ``imagevars run detect --long``): one row per detection at or
@@ -110,13 +112,14 @@ def detect_file(path: str, model: str = "centernet-mbv3-coco", threshold: float 
         'person'
     """
     from ..decode import decode
-    from ..models.registry import create_model
+    from ..models.hf_detect import open_detector
     from ..sources import read_source
 
     decoded = decode(read_source(path), path, max_side=DetectTask.max_side)
-    det = create_model(model, pretrained=True)
-    img, w, h = prepare(decoded)
-    return objects(det.predict(img[None])[0], w, h, tuple(det.labels), threshold)
+    det = open_detector(model)
+    side = int(getattr(det, "side", SIDE))
+    img, w, h = prepare(decoded, side)
+    return objects(det.predict(img[None])[0], w, h, tuple(det.labels), threshold, side)
 
 
 class DetectTask(Task):
@@ -140,7 +143,7 @@ class DetectTask(Task):
 
     def __init__(self, model: str = "centernet-mbv3-coco", top: int = 3, threshold: float = 0.3,
                  floor: float = 0.05, threads: int | None = None, long: bool = False):
-        from ..models.registry import create_model
+        from ..models.hf_detect import open_detector
 
         if top < 0 or top > 100:
             raise ValueError(f"top must be between 0 and 100, got {top}")
@@ -148,9 +151,13 @@ class DetectTask(Task):
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be a score between 0 and 1, got {v}")
         self.model_name, self.top, self.threshold, self.floor, self.long = model, top, threshold, floor, long
-        self.model = create_model(model, pretrained=True, threads=threads)
+        self.model = open_detector(model, threads=threads)
         self.labels = tuple(self.model.labels)
+        if "person" not in self.labels:
+            raise ValueError(f"{model}: its classes have no 'person'; the detect task expects a COCO detector")
         self.person = self.labels.index("person")
+        self.side = int(getattr(self.model, "side", SIDE))
+        self.max_side = 2 * self.side
 
     def params(self) -> dict[str, Any]:
         params = {"model": self.model_name, "top": self.top, "threshold": self.threshold, "floor": self.floor}
@@ -158,11 +165,14 @@ class DetectTask(Task):
 
     def provenance(self) -> dict[str, Any]:
         card = self.model.card
-        return {"name": self.name, "params": self.params(), "model": card.name,
-                "weights_sha256": card.weights.sha256 if card.weights else None}
+        out = {"name": self.name, "params": self.params(), "model": card.name,
+               "weights_sha256": (card.weights.sha256 or None) if card.weights else None}
+        if hasattr(self.model, "provenance"):  # hub models: repo, requested revision, commit loaded
+            out["hub"] = self.model.provenance()
+        return out
 
     def preprocessor(self):
-        return functools.partial(prepare, side=SIDE)
+        return functools.partial(prepare, side=self.side)
 
     def fields(self) -> list:
         import pyarrow as pa
@@ -179,15 +189,15 @@ class DetectTask(Task):
         return [pa.field(f"detect_{n}", t) for n, t in f]
 
     def __call__(self, batch: list[tuple[np.ndarray, int, int]]) -> dict[str, list]:
-        dets = self.model.predict(np.stack([b[0] for b in batch])) if batch else np.zeros((0, 100, 6))
+        dets = self.model.predict(np.stack([b[0] for b in batch])) if batch else []
         if self.long:  # a list of objects per image; the runner makes them rows
-            found = [objects(d, w, h, self.labels, self.threshold) for d, (_, w, h) in zip(dets, batch)]
+            found = [objects(d, w, h, self.labels, self.threshold, self.side) for d, (_, w, h) in zip(dets, batch)]
             return {f.name: [[o[f.name[len("detect_"):]] for o in objs] for objs in found] for f in self.fields()}
         rows = [self.variables(d) for d in dets]
         return {f.name: [r[f.name] for r in rows] for f in self.fields()}
 
     def variables(self, det: np.ndarray) -> dict[str, Any]:
-        """The per-image columns from one (100, 6) detection array in 512-px units."""
+        """The per-image columns from one (k, 6) detection array in ``side``-px units."""
         order = np.argsort(-det[:, 4], kind="stable")
         det = det[order]
         scores, classes = det[:, 4], det[:, 5].astype(int)
@@ -203,5 +213,5 @@ class DetectTask(Task):
         for c, label in enumerate(self.labels):
             name = column_name(label)
             out[f"detect_count_{name}"] = int(counts[c])
-            out[f"detect_area_{name}"] = union_area(det[kept & (classes == c), :4]) if counts[c] else 0.0
+            out[f"detect_area_{name}"] = union_area(det[kept & (classes == c), :4], self.side) if counts[c] else 0.0
         return out

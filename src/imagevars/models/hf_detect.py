@@ -1,0 +1,165 @@
+"""Object detectors from the Hugging Face hub through transformers (RT-DETR, D-FINE, DETR ...).
+
+Any model that ``AutoModelForObjectDetection`` loads can stand behind the ``detect`` task: a
+registered name below, ``hf:<owner>/<name>[@revision]``, or a local folder written by
+``save_pretrained``. Weights download once into the Hugging Face cache under
+``$IMAGEVARS_HOME/hf`` (or ``$HF_HOME`` when set); with ``IMAGEVARS_OFFLINE=1`` or
+``HF_HUB_OFFLINE=1`` only the cache and local folders are used, and a missing model raises an
+error saying how to get it. The commit actually loaded is recorded in the provenance.
+
+Like the bundled detector, images arrive resized to ``side`` x ``side`` (the model's own input
+size, from its image processor); detections come back in those pixel units, so the task's
+variables and boxes are computed the same way for every detector.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._extras import require
+from .coco import COCO_LABELS
+from .registry import ModelCard, WeightsSource, register_model
+
+
+class HubDetectorError(RuntimeError):
+    pass
+
+
+def _hub_card(name: str, repo: str, description: str, citation: str) -> ModelCard:
+    return ModelCard(
+        name=name, task="detect", labels=COCO_LABELS, input_size=(640, 640, 3), scale=1.0,
+        architecture="transformers-object-detection", config={"hf_repo": repo},
+        weights=WeightsSource(filename="model.safetensors", sha256="", hf_repo=repo, revision=None),
+        license="Apache-2.0 (see the model's page on the Hugging Face hub)", citation=citation,
+        description=description,
+    )
+
+
+HUB_DETECTORS = [
+    _hub_card("rtdetr-r18", "PekingU/rtdetr_r18vd", "RT-DETR, ResNet-18 backbone, COCO (hub; internet once)",
+              "Zhao et al. (2024), DETRs beat YOLOs on real-time object detection, CVPR."),
+    _hub_card("rtdetr-r50", "PekingU/rtdetr_r50vd", "RT-DETR, ResNet-50 backbone, COCO (hub; internet once)",
+              "Zhao et al. (2024), DETRs beat YOLOs on real-time object detection, CVPR."),
+    _hub_card("dfine-n", "ustc-community/dfine-nano-coco", "D-FINE nano, COCO (hub; internet once)",
+              "Peng et al. (2024), D-FINE: redefine regression task in DETRs, arXiv:2410.13842."),
+    _hub_card("dfine-s", "ustc-community/dfine-small-coco", "D-FINE small, COCO (hub; internet once)",
+              "Peng et al. (2024), D-FINE: redefine regression task in DETRs, arXiv:2410.13842."),
+]
+
+
+def _offline() -> bool:
+    from .._env import offline
+
+    return offline() or os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
+
+
+def _cache_dir() -> str | None:
+    if os.environ.get("HF_HOME") or os.environ.get("HF_HUB_CACHE"):
+        return None  # the user's Hugging Face settings win
+    from .._env import home
+
+    return str(Path(home()) / "hf")
+
+
+class HubDetector:
+    """A transformers object detector with the bundled detector's interface.
+
+    ``predict`` takes (N, side, side, 3) uint8 RGB and returns, per image, a (k, 6) array:
+    x1, y1, x2, y2 in ``side``-px units, score, class index into ``labels``.
+    """
+
+    def __init__(self, spec: str, revision: str | None = None, card: ModelCard | None = None,
+                 threads: int | None = None):
+        require("transformers", "hub object detectors")
+        torch = require("torch", "hub object detectors")
+        from transformers import AutoImageProcessor, AutoModelForObjectDetection
+
+        from .._env import threads as default_threads
+
+        local = Path(spec).is_dir()
+        kw: dict[str, Any] = {} if local else {"revision": revision, "cache_dir": _cache_dir(),
+                                               "local_files_only": _offline()}
+        try:
+            self.processor = AutoImageProcessor.from_pretrained(spec, **kw)
+            self.model = AutoModelForObjectDetection.from_pretrained(spec, **kw).eval()
+        except OSError as exc:
+            how = ("it is not in the cache and downloads are off (IMAGEVARS_OFFLINE / HF_HUB_OFFLINE): run once "
+                   "with internet, or pass a local folder saved with save_pretrained"
+                   if _offline() and not local else f"check the name on huggingface.co and your connection ({exc})")
+            raise HubDetectorError(f"cannot load the detector {spec!r}: {how}") from None
+        torch.set_num_threads(threads or default_threads())
+        self.spec, self.revision = spec, revision
+        self.commit = getattr(self.model.config, "_commit_hash", None)
+        id2label = self.model.config.id2label
+        self.labels = tuple(str(id2label[i]) for i in sorted(id2label))
+        self.side = _side(self.processor)
+        self.card = card or ModelCard(name=f"hf:{spec}", task="detect", labels=self.labels,
+                                      input_size=(self.side, self.side, 3), scale=1.0,
+                                      architecture=type(self.model).__name__, config={"hf_repo": spec})
+
+    def provenance(self) -> dict[str, Any]:
+        return {"hf_repo": self.spec, "revision": self.revision, "commit": self.commit,
+                "architecture": type(self.model).__name__}
+
+    def predict(self, images: np.ndarray) -> list[np.ndarray]:
+        import torch
+
+        images = np.asarray(images)
+        if not len(images):
+            return []
+        inputs = self.processor(images=list(images), return_tensors="pt")
+        with torch.inference_mode():
+            outputs = self.model(**inputs)
+        sizes = [(images.shape[1], images.shape[2])] * len(images)
+        results = self.processor.post_process_object_detection(outputs, threshold=0.0, target_sizes=sizes)
+        out = []
+        for r in results:
+            det = np.column_stack([r["boxes"].float().numpy().reshape(-1, 4), r["scores"].float().numpy(),
+                                   r["labels"].numpy().astype(np.float32)])
+            out.append(det[np.argsort(-det[:, 4], kind="stable")].astype(np.float32))
+        return out
+
+
+def _side(processor) -> int:
+    """The square input side the processor resizes to (640 for RT-DETR and D-FINE)."""
+    size = getattr(processor, "size", None) or {}
+    for key in ("height", "shortest_edge", "width"):
+        if isinstance(size, dict) and size.get(key):
+            return int(size[key])
+    return 640
+
+
+def _builder(card: ModelCard):
+    def build(card: ModelCard = card, weights: str | None = None, threads: int | None = None):
+        return HubDetector(weights or card.config["hf_repo"], revision=card.weights.revision, card=card,
+                           threads=threads)
+
+    return build
+
+
+for _card in HUB_DETECTORS:
+    register_model(_card)(_builder(_card))
+
+
+def open_detector(spec: str, threads: int | None = None):
+    """A detector from a registered name, ``hf:<owner>/<name>[@revision]``, or a local folder.
+
+    Example:
+        >>> open_detector("centernet-mbv3-coco").labels[0]
+        'person'
+    """
+    from .registry import create_model, list_models
+
+    if spec in list_models():
+        return create_model(spec, pretrained=True, threads=threads)
+    if spec.startswith("hf:"):
+        repo, _, revision = spec[3:].partition("@")
+        return HubDetector(repo, revision=revision or None, threads=threads)
+    if Path(spec).is_dir():
+        return HubDetector(spec, threads=threads)
+    raise KeyError(f"no detector {spec!r}: use a registered name ({', '.join(list_models())}), "
+                   "hf:<owner>/<name> for a hub model, or a folder saved with save_pretrained")
