@@ -71,3 +71,18 @@ def test_demo_runs_the_main_job_offline(tmp_path):
     res = Results.read(tmp_path / "demo" / "photo_vars.parquet")
     assert len(res) >= 25 and res.provenance["tasks"][0]["name"] == "quality"
     assert res.n_errors <= 2  # scikit-image ships one multi-page RGB TIFF that Pillow cannot read
+
+
+def test_codebook_defines_every_column(capsys):
+    import re
+
+    import imagevars
+
+    assert main(["codebook", "detect", "quality"]) == 0
+    text = capsys.readouterr().out
+    for task in ("detect", "quality"):
+        for field in imagevars.tasks.get_task(task).fields():
+            name = field.name.split("_", 1)[1]  # as the codebook writes it: per class, per rank, per colour
+            name = re.sub(r"^top\d+_", "top{k}_", re.sub(r"^(count|area)_.*", r"\1_{c}", name))
+            name = re.sub(r"^color\d+_", "colorN_", name)
+            assert name in text, f"{field.name} is not defined in the codebook"

@@ -1,4 +1,4 @@
-"""Object detection: the bundled CenterNet against TensorFlow's outputs, the lecture's photos,
+"""Object detection: the bundled CenterNet against the TF.js reference outputs, the lecture's photos,
 the codebook's variables, bad input, the command line."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def task():
 
 
 def _photo(name: str) -> np.ndarray:
-    """As tools/convert_centernet.py fed TensorFlow: RGB resized to 512x512 bilinear."""
+    """As tools/convert_centernet.py fed TF.js: RGB resized to 512x512 bilinear."""
     import skimage.data
     from PIL import Image
 
@@ -47,7 +47,7 @@ def photos(tmp_path_factory):
     return folder
 
 
-def test_onnx_equals_tensorflow_reference(detector):
+def test_onnx_equals_tfjs_reference(detector):
     ref = np.load(REFERENCE)
     assert set(ref.files) >= {"astronaut", "coffee"}
     for name in ref.files:

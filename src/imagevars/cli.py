@@ -9,6 +9,7 @@
     imagevars explain mnist-cnn --correct --incorrect -o shap_mnist/   the lecture's SHAP figures
     imagevars explain MODEL_DIR IMAGES/ --method gradcam -o cams/      a trained model on images
     imagevars detect photo.jpg --top 3 --draw out.jpg                  objects in one photo, drawn
+    imagevars codebook [detect]             the columns each task writes, defined
     imagevars demo                          the main job on built-in data, offline
 """
 
@@ -143,6 +144,23 @@ def _numbered(template: str, source: str) -> str:
     return f"{stem}_{os.path.splitext(os.path.basename(source))[0]}{ext or '.jpg'}"
 
 
+def cmd_codebook(args: argparse.Namespace) -> int:
+    """Column names and definitions of each task, from the task's module (the one codebook)."""
+    import inspect
+    import sys as _sys
+
+    from .tasks import TASKS
+
+    names = args.tasks or sorted(TASKS)
+    unknown = [n for n in names if n not in TASKS]
+    if unknown:
+        raise ValueError(f"unknown task(s) {', '.join(unknown)}; available: {', '.join(sorted(TASKS))}")
+    for name in names:
+        doc = inspect.getdoc(_sys.modules[TASKS[name].__module__]) or ""
+        print(f"{'=' * 78}\n{name}\n{'=' * 78}\n{doc}\n")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """The main job on photos that ship with scikit-image: quality variables, table written and shown."""
     import glob
@@ -246,6 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--draw", help="write the image with boxes and labels to this file")
     p.add_argument("--threads", type=int)
     p.set_defaults(func=cmd_detect)
+
+    p = sub.add_parser("codebook", help="the columns each task writes, with their definitions and sources")
+    p.add_argument("tasks", nargs="*", help="task names (default: all)")
+    p.set_defaults(func=cmd_codebook)
 
     p = sub.add_parser("demo", help="run the main job on built-in sample photos, offline")
     p.add_argument("-o", "--output", default="imagevars-demo", help="folder for the table (default imagevars-demo)")
