@@ -6,6 +6,7 @@
     imagevars models                        registered models and their cards
     imagevars run quality PHOTOS/ -o vars.parquet      measure a folder, one tidy table out
     imagevars run detect PHOTOS/ --long -o boxes.parquet   one row per detected object
+    imagevars run detect ads/ --every 0.5s -o frames.parquet   videos: a row per sampled frame
     imagevars explain mnist-cnn --correct --incorrect -o shap_mnist/   the lecture's SHAP figures
     imagevars explain MODEL_DIR IMAGES/ --method gradcam -o cams/      a trained model on images
     imagevars detect photo.jpg --top 3 --draw out.jpg                  objects in one photo, drawn
@@ -68,7 +69,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from .tasks import get_task
 
         tasks = [get_task(t, long=True) if t == "detect" else t for t in tasks]
-    results = run(tasks, args.source, args.output, path_column=args.path_column, keep=keep,
+    results = run(tasks, args.source, args.output, path_column=args.path_column, keep=keep, every=args.every,
                   batch_size=args.batch_size, workers=args.workers, strict=args.strict, progress=not args.quiet,
                   chunk_rows=args.chunk_rows)
     _summary(results, args.output)
@@ -231,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="decode processes (default: the usable cores; 0: none)")
     p.add_argument("--strict", action="store_true", help="stop at the first image that cannot be measured")
     p.add_argument("--long", action="store_true", help="detect: one row per object (box, label, score)")
+    p.add_argument("--every", help="sample videos: '1s', '0.5s' (by time), '10f' (every 10th frame) or 'key'; "
+                                   "folders then yield videos too")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--chunk-rows", type=int, default=2000, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_run)

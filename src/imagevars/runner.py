@@ -19,8 +19,9 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Iterator, Sequence
 
 from . import __version__
-from .decode import DecodeError, decode
+from .decode import DecodeError, Decoded, decode
 from .sources import Item, read_source, resolve
+from .video import is_video
 from .table import Results, key_schema
 from .tasks import Task, get_task
 
@@ -38,23 +39,68 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
-def _init_worker(preprocessors, max_side, fetch_options, single_thread: bool = True) -> None:
+def _init_worker(preprocessors, max_side, fetch_options, every=None, single_thread: bool = True) -> None:
     if single_thread:  # in worker processes only: never change the caller's own environment
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = "1"
         threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    _WORKER.update(preprocessors=preprocessors, max_side=max_side, fetch=fetch_options)
+    _WORKER.update(preprocessors=preprocessors, max_side=max_side, fetch=fetch_options, every=every)
 
 
 def _measure(item: Item) -> tuple[int, list | None, str | None]:
-    """Read, decode and preprocess one item; any failure becomes its error string."""
+    """Read, decode and preprocess one item; any failure becomes its error string.
+
+    A video item (``item.span`` set) gives a list of frames: (frame, time_s, info, features,
+    error) each, where an error entry ends the list.
+    """
     try:
+        if item.span is not None:
+            return item.index, _measure_video(item), None
+        if is_video(item.source):
+            raise DecodeError(f"{item.source}: a video; say how to sample its frames: every='1s' (CLI --every 1s)")
         decoded = decode(read_source(item.source, _WORKER["fetch"]), item.source, _WORKER["max_side"])
         return item.index, [p(decoded) for p in _WORKER["preprocessors"]], None
     except DecodeError as exc:
         return item.index, None, str(exc)
     except Exception as exc:  # a bug or an odd file must not end a million-image run
         return item.index, None, f"{item.source}: {type(exc).__name__}: {exc}".splitlines()[0]
+
+
+def _measure_video(item: Item) -> list[tuple]:
+    from .video import frames, probe
+
+    start, end = item.span
+    try:
+        info = probe(item.source)
+    except DecodeError as exc:
+        return [(None, None, None, None, str(exc))]
+    meta = (info.duration_s, info.fps, info.width, info.height, info.codec)
+    nbytes = os.path.getsize(item.source)
+    out: list[tuple] = []
+    try:
+        for f, t, rgb in frames(item.source, _WORKER["every"], start, None if end == float("inf") else end):
+            h, w = rgb.shape[:2]
+            small = _shrink(rgb, _WORKER["max_side"])
+            decoded = Decoded(small, w, h, nbytes, "video", "RGB")
+            out.append((f, t, meta, [p(decoded) for p in _WORKER["preprocessors"]], None))
+    except DecodeError as exc:
+        out.append((None, None, meta, None, str(exc)))
+    if not out and start == 0:
+        out.append((None, None, meta, None, f"{item.source}: no video frames could be decoded"))
+    return out
+
+
+def _shrink(rgb, max_side: int | None):
+    """A frame with its longer side at most ``max_side`` (as image decoding does)."""
+    h, w = rgb.shape[:2]
+    if max_side is None or max(h, w) <= max_side:
+        return rgb
+    import numpy as np
+    from PIL import Image
+
+    scale = max_side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR))
 
 
 def _measure_chunk(items: list[Item]) -> list[tuple[int, list | None, str | None]]:
@@ -78,7 +124,7 @@ def _stream(items: Iterator[Item], workers: int, chunk: int, init_args) -> Itera
 
         for it in items:
             batch.append(it)
-            if len(batch) == chunk:
+            if len(batch) == chunk or it.span is not None:  # a video segment travels alone: many frames
                 window.append((batch, pool.submit(_measure_chunk, batch)))
                 batch = []
                 if len(window) >= 4 * workers:
@@ -87,6 +133,31 @@ def _stream(items: Iterator[Item], workers: int, chunk: int, init_args) -> Itera
             window.append((batch, pool.submit(_measure_chunk, batch)))
         while window:
             yield from drain_one()
+
+
+def _video_fields():
+    import pyarrow as pa
+
+    return [pa.field("video_duration_s", pa.float64()), pa.field("video_fps", pa.float64()),
+            pa.field("video_width", pa.int64()), pa.field("video_height", pa.int64()),
+            pa.field("video_codec", pa.string())]
+
+
+def _frames_as_rows(rows: list[tuple[Item, Any, str | None]]) -> tuple[list[tuple], list[tuple]]:
+    """Video items become one row per sampled frame; returns rows and their (frame, time_s, video info).
+
+    A still image is frame 0 at 0.0 s with no video info.
+    """
+    out, keys = [], []
+    for item, feats, err in rows:
+        if item.span is None or err is not None:
+            out.append((item, feats, err))
+            keys.append((0, 0.0, None) if item.span is None else (None, None, None))
+            continue
+        for frame, time_s, info, frame_feats, frame_err in feats:
+            out.append((item, frame_feats, frame_err))
+            keys.append((frame, time_s, info))
+    return out, keys
 
 
 def _one_row_per_object(data: dict[str, list], long_names: list[str]) -> dict[str, list]:
@@ -120,6 +191,8 @@ def run(
     progress: bool = True,
     chunk_rows: int = 2000,
     fetch_options: dict[str, Any] | None = None,
+    every: str | None = None,
+    segment_s: float = 30.0,
 ) -> Results:
     """Measure every image of ``source`` with ``tasks``; one tidy table out.
 
@@ -137,6 +210,11 @@ def run(
         progress: show a progress bar with rate and ETA.
         chunk_rows: rows per part file while writing ``output``.
         fetch_options: for URLs: ``timeout``, ``retries``, ``max_bytes``, ``cache``.
+        every: sample video frames: ``"1s"``, ``"0.5s"``, ``"10f"`` or ``"key"`` (see
+            :mod:`imagevars.video`). With it, folders yield videos too, each sampled frame is a
+            row keyed by ``source``, ``frame``, ``time_s``, and ``video_*`` columns describe the
+            video (null for still images).
+        segment_s: videos are measured (and resumed) in items of this many seconds of footage.
 
     Returns:
         :class:`~imagevars.table.Results`: ``source``, ``frame``, ``time_s``, ``error``, kept
@@ -163,7 +241,12 @@ def run(
     long_tasks = [t.name for t in tasks if getattr(t, "long", False)]
     if len(long_tasks) > 1:
         raise ValueError(f"one long-format task per run (a row per object), got {long_tasks}")
-    src = resolve(source, path_column=path_column, keep=keep)
+    src = resolve(source, path_column=path_column, keep=keep, videos=every is not None)
+    if every is not None:
+        from .video import Sampling
+
+        every = str(Sampling.parse(every))
+        src = src.with_videos(segment_s)
     n = src.count()
     workers = threads() if workers is None else workers
     sides = [t.max_side for t in tasks]
@@ -172,10 +255,14 @@ def run(
     # 2. Schema and provenance
     keep_fields = [pa.field(k, src.types.get(k, pa.string())) for k in src.keep]
     task_fields = [f for t in tasks for f in t.fields()]
-    schema = pa.schema([*key_schema(long=bool(long_tasks)), *keep_fields, *task_fields, pa.field(INDEX, pa.int64())])
+    video_fields = _video_fields() if every is not None else []
+    schema = pa.schema([*key_schema(long=bool(long_tasks)), *keep_fields, *video_fields, *task_fields,
+                        pa.field(INDEX, pa.int64())])
     long_names = [f.name for t in tasks if getattr(t, "long", False) for f in t.fields()]
     config = {"version": __version__, "tasks": [t.provenance() for t in tasks], "input": src.description,
               "keep": list(src.keep)}
+    if every is not None:
+        config["video"] = {"every": every, "segment_s": segment_s}
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
     # 3. Where rows go, and what is already done
@@ -185,6 +272,7 @@ def run(
     counts = {"measured": 0, "errors": 0, "skipped": int(done.sum())}
 
     def emit(rows: list[tuple[Item, list | None, str | None]]) -> None:
+        rows, frame_keys = _frames_as_rows(rows)
         ok = [(i, feats) for i, (_, feats, err) in enumerate(rows) if err is None]  # (row position, features)
         columns: dict[str, list] = {f.name: [None] * len(rows) for f in task_fields}
         if ok:
@@ -194,9 +282,10 @@ def run(
                     for (i, _), v in zip(ok, values):
                         columns[name][i] = v
         data = {
-            "source": [it.source for it, _, _ in rows], "frame": [0] * len(rows), "time_s": [0.0] * len(rows),
-            "error": [err for _, _, err in rows],
+            "source": [it.source for it, _, _ in rows], "frame": [k[0] for k in frame_keys],
+            "time_s": [k[1] for k in frame_keys], "error": [err for _, _, err in rows],
             **{k: [it.extra[j] for it, _, _ in rows] for j, k in enumerate(src.keep)},
+            **{f.name: [None if k[2] is None else k[2][j] for k in frame_keys] for j, f in enumerate(video_fields)},
             **columns, INDEX: [it.index for it, _, _ in rows],
         }
         if long_names:
@@ -206,23 +295,27 @@ def run(
 
     # 4. Stream
     todo = (it for it in src if not done[it.index])
-    init_args = ([t.preprocessor() for t in tasks], max_side, fetch_options or {})
+    init_args = ([t.preprocessor() for t in tasks], max_side, fetch_options or {}, every)
     pending: list = []
+    pending_rows = 0  # a video item brings one row per sampled frame
     t0 = time.perf_counter()
     try:
-        with tqdm(total=n, initial=counts["skipped"], unit="img", desc=",".join(names), disable=not progress,
-                  dynamic_ncols=True, file=sys.stderr) as bar:
+        with tqdm(total=n, initial=counts["skipped"], unit="img" if every is None else "item", desc=",".join(names),
+                  disable=not progress, dynamic_ncols=True, file=sys.stderr) as bar:
             for item, (_, feats, err) in _stream(todo, workers, max(1, min(16, batch_size)), init_args):
-                if err is not None:
+                problem = err if err is not None or item.span is None else next(
+                    (e[4] for e in feats if e[4] is not None), None)
+                if problem is not None:
                     if strict:
-                        raise RunError(f"{err} (strict run: stopping at the first error)")
+                        raise RunError(f"{problem} (strict run: stopping at the first error)")
                     counts["errors"] += 1
                 else:
                     counts["measured"] += 1
                 pending.append((item, feats, err))
-                if len(pending) >= batch_size:
+                pending_rows += len(feats) if item.span is not None and err is None else 1
+                if pending_rows >= batch_size:
                     emit(pending)
-                    pending = []
+                    pending, pending_rows = [], 0
                 bar.update(1)
             if pending:
                 emit(pending)

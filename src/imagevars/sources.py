@@ -23,6 +23,7 @@ class Item:
     index: int  # position in the input order
     source: str  # as given: path, URL or manifest value
     extra: tuple = ()  # values of the kept manifest columns
+    span: tuple[float, float] | None = None  # for a video: the [start, end) seconds this item covers
 
 
 def is_url(s: str) -> bool:
@@ -51,17 +52,48 @@ class Source:
     _count: Any
     types: dict[str, Any] = field(default_factory=dict)  # pyarrow types of kept manifest columns
 
+    video_segment_s: float | None = None  # set by with_videos(): videos become items of this many seconds
+
     def __iter__(self) -> Iterator[Item]:
-        for i, (source, extra) in enumerate(self._iter()):
-            yield Item(i, source, extra)
+        i = 0
+        for source, extra in self._iter():
+            for span in self._spans(source):
+                yield Item(i, source, extra, span)
+                i += 1
 
     def count(self) -> int:
         """How many items (walks folders again rather than keeping the listing)."""
-        return self._count()
+        if self.video_segment_s is None:
+            return self._count()
+        return sum(len(self._spans(source)) for source, _ in self._iter())
+
+    def with_videos(self, segment_s: float = 60.0) -> "Source":
+        """The same source with each video split into items of ``segment_s`` seconds of footage.
+
+        Items of one video are measured independently (and resumed independently), so a long
+        video streams through in constant memory.
+        """
+        if segment_s <= 0:
+            raise ValueError(f"segment_s must be positive, got {segment_s}")
+        self.video_segment_s = segment_s
+        return self
+
+    def _spans(self, source: str) -> list[tuple[float, float] | None]:
+        from .video import is_video, probe
+
+        if self.video_segment_s is None or not is_video(source):
+            return [None]
+        try:
+            duration = probe(source).duration_s
+        except Exception:  # noqa: BLE001 (the worker reports why, as an error row)
+            return [(0.0, float("inf"))]
+        n = max(1, int(-(-duration // self.video_segment_s)))
+        return [(k * self.video_segment_s, float("inf") if k == n - 1 else (k + 1) * self.video_segment_s)
+                for k in range(n)]
 
 
 def walk(folder: Path, extensions=IMAGE_EXTENSIONS) -> Iterator[str]:
-    """Image files under ``folder``, recursively, in sorted path order, streamed."""
+    """Image files (or the given extensions) under ``folder``, recursively, in sorted path order, streamed."""
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except PermissionError:
@@ -80,6 +112,7 @@ def resolve(
     *,
     path_column: str | None = None,
     keep: Sequence[str] = (),
+    videos: bool = False,
 ) -> Source:
     """Turn what the user pointed at into a :class:`Source`.
 
@@ -89,6 +122,7 @@ def resolve(
         path_column: the manifest column holding paths or URLs (default: the first of
             ``path``, ``image``, ``file``, ``url`` ... that exists).
         keep: manifest columns to carry into the results unchanged.
+        videos: folders yield video files too (see :meth:`Source.with_videos`).
 
     Example:
         >>> src = resolve(["a.jpg", "https://example.org/b.png"])
@@ -104,7 +138,11 @@ def resolve(
         return _fixed(text, [text], keep)
     path = Path(text)
     if path.is_dir():
-        return Source(f"folder {text}", keep, lambda: ((p, ()) for p in walk(path)), lambda: sum(1 for _ in walk(path)))
+        from .video import VIDEO_EXTENSIONS
+
+        ext = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS if videos else IMAGE_EXTENSIONS
+        return Source(f"folder {text}", keep, lambda: ((p, ()) for p in walk(path, ext)),
+                      lambda: sum(1 for _ in walk(path, ext)))
     suffix = path.suffix.lower()
     if path.is_file() and suffix in (".csv", ".parquet", ".pq", ".tsv"):
         return _manifest(path, path_column, keep)
