@@ -12,7 +12,7 @@ pytest.importorskip("onnxruntime")
 
 import imagevars  # noqa: E402
 from imagevars.models.coco import COCO_LABELS  # noqa: E402
-from imagevars.tasks.detect import DetectTask, objects, person_any, union_area  # noqa: E402
+from imagevars.tasks.detect import DetectTask, nms, objects, person_any, union_area  # noqa: E402
 
 REFERENCE = Path(__file__).parent / "data" / "centernet_reference.npz"
 
@@ -70,12 +70,12 @@ def test_lecture_photos_top_objects(photos):
     assert df.loc["astronaut", "detect_person_max"] > 0.5 and df.loc["coffee", "detect_person_max"] < 0.3
     assert df["error"].isna().all()
     task = r.provenance["tasks"][0]
-    assert task["params"] == {"model": "centernet-mbv3-coco", "top": 3, "threshold": 0.3, "floor": 0.05}
+    assert task["params"] == {"model": "centernet-mbv3-coco", "top": 3, "threshold": 0.3, "floor": 0.05, "nms": 0.5}
     assert task["weights_sha256"] == imagevars.get_card("centernet-mbv3-coco").weights.sha256
 
 
 def test_variables_follow_the_codebook(task, detector):
-    det = detector.predict(_photo("coffee")[None])[0]
+    det = nms(detector.predict(_photo("coffee")[None])[0], 0.5)
     v = task.variables(det)
     scores, classes = det[:, 4], det[:, 5].astype(int)
     kept = scores >= 0.3
@@ -90,6 +90,21 @@ def test_variables_follow_the_codebook(task, detector):
     cups = det[kept & (classes == 41), :4]
     assert 0 < v["detect_area_cup"] <= 1 and v["detect_area_cup"] == pytest.approx(union_area(cups))
     assert v["detect_area_dog"] == 0.0
+
+
+def test_nms_merges_duplicates_of_one_class_only():
+    d = np.array([[0, 0, 100, 100, 0.9, 0], [5, 5, 100, 100, 0.6, 0], [0, 0, 100, 100, 0.5, 16],
+                  [300, 300, 400, 400, 0.4, 0]], np.float32)
+    kept = nms(d, 0.5)
+    assert kept[:, 4].tolist() == pytest.approx([0.9, 0.5, 0.4]) and kept[:, 5].tolist() == [0, 16, 0]
+    assert len(nms(d, None)) == 4
+
+
+def test_duplicate_person_boxes_are_one_person(task, detector):
+    raw = detector.predict(_photo("astronaut")[None])[0]
+    assert ((raw[:, 5] == 0) & (raw[:, 4] >= 0.15)).sum() >= 2  # CenterNet's neighbouring peaks ...
+    v = task.variables(nms(raw, 0.5))
+    assert v["detect_count_person"] == 1 and v["detect_person_max"] > 0.6  # ... are one astronaut
 
 
 def test_person_any_and_union_area():
@@ -151,7 +166,8 @@ def test_long_format_one_row_per_object(photos, detector):
     df = r.to_pandas()
     assert df.columns[:5].tolist() == ["source", "frame", "time_s", "object", "error"]
     coffee = df[df["source"].str.endswith("coffee.png")]
-    want = objects(detector.predict(_photo_from_file(photos / "coffee.png")[None])[0], 600, 400, COCO_LABELS, 0.3)
+    want = objects(nms(detector.predict(_photo_from_file(photos / "coffee.png")[None])[0], 0.5), 600, 400,
+                   COCO_LABELS, 0.3)
     assert coffee["object"].tolist() == list(range(len(want)))
     assert coffee["detect_label"].tolist() == [o["label"] for o in want]
     np.testing.assert_allclose(coffee["detect_x2"], [o["x2"] for o in want], rtol=1e-6)

@@ -63,3 +63,25 @@ def set_rotation(path, degrees: int) -> None:
     a, b, c, d = {90: (0, one, minus, 0), 180: (minus, 0, 0, minus), 270: (0, minus, one, 0)}[degrees]
     struct.pack_into(">9I", data, i + 4 + 40, a, b, 0, c, d, 0, 0, 0, 0x40000000)
     open(path, "wb").write(bytes(data))
+
+
+def make_pan_video(path, seconds: float = 4.0, fps: int = 10, size=(640, 400)) -> None:
+    """scikit-image's astronaut sliding across a grey background: one person, moving steadily."""
+    import av
+    import skimage.data
+    from PIL import Image
+
+    w, h = size
+    person = np.asarray(Image.fromarray(skimage.data.astronaut()).resize((h, h)))
+    n = int(seconds * fps)
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=fps)
+        s.width, s.height, s.pix_fmt, s.options = w, h, "yuv420p", {"preset": "ultrafast", "crf": "20"}
+        for i in range(n):
+            img = np.full((h, w, 3), 128, np.uint8)
+            x = int((w - h) * i / max(1, n - 1))
+            img[:, x : x + h] = person
+            for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)

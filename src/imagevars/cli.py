@@ -10,6 +10,8 @@
     imagevars explain mnist-cnn --correct --incorrect -o shap_mnist/   the lecture's SHAP figures
     imagevars explain MODEL_DIR IMAGES/ --method gradcam -o cams/      a trained model on images
     imagevars detect photo.jpg --top 3 --draw out.jpg                  objects in one photo, drawn
+    imagevars video clip.mp4 --every 1s --track --draw boxes.mp4      tracked objects, drawn
+    imagevars video ads/ --summary -o per_video.parquet                one row per video
     imagevars codebook [detect]             the columns each task writes, defined
     imagevars demo                          the main job on built-in data, offline
 """
@@ -117,14 +119,14 @@ def cmd_detect(args: argparse.Namespace) -> int:
     from .decode import decode
     from .draw import draw_objects
     from .sources import read_source
-    from .tasks.detect import DetectTask, objects, person_any, prepare
+    from .tasks.detect import DetectTask, nms, objects, person_any, prepare
 
     task = DetectTask(model=args.model, top=args.top, threshold=args.threshold, threads=args.threads)
     for path in args.images:
         data = read_source(path)
         decoded = decode(data, path, max_side=task.max_side)  # as `imagevars run detect` decodes it
         img, w, h = prepare(decoded, task.side)
-        det = task.model.predict(img[None])[0]
+        det = nms(task.model.predict(img[None])[0], task.nms)
         rows = objects(det, w, h, task.labels, 0.0, task.side)
         person = det[det[:, 5] == task.person, 4]
         print(f"{path}: {w}x{h}, P(at least one person) = {person_any(person, task.floor):.3f}")
@@ -143,6 +145,47 @@ def _numbered(template: str, source: str) -> str:
 
     stem, ext = os.path.splitext(template)
     return f"{stem}_{os.path.splitext(os.path.basename(source))[0]}{ext or '.jpg'}"
+
+
+def cmd_video(args: argparse.Namespace) -> int:
+    """Objects over time: detections per sampled frame, tracked, summarised, drawn."""
+    from pathlib import Path
+
+    from .runner import run
+    from .tasks import get_task
+
+    task = get_task("detect", long=True, model=args.model, threshold=args.threshold, threads=args.threads)
+    rows = run([task], args.source, None, every=args.every, workers=args.workers, progress=not args.quiet)
+    if args.track:
+        from .track import add_track_ids
+
+        rows = add_track_ids(rows, threshold=args.threshold)
+    print(f"{len(rows):,} rows from {rows.to_pandas()['source'].nunique():,} video(s); {rows.n_errors:,} with errors")
+    out = Path(args.output) if args.output else None
+    if args.summary:
+        from .video_summary import per_second, per_video, plot_counts
+
+        summary = per_video(rows)
+        if out is None:
+            print(summary.to_pandas().T.to_string())
+        else:
+            summary.write(out)
+            per_second(rows).write(out.with_name(out.stem + "_per_second" + out.suffix))
+            plot_counts(rows, out.with_name(out.stem + "_counts.png"))
+            print(f"Written: {out} (one row per video), {out.stem}_per_second{out.suffix}, {out.stem}_counts.png")
+    elif out is not None:
+        rows.write(out)
+        print(f"Written to {out} (one row per object per sampled frame)")
+    if args.draw:
+        from .annotate import draw_video
+
+        df = rows.to_pandas()
+        videos = list(dict.fromkeys(df.loc[df["error"].isna(), "source"]))
+        for source in videos:
+            target = args.draw if len(videos) == 1 else _numbered(args.draw, source)
+            draw_video(source, df[df["source"] == source], target, threshold=args.threshold)
+            print(f"Drawn: {target}")
+    return 0 if len(rows) > rows.n_errors else 1
 
 
 def cmd_codebook(args: argparse.Namespace) -> int:
@@ -267,6 +310,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--draw", help="write the image with boxes and labels to this file")
     p.add_argument("--threads", type=int)
     p.set_defaults(func=cmd_detect)
+
+    p = sub.add_parser("video", help="objects in videos over time: tracked, summarised, drawn")
+    p.add_argument("source", help="a video, a folder of videos, a glob, or a list")
+    p.add_argument("--every", default="1s", help="sampling: '1s' (default), '0.2s', '5f' (every 5th frame) or 'key'")
+    p.add_argument("--track", action="store_true", help="object identities across frames (ByteTrack): detect_track_id")
+    p.add_argument("--summary", action="store_true", help="-o gets one row per video; per-second table and plot beside")
+    p.add_argument("--draw", help="write the video with boxes, labels and track ids (H.264 MP4)")
+    p.add_argument("--model", default="centernet-mbv3-coco", help="the detector (see imagevars detect --help)")
+    p.add_argument("--threshold", type=float, default=0.3, help="score at or above which objects count (default 0.3)")
+    p.add_argument("-o", "--output", help=".parquet, .csv or .dta")
+    p.add_argument("--workers", type=int)
+    p.add_argument("--threads", type=int)
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=cmd_video)
 
     p = sub.add_parser("codebook", help="the columns each task writes, with their definitions and sources")
     p.add_argument("tasks", nargs="*", help="task names (default: all)")

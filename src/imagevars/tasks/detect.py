@@ -5,8 +5,10 @@ hub detectors (``rtdetr-r18``, ``dfine-s``, any ``hf:<owner>/<name>``) give the 
 Each image is decoded with EXIF orientation applied, converted to RGB (transparency on white),
 and resized to the detector's square input (512 x 512 for CenterNet, 640 x 640 for RT-DETR and
 D-FINE) without keeping its aspect ratio, as these models were trained and run. Every variable
-below is computed from the model's detections (CenterNet: its 100 highest-scoring). Boxes are
-in pixels of the original image, after orientation.
+below is computed from the model's detections (CenterNet: its 100 highest-scoring) after
+class-wise non-maximum suppression (``nms``, IoU 0.5: overlapping boxes of one class are one
+object, as the source package and the TF Object Detection API post-process them). Boxes are in
+pixels of the original image, after orientation.
 
 Columns (``detect_`` + name), k = 1 .. ``top``, c = each of the 80 COCO classes (spaces as ``_``):
 
@@ -35,7 +37,7 @@ x1, y1, x2, y2     box corners in pixels of the original image (after EXIF orien
                    x to the right and y down from the top-left corner
 =================  =========================================================================
 
-Defaults: ``top`` 3, ``threshold`` 0.3, ``floor`` 0.05. All parameters are recorded in the
+Defaults: ``top`` 3, ``threshold`` 0.3, ``floor`` 0.05, ``nms`` 0.5. All parameters are recorded in the
 provenance of every table.
 """
 
@@ -50,6 +52,7 @@ from ..models.coco import column_name
 from .base import Task
 
 SIDE = 512
+NMS_IOU = 0.5  # duplicates of one object (CenterNet's neighbouring peaks) are merged above this overlap
 
 
 def prepare(decoded, side: int = SIDE) -> tuple[np.ndarray, int, int]:
@@ -89,6 +92,35 @@ def union_area(boxes: np.ndarray, side: int = SIDE) -> float:
     return float(mask.mean())
 
 
+def nms(det: np.ndarray, iou: float | None) -> np.ndarray:
+    """Class-wise greedy non-maximum suppression: of boxes of one class overlapping by more than
+    ``iou`` (intersection over union), only the highest-scoring is kept. Sorted by score.
+
+    Example:
+        >>> d = np.array([[0, 0, 10, 10, .9, 0], [1, 1, 10, 10, .8, 0], [1, 1, 10, 10, .7, 5]])
+        >>> nms(d, 0.5)[:, 4].tolist()
+        [0.9, 0.7]
+    """
+    det = det[np.argsort(-det[:, 4], kind="stable")]
+    if iou is None or iou >= 1.0 or len(det) < 2:
+        return det
+    x1, y1, x2, y2 = det[:, 0], det[:, 1], det[:, 2], det[:, 3]
+    area = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    keep = np.ones(len(det), bool)
+    for i in range(len(det)):
+        if not keep[i]:
+            continue
+        rest = np.flatnonzero(keep & (det[:, 5] == det[i, 5]) & (np.arange(len(det)) > i))
+        if not len(rest):
+            continue
+        w = np.clip(np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]), 0, None)
+        h = np.clip(np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]), 0, None)
+        inter = w * h
+        overlap = inter / np.maximum(area[i] + area[rest] - inter, 1e-9)
+        keep[rest[overlap > iou]] = False
+    return det[keep]
+
+
 def objects(det: np.ndarray, width: int, height: int, labels: tuple[str, ...], threshold: float,
             side: int = SIDE) -> list[dict[str, Any]]:
     """Long format: one dict per detection at or above ``threshold``, highest score first, with its
@@ -119,7 +151,7 @@ def detect_file(path: str, model: str = "centernet-mbv3-coco", threshold: float 
     det = open_detector(model)
     side = int(getattr(det, "side", SIDE))
     img, w, h = prepare(decoded, side)
-    return objects(det.predict(img[None])[0], w, h, tuple(det.labels), threshold, side)
+    return objects(nms(det.predict(img[None])[0], NMS_IOU), w, h, tuple(det.labels), threshold, side)
 
 
 class DetectTask(Task):
@@ -132,6 +164,8 @@ class DetectTask(Task):
         floor: score at or above which a person detection enters ``person_any``.
         threads: onnxruntime threads (default ``IMAGEVARS_THREADS`` or the cores available).
         long: one row per detected object instead of one row per image.
+        nms: boxes of one class overlapping more than this (IoU) are one object: the
+            highest-scoring is kept (None or 1.0: keep all).
 
     Example:
         >>> import imagevars
@@ -142,7 +176,8 @@ class DetectTask(Task):
     max_side = 2 * SIDE  # JPEGs decode at reduced size (DCT scaling) down to this, then resize
 
     def __init__(self, model: str = "centernet-mbv3-coco", top: int = 3, threshold: float = 0.3,
-                 floor: float = 0.05, threads: int | None = None, long: bool = False):
+                 floor: float = 0.05, threads: int | None = None, long: bool = False,
+                 nms: float | None = NMS_IOU):
         from ..models.hf_detect import open_detector
 
         if top < 0 or top > 100:
@@ -151,6 +186,7 @@ class DetectTask(Task):
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be a score between 0 and 1, got {v}")
         self.model_name, self.top, self.threshold, self.floor, self.long = model, top, threshold, floor, long
+        self.nms = nms
         self.model = open_detector(model, threads=threads)
         self.labels = tuple(self.model.labels)
         if "person" not in self.labels:
@@ -160,7 +196,8 @@ class DetectTask(Task):
         self.max_side = 2 * self.side
 
     def params(self) -> dict[str, Any]:
-        params = {"model": self.model_name, "top": self.top, "threshold": self.threshold, "floor": self.floor}
+        params = {"model": self.model_name, "top": self.top, "threshold": self.threshold, "floor": self.floor,
+                  "nms": self.nms}
         return {**params, "long": True} if self.long else params
 
     def provenance(self) -> dict[str, Any]:
@@ -189,7 +226,7 @@ class DetectTask(Task):
         return [pa.field(f"detect_{n}", t) for n, t in f]
 
     def __call__(self, batch: list[tuple[np.ndarray, int, int]]) -> dict[str, list]:
-        dets = self.model.predict(np.stack([b[0] for b in batch])) if batch else []
+        dets = [nms(d, self.nms) for d in self.model.predict(np.stack([b[0] for b in batch]))] if batch else []
         if self.long:  # a list of objects per image; the runner makes them rows
             found = [objects(d, w, h, self.labels, self.threshold, self.side) for d, (_, w, h) in zip(dets, batch)]
             return {f.name: [[o[f.name[len("detect_"):]] for o in objs] for objs in found] for f in self.fields()}
@@ -197,7 +234,7 @@ class DetectTask(Task):
         return {f.name: [r[f.name] for r in rows] for f in self.fields()}
 
     def variables(self, det: np.ndarray) -> dict[str, Any]:
-        """The per-image columns from one (k, 6) detection array in ``side``-px units."""
+        """The per-image columns from one (k, 6) detection array in ``side``-px units (after :func:`nms`)."""
         order = np.argsort(-det[:, 4], kind="stable")
         det = det[order]
         scores, classes = det[:, 4], det[:, 5].astype(int)
