@@ -127,7 +127,9 @@ def _stream(items: Iterator[Item], workers: int, chunk: int, init_args) -> Itera
             if len(batch) == chunk or it.span is not None:  # a video segment travels alone: many frames
                 window.append((batch, pool.submit(_measure_chunk, batch)))
                 batch = []
-                if len(window) >= 4 * workers:
+                # image chunks: a few per worker ahead; video segments (tens of frames each): one per worker
+                limit = workers + 1 if any(b[0][-1].span is not None for b in window) else 4 * workers
+                while len(window) >= limit:
                     yield from drain_one()
         if batch:
             window.append((batch, pool.submit(_measure_chunk, batch)))
