@@ -50,6 +50,22 @@ def test_seeking_gives_the_same_frames_as_decoding_everything(clip):
     assert seek == no_seek == [(0, 0.0), (75, 3.0), (150, 6.0), (225, 9.0)]
 
 
+def test_skipping_b_frames_leaves_sampled_frames_exact(tmp_path):
+    """With B-frames (x264's default pyramid), frames between samples are dropped undecoded:
+    the sampled frames must still be pixel-identical to a full decode."""
+    import av
+
+    path = tmp_path / "bframes.mp4"
+    make_video(path, seconds=8, fps=25, gop=100, options={"preset": "medium", "bframes": "3", "crf": "30"})
+    with av.open(str(path)) as c:
+        full = {round(float(f.pts * f.time_base), 4): f.to_ndarray(format="rgb24") for f in c.decode(video=0)}
+    for every, n in (("1s", 8), ("0.36s", 23)):
+        got = list(frames(str(path), every))
+        assert len(got) == n
+        for _, t, rgb in got:
+            assert np.array_equal(full[round(t, 4)], rgb), (every, t)
+
+
 def test_variable_frame_rate_times_are_the_frames_own(tmp_path):
     rng = np.random.default_rng(0)
     times = np.cumsum(rng.choice([0.02, 0.05, 0.11], 120)).round(3).tolist()

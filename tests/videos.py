@@ -28,7 +28,7 @@ def read_number(rgb: np.ndarray) -> int:
 
 
 def make_video(path, seconds: float = 4.0, fps: int = 25, size=(320, 192), gop: int = 50,
-               times: list[float] | None = None, codec: str = "libx264") -> list[float]:
+               times: list[float] | None = None, codec: str = "libx264", options: dict | None = None) -> list[float]:
     """Write an H.264 MP4; ``times`` gives each frame's time (variable frame rate). Returns the frame times."""
     import av
 
@@ -39,7 +39,7 @@ def make_video(path, seconds: float = 4.0, fps: int = 25, size=(320, 192), gop: 
         s.width, s.height, s.pix_fmt = w, h, "yuv420p"
         s.codec_context.gop_size = gop
         s.time_base = s.codec_context.time_base = Fraction(1, 1000)  # exact times, variable rates
-        s.options = {"preset": "ultrafast", "crf": "18"} if codec == "libx264" else {}
+        s.options = options or ({"preset": "ultrafast", "crf": "18"} if codec == "libx264" else {})
         if not times:
             c.start_encoding()  # a header and no frames: a zero-length video
         for i, t in enumerate(times):
