@@ -12,6 +12,7 @@
     imagevars detect photo.jpg --top 3 --draw out.jpg                  objects in one photo, drawn
     imagevars video clip.mp4 --every 1s --track --draw boxes.mp4      tracked objects, drawn
     imagevars video ads/ --summary -o per_video.parquet                one row per video
+    imagevars run clip-embed PHOTOS/ -o emb.parquet; imagevars search emb.parquet "a dog"
     imagevars codebook [detect]             the columns each task writes, defined
     imagevars demo                          the main job on built-in data, offline
 """
@@ -67,10 +68,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     keep = [k.strip() for k in args.keep.split(",") if k.strip()] if args.keep else []
-    if args.long:
-        from .tasks import get_task
+    from .tasks import get_task
 
+    if args.long:
         tasks = [get_task(t, long=True) if t == "detect" else t for t in tasks]
+    if "clip" in tasks:
+        tasks[tasks.index("clip")] = get_task("clip", prompts=args.prompts or "photo-quality", model=args.clip_model)
+    if "clip-embed" in tasks:
+        tasks[tasks.index("clip-embed")] = get_task("clip-embed", model=args.clip_model)
     results = run(tasks, args.source, args.output, path_column=args.path_column, keep=keep, every=args.every,
                   batch_size=args.batch_size, workers=args.workers, strict=args.strict, progress=not args.quiet,
                   chunk_rows=args.chunk_rows)
@@ -188,6 +193,17 @@ def cmd_video(args: argparse.Namespace) -> int:
     return 0 if len(rows) > rows.n_errors else 1
 
 
+def cmd_search(args: argparse.Namespace) -> int:
+    from .search import search
+
+    import pandas as pd
+
+    hits = search(args.embeddings, text=args.text, image=args.image, top=args.top)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 120):
+        print(hits.to_string(index=False))
+    return 0
+
+
 def cmd_codebook(args: argparse.Namespace) -> int:
     """Column names and definitions of each task, from the task's module (the one codebook)."""
     import inspect
@@ -275,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="decode processes (default: the usable cores; 0: none)")
     p.add_argument("--strict", action="store_true", help="stop at the first image that cannot be measured")
     p.add_argument("--long", action="store_true", help="detect: one row per object (box, label, score)")
+    p.add_argument("--prompts", help="clip: a YAML prompt file or a shipped set (brand-personality, photo-quality, coco)")
+    p.add_argument("--clip-model", help="clip, clip-embed: hub id[@revision] or folder (default openai/clip-vit-base-patch32)")
     p.add_argument("--every", help="sample videos: '1s', '0.5s' (by time), '10f' (every 10th frame) or 'key'; "
                                    "folders then yield videos too")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -324,6 +342,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int)
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=cmd_video)
+
+    p = sub.add_parser("search", help="the stored images most similar to a text or an image (clip-embed files)")
+    p.add_argument("embeddings", help="a Parquet file written by `imagevars run clip-embed`")
+    p.add_argument("text", nargs="?", help="what to look for, in words")
+    p.add_argument("--image", help="an image to find similar ones to")
+    p.add_argument("--top", type=int, default=20)
+    p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("codebook", help="the columns each task writes, with their definitions and sources")
     p.add_argument("tasks", nargs="*", help="task names (default: all)")

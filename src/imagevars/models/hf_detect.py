@@ -14,7 +14,6 @@ variables and boxes are computed the same way for every detector.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import numpy as np
 
 from .._extras import require
 from .coco import COCO_LABELS
+from .hub import from_pretrained
 from .registry import ModelCard, WeightsSource, register_model
 
 
@@ -51,20 +51,6 @@ HUB_DETECTORS = [
 ]
 
 
-def _offline() -> bool:
-    from .._env import offline
-
-    return offline() or os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
-
-
-def _cache_dir() -> str | None:
-    if os.environ.get("HF_HOME") or os.environ.get("HF_HUB_CACHE"):
-        return None  # the user's Hugging Face settings win
-    from .._env import home
-
-    return str(Path(home()) / "hf")
-
-
 class HubDetector:
     """A transformers object detector with the bundled detector's interface.
 
@@ -80,17 +66,9 @@ class HubDetector:
 
         from .._env import threads as default_threads
 
-        local = Path(spec).is_dir()
-        kw: dict[str, Any] = {} if local else {"revision": revision, "cache_dir": _cache_dir(),
-                                               "local_files_only": _offline()}
-        try:
-            self.processor = AutoImageProcessor.from_pretrained(spec, **kw)
-            self.model = AutoModelForObjectDetection.from_pretrained(spec, **kw).eval()
-        except OSError as exc:
-            how = ("it is not in the cache and downloads are off (IMAGEVARS_OFFLINE / HF_HUB_OFFLINE): run once "
-                   "with internet, or pass a local folder saved with save_pretrained"
-                   if _offline() and not local else f"check the name on huggingface.co and your connection ({exc})")
-            raise HubDetectorError(f"cannot load the detector {spec!r}: {how}") from None
+        self.processor, model = from_pretrained(spec, revision, "detector", HubDetectorError,
+                                                AutoImageProcessor, AutoModelForObjectDetection)
+        self.model = model.eval()
         torch.set_num_threads(threads or default_threads())
         self.spec, self.revision = spec, revision
         self.commit = getattr(self.model.config, "_commit_hash", None)

@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Task
+from .clip import ClipEmbedTask, ClipTask
 from .detect import DetectTask
 from .quality import QualityTask
 
-TASKS: dict[str, type[Task]] = {"quality": QualityTask, "detect": DetectTask}
+TASKS: dict[str, type[Task]] = {"quality": QualityTask, "detect": DetectTask, "clip": ClipTask,
+                                 "clip-embed": ClipEmbedTask}
 
 
 def get_task(name: str | Task, **params: Any) -> Task:
@@ -27,4 +29,4 @@ def get_task(name: str | Task, **params: Any) -> Task:
         raise ValueError(f"unknown task {name!r}; available: {', '.join(sorted(TASKS))}") from None
 
 
-__all__ = ["TASKS", "Task", "DetectTask", "QualityTask", "get_task"]
+__all__ = ["TASKS", "Task", "ClipEmbedTask", "ClipTask", "DetectTask", "QualityTask", "get_task"]

@@ -1,0 +1,44 @@
+"""Shared Hugging Face hub settings: where models are cached, whether to download, what to say when it fails."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def offline() -> bool:
+    """True when downloads are off: ``IMAGEVARS_OFFLINE=1`` or ``HF_HUB_OFFLINE=1``."""
+    from .._env import offline as _offline
+
+    return _offline() or os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
+
+
+def cache_dir() -> str | None:
+    """``$IMAGEVARS_HOME/hf``, unless the user set ``HF_HOME`` or ``HF_HUB_CACHE`` (theirs win)."""
+    if os.environ.get("HF_HOME") or os.environ.get("HF_HUB_CACHE"):
+        return None
+    from .._env import home
+
+    return str(Path(home()) / "hf")
+
+
+def load_error(what: str, spec: str, local: bool, exc: Exception) -> str:
+    """The message for a hub model that could not be loaded, saying how to get it."""
+    if offline() and not local:
+        how = ("it is not in the cache and downloads are off (IMAGEVARS_OFFLINE / HF_HUB_OFFLINE): run once "
+               "with internet, or pass a local folder saved with save_pretrained")
+    else:
+        how = f"check the name on huggingface.co and your connection ({exc})"
+    return f"cannot load the {what} {spec!r}: {how}"
+
+
+def from_pretrained(repo: str, revision: str | None, what: str, error: type[Exception], *classes) -> list:
+    """``cls.from_pretrained(repo)`` for each class: from a local folder as is, else from the hub
+    cache under :func:`cache_dir` (downloading unless :func:`offline`); failures raise ``error``
+    with a message that says how to get the model."""
+    local = Path(repo).is_dir()
+    kw = {} if local else {"revision": revision, "cache_dir": cache_dir(), "local_files_only": offline()}
+    try:
+        return [cls.from_pretrained(repo, **kw) for cls in classes]
+    except OSError as exc:
+        raise error(load_error(what, repo if not revision else f"{repo}@{revision}", local, exc)) from None
