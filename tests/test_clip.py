@@ -19,29 +19,14 @@ from imagevars.tasks.clip import ClipEmbedTask, ClipTask, load_prompts  # noqa: 
 
 @pytest.fixture(scope="module")
 def tiny_clip(tmp_path_factory):
-    """A randomly initialised CLIP with a byte-level tokenizer, saved as a hub snapshot would be."""
-    import torch
-    from transformers.convert_slow_tokenizer import bytes_to_unicode
+    """A tiny randomly initialised CLIP saved as a hub snapshot would be, loaded by the same path."""
+    from imagevars.models.clip import save_random_clip
 
-    folder = tmp_path_factory.mktemp("tiny-clip")
-    chars = list(bytes_to_unicode().values())
-    vocab = {c: i for i, c in enumerate(chars)}
-    vocab.update({c + "</w>": len(chars) + i for i, c in enumerate(chars)})
-    vocab["<|startoftext|>"], vocab["<|endoftext|>"] = len(vocab), len(vocab) + 1
-    (folder / "vocab.json").write_text(json.dumps(vocab))
-    (folder / "merges.txt").write_text("#version: 0.2\n")
-    tok = transformers.CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"))
-    images = transformers.CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-    transformers.CLIPProcessor(image_processor=images, tokenizer=tok).save_pretrained(folder)
-    text = dict(vocab_size=len(vocab), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                num_attention_heads=2, max_position_embeddings=24, bos_token_id=len(vocab) - 2,
-                eos_token_id=len(vocab) - 1, pad_token_id=len(vocab) - 1)
-    vision = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, image_size=32,
-                  patch_size=8)
-    torch.manual_seed(0)
-    transformers.CLIPModel(transformers.CLIPConfig(text_config=text, vision_config=vision, projection_dim=8)
-                           ).save_pretrained(folder)
-    return str(folder)
+    text = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+                max_position_embeddings=24)
+    vision = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, patch_size=8)
+    return str(save_random_clip(tmp_path_factory.mktemp("tiny-clip"), text=text, vision=vision, projection_dim=8,
+                                image_side=32))
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +117,7 @@ def test_embeddings_and_search(tiny_clip, photos, tmp_path):
     assert len(hits) == 3 and hits["score"].is_monotonic_decreasing
     text = search(out, "a cat", top=10)
     assert len(text) == 4  # the broken file's row has no embedding
+    assert (tmp_path / "emb.parquet.index.npy").exists()  # later searches map the index
 
 
 def test_top_k_is_exact_across_blocks(tmp_path, monkeypatch):
@@ -170,3 +156,17 @@ def test_offline_hub_model_error(monkeypatch):
     monkeypatch.setenv("IMAGEVARS_OFFLINE", "1")
     with pytest.raises(RuntimeError, match="not in the cache.*run once with internet"):
         ClipModel("openai/clip-vit-base-patch32")
+
+
+def test_onnx_image_encoder_matches_torch(tiny_clip, photos):
+    onnx = ClipModel(tiny_clip, backend="onnx")
+    torch_model = ClipModel(tiny_clip)
+    imgs = [np.asarray(__import__("PIL.Image").Image.open(p).convert("RGB")) for p in sorted(photos.glob("[a-r]*.png"))]
+    a, b = onnx.embed_images(imgs), torch_model.embed_images(imgs)
+    assert a.shape == b.shape == (4, 8)
+    assert np.abs(a - b).max() < 1e-4 and onnx.onnx_check < 1e-4
+    assert onnx.provenance()["backend"] == "onnx" and onnx.provenance()["onnx_max_abs_diff_vs_torch"] < 1e-4
+    again = ClipModel(tiny_clip, backend="onnx")  # the cached export is reused
+    assert np.abs(again.embed_images(imgs) - a).max() == 0
+    with pytest.raises(ValueError, match="backend"):
+        ClipModel(tiny_clip, backend="tensorrt")

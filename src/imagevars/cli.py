@@ -73,9 +73,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.long:
         tasks = [get_task(t, long=True) if t == "detect" else t for t in tasks]
     if "clip" in tasks:
-        tasks[tasks.index("clip")] = get_task("clip", prompts=args.prompts or "photo-quality", model=args.clip_model)
+        tasks[tasks.index("clip")] = get_task("clip", prompts=args.prompts or "photo-quality", model=args.clip_model,
+                                              backend=args.clip_backend)
     if "clip-embed" in tasks:
-        tasks[tasks.index("clip-embed")] = get_task("clip-embed", model=args.clip_model)
+        tasks[tasks.index("clip-embed")] = get_task("clip-embed", model=args.clip_model, backend=args.clip_backend)
     results = run(tasks, args.source, args.output, path_column=args.path_column, keep=keep, every=args.every,
                   batch_size=args.batch_size, workers=args.workers, strict=args.strict, progress=not args.quiet,
                   chunk_rows=args.chunk_rows)
@@ -293,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--long", action="store_true", help="detect: one row per object (box, label, score)")
     p.add_argument("--prompts", help="clip: a YAML prompt file or a shipped set (brand-personality, photo-quality, coco)")
     p.add_argument("--clip-model", help="clip, clip-embed: hub id[@revision] or folder (default openai/clip-vit-base-patch32)")
+    p.add_argument("--clip-backend", default="torch", choices=["torch", "onnx"],
+                   help="clip, clip-embed: run the image encoder in torch (default) or ONNX Runtime")
     p.add_argument("--every", help="sample videos: '1s', '0.5s' (by time), '10f' (every 10th frame) or 'key'; "
                                    "folders then yield videos too")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

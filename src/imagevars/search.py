@@ -1,5 +1,9 @@
 """Search stored embeddings by text or by image: exact cosine similarity, in blocks, memory-mapped.
 
+The first search of a file writes a NumPy index beside it (``<file>.index.npy``); every
+search then maps it into memory and scores it block by block, so memory stays small and
+repeated queries are fast.
+
 The embeddings file is a Parquet file written by ``imagevars run clip-embed`` (column
 ``clip_emb``); its provenance names the model, and the query is embedded with that same model.
 Files made by different models are refused: their spaces do not line up.
@@ -27,37 +31,72 @@ def embedding_model(path: str | os.PathLike) -> str:
     raise ValueError(f"{path} has no clip-embed provenance: make it with `imagevars run clip-embed`")
 
 
+def index(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """(embeddings (n, dim), valid (n,)) of a clip-embed file, memory-mapped from a sidecar index.
+
+    Parquet pages must be decoded to be read; the first search of a file therefore writes its
+    vectors once to ``<file>.index.npy`` (rows without an embedding, the error rows, as zeros
+    marked in ``<file>.valid.npy``), which later searches map straight into memory. The index
+    is rebuilt when the Parquet file changes.
+    """
+    import json
+
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    vec_path, valid_path, stamp_path = (path.with_name(path.name + s) for s in (".index.npy", ".valid.npy",
+                                                                                 ".index.json"))
+    stat = path.stat()
+    stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    if vec_path.exists() and valid_path.exists() and stamp_path.exists() and \
+            json.loads(stamp_path.read_text()) == stamp:
+        return np.load(vec_path, mmap_mode="r"), np.load(valid_path)
+    f = pq.ParquetFile(path)
+    field = f.schema_arrow.field("clip_emb")
+    dim, dtype = field.type.list_size, field.type.value_type.to_pandas_dtype()
+    n = f.metadata.num_rows
+    tmp = vec_path.with_name(vec_path.name + ".tmp.npy")
+    vectors = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=(n, dim))
+    valid = np.zeros(n, bool)
+    offset = 0
+    for batch in f.iter_batches(columns=["clip_emb"], batch_size=BLOCK):
+        col = batch.column(0)
+        ok = col.is_valid()
+        rows = np.flatnonzero(ok.to_numpy(zero_copy_only=False)) + offset
+        present = col if len(rows) == len(col) else col.filter(ok)
+        vectors[rows] = present.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
+        valid[rows] = True
+        offset += len(col)
+    vectors.flush()
+    del vectors
+    os.replace(tmp, vec_path)
+    np.save(valid_path, valid)
+    stamp_path.write_text(json.dumps(stamp))
+    return np.load(vec_path, mmap_mode="r"), valid
+
+
 def top_k(paths: Sequence[str | os.PathLike], query: np.ndarray, k: int = 20):
     """(source, score) of the k rows most similar to the unit vector ``query``, best first, over the files."""
     import pyarrow.parquet as pq
 
-    best_scores = np.full(0, -np.inf, np.float32)
-    best_sources: list[str] = []
-    for path in paths:
-        table = pq.read_table(path, columns=["source", "clip_emb"], memory_map=True)
-        emb = table.column("clip_emb")
-        dim = emb.type.list_size
-        if dim != len(query):
-            raise ValueError(f"{path} holds {dim}-d embeddings, the query is {len(query)}-d")
-        offset = 0
-        for chunk in emb.chunks:
-            valid = chunk.is_valid()
-            rows = np.flatnonzero(valid.to_numpy(zero_copy_only=False)) + offset  # error rows have no embedding
-            present = chunk if len(rows) == len(chunk) else chunk.filter(valid)
-            vectors = present.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
-            for i in range(0, len(vectors), BLOCK):
-                scores = vectors[i : i + BLOCK].astype(np.float32, copy=False) @ query
-                if len(scores) > k:
-                    keep = np.argpartition(-scores, k)[:k]
-                else:
-                    keep = np.arange(len(scores))
-                sources = table.column("source").take(rows[i : i + BLOCK][keep]).to_pylist()
-                best_scores = np.concatenate([best_scores, scores[keep]])
-                best_sources += sources
-                order = np.argsort(-best_scores, kind="stable")[:k]
-                best_scores, best_sources = best_scores[order], [best_sources[j] for j in order]
-            offset += len(chunk)
-    return list(zip(best_sources, best_scores.astype(float).tolist()))
+    found: list[tuple[float, int, int]] = []  # (score, file number, row)
+    for fi, path in enumerate(paths):
+        vectors, valid = index(path)
+        if vectors.shape[1] != len(query):
+            raise ValueError(f"{path} holds {vectors.shape[1]}-d embeddings, the query is {len(query)}-d")
+        for i in range(0, len(vectors), BLOCK):
+            scores = np.asarray(vectors[i : i + BLOCK], dtype=np.float32) @ query
+            scores[~valid[i : i + BLOCK]] = -np.inf
+            keep = np.argpartition(-scores, k)[:k] if len(scores) > k else np.arange(len(scores))
+            found += [(float(scores[j]), fi, i + int(j)) for j in keep if np.isfinite(scores[j])]
+            found = sorted(found, key=lambda x: -x[0])[:k]
+    out = []
+    for fi, path in enumerate(paths):  # names of the winners only
+        mine = [(score, row) for score, f, row in found if f == fi]
+        if mine:
+            names = pq.read_table(path, columns=["source"]).column("source").take([r for _, r in mine]).to_pylist()
+            out += [(name, score) for (score, _), name in zip(mine, names)]
+    return sorted(out, key=lambda x: -x[1])
 
 
 def search(paths: str | os.PathLike | Sequence[str | os.PathLike], text: str | None = None,

@@ -23,6 +23,7 @@ from .._extras import require
 from .hub import from_pretrained
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
+ONNX_TOLERANCE = 1e-4  # largest difference allowed between ONNX and torch unit image embeddings
 
 
 class ClipModelError(RuntimeError):
@@ -38,7 +39,7 @@ class ClipModel:
         (1, 512)
     """
 
-    def __init__(self, spec: str = DEFAULT_CLIP, threads: int | None = None):
+    def __init__(self, spec: str = DEFAULT_CLIP, threads: int | None = None, backend: str = "torch"):
         require("transformers", "CLIP models")
         torch = require("torch", "CLIP models")
         from transformers import AutoModel, AutoProcessor
@@ -51,8 +52,10 @@ class ClipModel:
         self.model = model.eval()
         if not hasattr(self.model, "get_image_features") or not hasattr(self.model, "get_text_features"):
             raise ClipModelError(f"{spec} is a {type(self.model).__name__}, not an image-text model (CLIP, SigLIP)")
+        if backend not in ("torch", "onnx"):
+            raise ValueError(f"backend must be 'torch' or 'onnx', got {backend!r}")
         torch.set_num_threads(threads or default_threads())
-        self.spec, self.repo, self.revision = spec, repo, revision or None
+        self.spec, self.repo, self.revision, self.backend = spec, repo, revision or None, backend
         self.commit = getattr(self.model.config, "_commit_hash", None)
         self.kind = "siglip" if "siglip" in type(self.model).__name__.lower() else "clip"
         self.dim = int(getattr(self.model.config, "projection_dim", 0) or self.embed_texts(["x"]).shape[1])
@@ -60,10 +63,75 @@ class ClipModel:
         self.logit_scale = float(self.model.logit_scale.detach().exp()) if hasattr(self.model, "logit_scale") else 100.0
         size = getattr(self.processor.image_processor, "crop_size", None) or self.processor.image_processor.size
         self.image_side = int(size.get("height") or size.get("shortest_edge") or 224)
+        self.onnx_check: float | None = None
+        if backend == "onnx":
+            self._session = self._onnx_session(threads or default_threads())
 
     def provenance(self) -> dict[str, Any]:
-        return {"model": self.repo, "revision": self.revision, "commit": self.commit,
-                "architecture": type(self.model).__name__, "dim": self.dim}
+        out = {"model": self.repo, "revision": self.revision, "commit": self.commit,
+               "architecture": type(self.model).__name__, "dim": self.dim, "backend": self.backend}
+        if self.backend == "onnx":
+            out["onnx_max_abs_diff_vs_torch"] = self.onnx_check
+        return out
+
+    def _image_module(self):
+        import torch
+
+        model = self.model
+
+        class ImageEncoder(torch.nn.Module):  # pixel values -> unit image embeddings
+            def __init__(self):
+                super().__init__()
+                self.model = model
+
+            def forward(self, pixel_values):
+                out = self.model.get_image_features(pixel_values=pixel_values)
+                out = out.pooler_output if hasattr(out, "pooler_output") and not hasattr(out, "shape") else out
+                return out / out.norm(dim=-1, keepdim=True)
+
+        return ImageEncoder().eval()
+
+    def _onnx_session(self, threads: int):
+        """The image encoder exported to ONNX once (cached), checked against torch, run by onnxruntime.
+
+        The export is checked on random pixels: the largest difference of the unit embeddings
+        from torch's must be below ``ONNX_TOLERANCE`` (recorded in the provenance).
+        """
+        import hashlib
+        import os
+
+        import torch
+
+        ort = require("onnxruntime", "the ONNX image encoder")
+        from .._env import home
+
+        key = hashlib.sha256(f"{Path(self.repo).resolve() if Path(self.repo).is_dir() else self.repo}|"
+                             f"{self.commit}|{self.revision}|{_weights_digest(self.model)}".encode()).hexdigest()[:16]
+        path = Path(home()) / "onnx" / f"clip-image-{key}.onnx"
+        side = self.image_side
+        probe = torch.randn(2, 3, side, side, generator=torch.Generator().manual_seed(0))
+        encoder = self._image_module()
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(encoder, (probe,), str(tmp), input_names=["pixel_values"], output_names=["embeds"],
+                                  dynamic_axes={"pixel_values": {0: "batch"}, "embeds": {0: "batch"}},
+                                  opset_version=17, dynamo=False)
+            os.replace(tmp, path)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
+        session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        with torch.inference_mode():
+            want = encoder(probe).numpy()
+        got = session.run(None, {"pixel_values": probe.numpy()})[0]
+        self.onnx_check = float(np.abs(got - want).max())
+        if self.onnx_check > ONNX_TOLERANCE:
+            path.unlink(missing_ok=True)
+            raise ClipModelError(f"the ONNX image encoder differs from torch by {self.onnx_check:.2g} "
+                                 f"(> {ONNX_TOLERANCE}); use backend='torch'")
+        return session
 
     def embed_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """(N, dim) float32 unit vectors for RGB uint8 images (any sizes)."""
@@ -72,6 +140,8 @@ class ClipModel:
         if not len(images):
             return np.zeros((0, self.dim), np.float32)
         inputs = self.processor(images=list(images), return_tensors="pt")
+        if self.backend == "onnx":
+            return _unit(self._session.run(None, {"pixel_values": inputs["pixel_values"].numpy()})[0])
         with torch.inference_mode():
             out = self.model.get_image_features(pixel_values=inputs["pixel_values"])
         return _unit(_tensor(out))
@@ -95,6 +165,18 @@ class ClipModel:
         return _unit(_tensor(out))
 
 
+def _weights_digest(model) -> str:
+    """A cheap fingerprint of the weights (a few values of every tensor), so a cached export is never stale."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name, t in model.state_dict().items():
+        flat = t.detach().reshape(-1)
+        h.update(name.encode())
+        h.update(flat[:: max(1, flat.numel() // 16)].float().numpy().tobytes())
+    return h.hexdigest()
+
+
 def _tensor(out):
     """transformers 5 may return a model output object; the pooled embedding is what we want."""
     if hasattr(out, "pooler_output") and not hasattr(out, "shape"):
@@ -104,3 +186,40 @@ def _tensor(out):
 
 def _unit(x: np.ndarray) -> np.ndarray:
     return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+def save_random_clip(folder: str | Path, *, text: dict | None = None, vision: dict | None = None,
+                     projection_dim: int = 512, image_side: int = 224, seed: int = 0) -> Path:
+    """A randomly initialised CLIP with a byte-level tokenizer, saved as a hub snapshot would be.
+
+    For timing and offline tests: the architecture (ViT-B/32 by default) is real, the weights
+    are not. The tokenizer has no merges (one token per byte), which suits nothing but tests.
+
+    Example:
+        >>> save_random_clip(tmp, text=dict(hidden_size=16), vision=dict(hidden_size=16))  # doctest: +SKIP
+    """
+    import json
+
+    torch = require("torch", "building a random CLIP")
+    transformers = require("transformers", "building a random CLIP")
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    chars = list(bytes_to_unicode().values())
+    vocab = {c: i for i, c in enumerate(chars)}
+    vocab.update({c + "</w>": len(chars) + i for i, c in enumerate(chars)})
+    vocab["<|startoftext|>"], vocab["<|endoftext|>"] = len(vocab), len(vocab) + 1
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+    tok = transformers.CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"))
+    images = transformers.CLIPImageProcessor(size={"shortest_edge": image_side},
+                                             crop_size={"height": image_side, "width": image_side})
+    transformers.CLIPProcessor(image_processor=images, tokenizer=tok).save_pretrained(folder)
+    text = {"vocab_size": len(vocab), "bos_token_id": len(vocab) - 2, "eos_token_id": len(vocab) - 1,
+            "pad_token_id": len(vocab) - 1, **(text or {})}
+    vision = {"image_size": image_side, **(vision or {})}
+    torch.manual_seed(seed)
+    config = transformers.CLIPConfig(text_config=text, vision_config=vision, projection_dim=projection_dim)
+    transformers.CLIPModel(config).save_pretrained(folder)
+    return folder
