@@ -8,8 +8,8 @@ it memory-maps), then text-free queries through imagevars.search.top_k; median o
 
 encoder: ViT-B/32 CLIP with random weights (timing only), saved to a folder; decode included.
 Sides alternate per round: a plain transformers loop (PIL open, CLIPProcessor, CLIPModel
-.get_image_features, one image at a time, as tutorials write it) and
-`imagevars.run(["clip-embed"])` with the same model.
+.get_image_features, one image at a time, as tutorials write it), and
+`imagevars.run(["clip-embed"])` with the same model in torch and with the ONNX backend.
 """
 
 from __future__ import annotations
@@ -70,7 +70,10 @@ def bench_encoder(folder: str, n: int, rounds: int) -> None:
     proc = transformers.CLIPProcessor.from_pretrained(model_dir)
     model = transformers.CLIPModel.from_pretrained(model_dir).eval()
     task = ClipEmbedTask(model=str(model_dir))
-    rates: dict[str, list[float]] = {"plain transformers loop": [], "imagevars clip-embed": []}
+    onnx_task = ClipEmbedTask(model=str(model_dir), backend="onnx")
+    print(f"ONNX image encoder vs torch: max |difference| of unit embeddings {onnx_task.model.onnx_check:.1e}")
+    rates: dict[str, list[float]] = {"plain transformers loop": [], "imagevars clip-embed": [],
+                                     "imagevars clip-embed, ONNX": []}
     for r in range(rounds):
         chunk = files[r * n : (r + 1) * n]
         t = time.perf_counter()
@@ -82,10 +85,13 @@ def bench_encoder(folder: str, n: int, rounds: int) -> None:
         t = time.perf_counter()
         imagevars.run([task], chunk, workers=2, progress=False, batch_size=16)
         rates["imagevars clip-embed"].append(len(chunk) / (time.perf_counter() - t))
+        t = time.perf_counter()
+        imagevars.run([onnx_task], chunk, workers=2, progress=False, batch_size=16)
+        rates["imagevars clip-embed, ONNX"].append(len(chunk) / (time.perf_counter() - t))
         print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} img/s" for k, v in rates.items()), flush=True)
     med = {k: statistics.median(v) for k, v in rates.items()}
-    print("medians: " + ", ".join(f"{k} {v:.2f} img/s" for k, v in med.items())
-          + f"; ratio {med['imagevars clip-embed'] / med['plain transformers loop']:.2f}x")
+    base = med["plain transformers loop"]
+    print("medians: " + ", ".join(f"{k} {v:.2f} img/s ({v / base:.2f}x)" for k, v in med.items()))
 
 
 def main() -> None:
