@@ -29,7 +29,7 @@ def draw_video(source: str, rows, path: str | os.PathLike, threshold: float = 0.
     """
     av = require("av", "writing annotated video")
     from .draw import draw_objects
-    from .video import _rotation, _upright
+    from .video import upright_rgb
 
     sampled = rows[rows["error"].isna()] if "error" in rows.columns else rows
     times = np.array(sorted(sampled["time_s"].dropna().unique()))  # a frame with nothing clears the boxes
@@ -44,7 +44,7 @@ def draw_video(source: str, rows, path: str | os.PathLike, threshold: float = 0.
         t0 = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         enc = None
         for frame in src.decode(stream):
-            rgb = _upright(frame.to_ndarray(format="rgb24"), _rotation(frame))
+            rgb = upright_rgb(frame)
             t = (frame.pts * float(stream.time_base) - t0) if frame.pts is not None else 0.0
             k = np.searchsorted(times, t + 1e-9, side="right") - 1
             objs = by_time.get(times[k], []) if k >= 0 else []

@@ -125,14 +125,13 @@ def cmd_detect(args: argparse.Namespace) -> int:
     from .decode import decode
     from .draw import draw_objects
     from .sources import read_source
-    from .tasks.detect import DetectTask, nms, objects, person_any, prepare
+    from .tasks.detect import DetectTask, objects, person_any
 
     task = DetectTask(model=args.model, top=args.top, threshold=args.threshold, threads=args.threads)
     for path in args.images:
         data = read_source(path)
         decoded = decode(data, path, max_side=task.max_side)  # as `imagevars run detect` decodes it
-        img, w, h = prepare(decoded, task.side)
-        det = nms(task.model.predict(img[None])[0], task.nms)
+        det, w, h = task.detections(decoded)
         rows = objects(det, w, h, task.labels, 0.0, task.side)
         person = det[det[:, 5] == task.person, 4]
         print(f"{path}: {w}x{h}, P(at least one person) = {person_any(person, task.floor):.3f}")

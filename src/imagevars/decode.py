@@ -117,6 +117,29 @@ class Decoded:
         self.nbytes, self.format, self.mode = nbytes, format, mode
 
 
+def _thumbnail(img, max_side: int | None):
+    """The PIL image shrunk in place so its longer side is at most ``max_side`` (aspect kept)."""
+    from PIL import Image
+
+    if max_side and max(img.size) > max_side:
+        img.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return img
+
+
+def shrink(rgb: np.ndarray, max_side: int | None) -> np.ndarray:
+    """An RGB array with its longer side at most ``max_side``, shrunk exactly as :func:`decode` shrinks images.
+
+    Example:
+        >>> shrink(np.zeros((300, 400, 3), np.uint8), 100).shape
+        (75, 100, 3)
+    """
+    if not max_side or max(rgb.shape[:2]) <= max_side:
+        return rgb
+    from PIL import Image
+
+    return np.asarray(_thumbnail(Image.fromarray(rgb), max_side))
+
+
 def decode(data: bytes, name: str, max_side: int | None = None, max_pixels: int = MAX_PIXELS) -> Decoded:
     """Decode image bytes to RGB, orientation applied, shrunk so its longer side is at most ``max_side``.
 
@@ -151,9 +174,7 @@ def decode(data: bytes, name: str, max_side: int | None = None, max_pixels: int 
             scale = max_side / max(w, h)
             img.draft("RGB", (int(img.size[0] * scale) + 1, int(img.size[1] * scale) + 1))
         img.load()
-        img = to_mode(ImageOps.exif_transpose(img), "RGB")
-        if max_side and max(img.size) > max_side:
-            img.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        img = _thumbnail(to_mode(ImageOps.exif_transpose(img), "RGB"), max_side)
         return Decoded(np.asarray(img), w, h, len(data), fmt, mode)
     except DecodeError:
         raise

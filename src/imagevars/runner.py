@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Iterator, Sequence
 
 from . import __version__
-from .decode import DecodeError, Decoded, decode
+from .decode import DecodeError, Decoded, decode, shrink
 from .sources import Item, read_source, resolve
 from .video import is_video
 from .table import Results, key_schema
@@ -80,27 +80,13 @@ def _measure_video(item: Item) -> list[tuple]:
     try:
         for f, t, rgb in frames(item.source, _WORKER["every"], start, None if end == float("inf") else end):
             h, w = rgb.shape[:2]
-            small = _shrink(rgb, _WORKER["max_side"])
-            decoded = Decoded(small, w, h, nbytes, "video", "RGB")
+            decoded = Decoded(shrink(rgb, _WORKER["max_side"]), w, h, nbytes, "video", "RGB")  # as images shrink
             out.append((f, t, meta, [p(decoded) for p in _WORKER["preprocessors"]], None))
     except DecodeError as exc:
         out.append((None, None, meta, None, str(exc)))
     if not out and start == 0:
         out.append((None, None, meta, None, f"{item.source}: no video frames could be decoded"))
     return out
-
-
-def _shrink(rgb, max_side: int | None):
-    """A frame with its longer side at most ``max_side`` (as image decoding does)."""
-    h, w = rgb.shape[:2]
-    if max_side is None or max(h, w) <= max_side:
-        return rgb
-    import numpy as np
-    from PIL import Image
-
-    scale = max_side / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR))
 
 
 def _measure_chunk(items: list[Item]) -> list[tuple[int, list | None, str | None]]:

@@ -79,12 +79,12 @@ class Source:
         return self
 
     def _spans(self, source: str) -> list[tuple[float, float] | None]:
-        from .video import is_video, probe
+        from .video import duration_s, is_video
 
         if self.video_segment_s is None or not is_video(source):
             return [None]
         try:
-            duration = probe(source).duration_s
+            duration = duration_s(source)  # the header only: the worker decodes
         except Exception:  # noqa: BLE001 (the worker reports why, as an error row)
             return [(0.0, float("inf"))]
         n = max(1, int(-(-duration // self.video_segment_s)))

@@ -98,6 +98,24 @@ def _rotation(frame) -> int:
     return int(round(-float(angle) / 90.0)) * 90 % 360
 
 
+def _duration(container, stream) -> float:
+    """Seconds of video as the header says: the stream's duration, else the container's, else 0."""
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    return (container.duration or 0) / 1_000_000
+
+
+def duration_s(path: str) -> float:
+    """The video's duration from its header alone (nothing decoded): for planning work.
+
+    Example:
+        >>> duration_s("clip.mp4")  # doctest: +SKIP
+        12.0
+    """
+    with _open(path) as c:
+        return _duration(c, c.streams.video[0])
+
+
 def probe(path: str) -> VideoInfo:
     """Duration, frame rate, displayed size, codec and rotation, from the container's header.
 
@@ -108,12 +126,7 @@ def probe(path: str) -> VideoInfo:
     with _open(path) as c:
         s = c.streams.video[0]
         fps = float(s.average_rate or s.guessed_rate or 0) or 0.0
-        if s.duration is not None and s.time_base is not None:
-            duration = float(s.duration * s.time_base)
-        elif c.duration is not None:
-            duration = c.duration / 1_000_000
-        else:
-            duration = 0.0
+        duration = _duration(c, s)
         try:  # the display matrix travels with the frames: look at the first one
             rot = _rotation(next(c.decode(s)))
         except (StopIteration, Exception):  # noqa: BLE001 (no decodable frame: frames() will say so)
@@ -124,9 +137,17 @@ def probe(path: str) -> VideoInfo:
         return VideoInfo(duration, fps, int(w), int(h), s.codec_context.name, rot, int(s.frames or 0))
 
 
-def _upright(rgb: np.ndarray, rotation: int) -> np.ndarray:
-    k = {90: -1, 180: 2, 270: 1}.get(rotation, 0)  # np.rot90 turns counter-clockwise
+def upright_rgb(frame) -> np.ndarray:
+    """A decoded PyAV frame as an upright RGB uint8 (H, W, 3) array: the display matrix applied."""
+    rgb = frame.to_ndarray(format="rgb24")
+    k = {90: -1, 180: 2, 270: 1}.get(_rotation(frame), 0)  # np.rot90 turns counter-clockwise
     return np.ascontiguousarray(np.rot90(rgb, k)) if k else rgb
+
+
+def _skip(ahead_s: float, fps: float) -> str:
+    """What the decoder may leave out while the next wanted frame is ``ahead_s`` away: frames
+    no other frame refers to, until two frames before it (then everything, so it is exact)."""
+    return "NONREF" if ahead_s > 2.0 / fps else "DEFAULT"
 
 
 def frames(path: str, every: "str | Sampling" = "1s", start_s: float = 0.0, end_s: float | None = None,
@@ -171,15 +192,15 @@ def frames(path: str, every: "str | Sampling" = "1s", start_s: float = 0.0, end_
                     if sampling.kind == "frames":
                         if count % int(sampling.step):
                             continue
-                        yield count, t, _upright(frame.to_ndarray(format="rgb24"), _rotation(frame))
+                        yield count, t, upright_rgb(frame)
                         continue
                     if sampling.kind == "key":
-                        yield int(round(t * fps)), t, _upright(frame.to_ndarray(format="rgb24"), _rotation(frame))
+                        yield int(round(t * fps)), t, upright_rgb(frame)
                         continue
                     if t + 1e-9 < target:  # between samples: decoded, never converted
-                        ctx.skip_frame = "NONREF" if target - t > 2.0 / fps else "DEFAULT"
+                        ctx.skip_frame = _skip(target - t, fps)
                         continue
-                    yield int(round(t * fps)), t, _upright(frame.to_ndarray(format="rgb24"), _rotation(frame))
+                    yield int(round(t * fps)), t, upright_rgb(frame)
                     while target <= t + 1e-9:  # the next target after this frame
                         target += sampling.step
                     if end_s is not None and target >= end_s:
@@ -188,12 +209,11 @@ def frames(path: str, every: "str | Sampling" = "1s", start_s: float = 0.0, end_
                         ctx.skip_frame = "DEFAULT"
                         container.seek(int((t0 + target) / tb), stream=stream, backward=True, any_frame=False)
                         break  # this packet's remaining frames are behind us
-                    ctx.skip_frame = "NONREF" if target - t > 2.0 / fps else "DEFAULT"
+                    ctx.skip_frame = _skip(target - t, fps)
         except av.FFmpegError as exc:
             raise DecodeError(f"{path}: video decoding failed after {count + 1} frames ({type(exc).__name__}: {exc})") from None
         # the stream ran out: early, if its header promised more (a cut download, say)
-        expected = (float(stream.duration * stream.time_base) if stream.duration
-                    else (container.duration or 0) / 1_000_000)
+        expected = _duration(container, stream)
         if end_s is None and sampling.kind != "key" and expected and last < expected - 1.0 - 2.0 / fps:
             raise DecodeError(f"{path}: the video stops at {max(last, 0):.2f} s but its header says "
                               f"{expected:.2f} s: truncated? (frames before the cut are kept)")

@@ -98,15 +98,17 @@ def per_video(table):
     objects, frames = _frames(table)
     labels = _labels(objects)
     tracked = "detect_track_id" in objects.columns
+    by_video = {source: o for source, o in objects.groupby("source", sort=False)}  # one pass over the rows
     rows = []
     for source, f in frames.groupby("source", sort=False):
         row = {"source": source, **{c: f[c].iloc[0] for c in f.columns if c.startswith("video_")},
                "n_frames": len(f)}
-        o = objects[objects["source"] == source]
+        o = by_video.get(source, objects.iloc[:0])
+        by_label = {label: c for label, c in o.groupby("detect_label", sort=False)}
         interval = dict(zip(f["time_s"], f["interval_s"]))
         for label in labels:
             name = column_name(label)
-            c = o[o["detect_label"] == label]
+            c = by_label.get(label, o.iloc[:0])
             times = np.sort(c["time_s"].unique())
             row[f"seconds_{name}"] = float(sum(interval.get(t, 0.0) for t in times))
             row[f"first_s_{name}"] = float(times[0]) if len(times) else None

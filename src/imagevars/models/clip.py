@@ -58,8 +58,8 @@ class ClipModel:
         self.spec, self.repo, self.revision, self.backend = spec, repo, revision or None, backend
         self.commit = getattr(self.model.config, "_commit_hash", None)
         self.kind = "siglip" if "siglip" in type(self.model).__name__.lower() else "clip"
-        self.dim = int(getattr(self.model.config, "projection_dim", 0) or self.embed_texts(["x"]).shape[1])
         self.max_tokens = int(getattr(self.model.config.text_config, "max_position_embeddings", 77))
+        self.dim = int(getattr(self.model.config, "projection_dim", 0) or self.embed_texts(["x"]).shape[1])
         self.logit_scale = float(self.model.logit_scale.detach().exp()) if hasattr(self.model, "logit_scale") else 100.0
         size = getattr(self.processor.image_processor, "crop_size", None) or self.processor.image_processor.size
         self.image_side = int(size.get("height") or size.get("shortest_edge") or 224)
@@ -85,8 +85,7 @@ class ClipModel:
                 self.model = model
 
             def forward(self, pixel_values):
-                out = self.model.get_image_features(pixel_values=pixel_values)
-                out = out.pooler_output if hasattr(out, "pooler_output") and not hasattr(out, "shape") else out
+                out = _pooled(self.model.get_image_features(pixel_values=pixel_values))
                 return out / out.norm(dim=-1, keepdim=True)
 
         return ImageEncoder().eval()
@@ -152,12 +151,12 @@ class ClipModel:
 
         texts = list(texts)
         tok = self.processor.tokenizer
-        limit = getattr(self, "max_tokens", 77)
-        long = [t for t in texts if len(tok(t)["input_ids"]) > limit]
+        limit = self.max_tokens
+        long = [t for t, ids in zip(texts, tok(texts)["input_ids"]) if len(ids) > limit]
         if long:
             warnings.warn(f"{len(long)} prompt(s) longer than the text encoder's {limit} tokens were cut, e.g. "
                           f"{long[0][:60]!r}", stacklevel=2)
-        padding = "max_length" if self.__dict__.get("kind") == "siglip" else True
+        padding = "max_length" if self.kind == "siglip" else True
         inputs = tok(texts, padding=padding, truncation=True, max_length=limit, return_tensors="pt")
         with torch.inference_mode():
             out = self.model.get_text_features(**{k: v for k, v in inputs.items()
@@ -177,11 +176,13 @@ def _weights_digest(model) -> str:
     return h.hexdigest()
 
 
+def _pooled(out):
+    """The embedding tensor: transformers 5 may return a model output object holding it as ``pooler_output``."""
+    return out.pooler_output if hasattr(out, "pooler_output") and not hasattr(out, "shape") else out
+
+
 def _tensor(out):
-    """transformers 5 may return a model output object; the pooled embedding is what we want."""
-    if hasattr(out, "pooler_output") and not hasattr(out, "shape"):
-        out = out.pooler_output
-    return out.float().numpy()
+    return _pooled(out).float().numpy()
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

@@ -144,14 +144,11 @@ def detect_file(path: str, model: str = "centernet-mbv3-coco", threshold: float 
         'person'
     """
     from ..decode import decode
-    from ..models.hf_detect import open_detector
     from ..sources import read_source
 
-    decoded = decode(read_source(path), path, max_side=DetectTask.max_side)
-    det = open_detector(model)
-    side = int(getattr(det, "side", SIDE))
-    img, w, h = prepare(decoded, side)
-    return objects(nms(det.predict(img[None])[0], NMS_IOU), w, h, tuple(det.labels), threshold, side)
+    task = DetectTask(model=model, threshold=threshold)
+    det, w, h = task.detections(decode(read_source(path), path, max_side=task.max_side))
+    return objects(det, w, h, task.labels, threshold, task.side)
 
 
 class DetectTask(Task):
@@ -224,6 +221,12 @@ class DetectTask(Task):
         f += [(f"count_{column_name(c)}", pa.int64()) for c in self.labels]
         f += [(f"area_{column_name(c)}", pa.float64()) for c in self.labels]
         return [pa.field(f"detect_{n}", t) for n, t in f]
+
+    def detections(self, decoded) -> tuple[np.ndarray, int, int]:
+        """One decoded image through the model, as the pipeline runs it: its detections after
+        :func:`nms` in ``side``-px units, and the original width and height."""
+        img, w, h = prepare(decoded, self.side)
+        return nms(self.model.predict(img[None])[0], self.nms), w, h
 
     def __call__(self, batch: list[tuple[np.ndarray, int, int]]) -> dict[str, list]:
         dets = [nms(d, self.nms) for d in self.model.predict(np.stack([b[0] for b in batch]))] if batch else []
