@@ -59,6 +59,8 @@ def bench_encoder(folder: str, n: int, rounds: int) -> None:
     from PIL import Image
 
     import imagevars
+    from make_photos import photo_files
+
     from imagevars.models.clip import save_random_clip
     from imagevars.tasks.clip import ClipEmbedTask
 
@@ -66,7 +68,7 @@ def bench_encoder(folder: str, n: int, rounds: int) -> None:
     model_dir = Path("bench/data/clip-vit-b32-random")
     if not model_dir.exists():  # random weights, the real architecture and processor settings
         save_random_clip(model_dir)
-    files = sorted(str(p) for p in Path(folder).glob("*.jpg"))
+    files = photo_files(folder, n * rounds)
     proc = transformers.CLIPProcessor.from_pretrained(model_dir)
     model = transformers.CLIPModel.from_pretrained(model_dir).eval()
     task = ClipEmbedTask(model=str(model_dir))

@@ -19,7 +19,6 @@ import argparse
 import os
 import statistics
 import time
-from pathlib import Path
 
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
@@ -28,6 +27,7 @@ import numpy as np  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
 import imagevars  # noqa: E402
+from make_photos import photo_files  # noqa: E402  (bench/ is on the path when run as a script)
 from imagevars.tasks.detect import DetectTask  # noqa: E402
 
 
@@ -44,10 +44,7 @@ def main() -> None:
     ap.add_argument("--per-round", type=int, default=350)
     ap.add_argument("--configs", default="2:1,2:2,1:1", help="imagevars settings as threads:workers, comma-separated")
     args = ap.parse_args()
-    files = sorted(str(f) for f in Path(args.folder).glob("*.jpg"))
-    need = args.rounds * args.per_round
-    if len(files) < need:
-        raise SystemExit(f"{args.folder} has {len(files)} JPEGs; make {need} with bench/make_photos.py")
+    files = photo_files(args.folder, args.rounds * args.per_round)
     configs = [tuple(int(x) for x in c.split(":")) for c in args.configs.split(",")]
     ref_task = DetectTask(threads=2)
     tasks = {c: DetectTask(threads=c[0]) for c in configs}
@@ -56,9 +53,10 @@ def main() -> None:
     print(f"{len(files)} JPEGs; {args.rounds} rounds of {args.per_round} images per side")
     for r in range(args.rounds):
         chunk = files[r * args.per_round : (r + 1) * args.per_round]
+        sample = chunk[:100]  # the reference is slow: at most 100 images a round
         t = time.perf_counter()
-        reference(chunk[:100], ref_task)  # the reference is slow: 100 images a round
-        rates["reference"].append(100 / (time.perf_counter() - t))
+        reference(sample, ref_task)
+        rates["reference"].append(len(sample) / (time.perf_counter() - t))
         for (threads, workers), task in tasks.items():
             t = time.perf_counter()
             res = imagevars.run([task], chunk, workers=workers, progress=False, batch_size=8)

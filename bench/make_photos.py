@@ -46,6 +46,14 @@ def _one(args):
     return W * H
 
 
+def photo_files(folder: str, need: int) -> list[str]:
+    """The JPEGs a benchmark reads, sorted; exits with the command to make them when too few."""
+    files = sorted(str(f) for f in Path(folder).glob("*.jpg"))
+    if len(files) < need:
+        raise SystemExit(f"{folder} has {len(files)} JPEGs; make {need} with bench/make_photos.py {folder} --n {need}")
+    return files
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("folder")

@@ -21,7 +21,6 @@ import statistics
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
@@ -30,6 +29,7 @@ import numpy as np  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
 import imagevars  # noqa: E402
+from make_photos import photo_files  # noqa: E402  (bench/ is on the path when run as a script)
 from imagevars.decode import Decoded, decode  # noqa: E402
 from imagevars.tasks.base import Task  # noqa: E402
 from imagevars.tasks.quality import measure  # noqa: E402
@@ -81,10 +81,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--per-round", type=int, default=400)
     args = p.parse_args()
-    files = sorted(str(f) for f in Path(args.folder).glob("*.jpg"))
-    need = args.rounds * args.per_round
-    if len(files) < need:
-        raise SystemExit(f"{args.folder} has {len(files)} JPEGs; make {need} with bench/make_photos.py")
+    files = photo_files(args.folder, args.rounds * args.per_round)
     mp = np.mean([np.prod(Image.open(f).size) for f in files[:: max(1, len(files) // 200)]]) / 1e6
     print(f"{len(files)} JPEGs, {mp:.1f} MP on average; {args.rounds} rounds of {args.per_round} images per side")
     rates: dict[str, list[float]] = {"plain": [], "imagevars": [], "decode-only": []}
