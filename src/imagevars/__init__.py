@@ -38,6 +38,18 @@ def explain(model, images, **options):
 
     return _explain(model, images, **options)
 
+def generate(prompts=None, output="stimuli", **options):
+    """Text-to-image stimuli, each reproducible from its row. See :func:`imagevars.generation.generate`.
+
+    Example:
+        >>> import imagevars
+        >>> table = imagevars.generate("Lithograph of a camel eating a pear", "stimuli", n=4, seed=7)  # doctest: +SKIP
+    """
+    from .generation import generate as _generate
+
+    return _generate(prompts, output, **options)
+
+
 __all__ = [
     "__version__",
     "datasets",
@@ -45,6 +57,7 @@ __all__ = [
     "Results",
     "run",
     "explain",
+    "generate",
     "create_model",
     "get_card",
     "list_models",

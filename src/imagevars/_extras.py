@@ -12,6 +12,9 @@ EXTRAS = {
     "matplotlib": "train",
     "onnx": "onnx",
     "onnxruntime": "onnx",
+    "transformers": "hub",
+    "diffusers": "generate",
+    "telegram": "bot",
 }
 
 

@@ -14,6 +14,8 @@
     imagevars video ads/ --summary -o per_video.parquet                one row per video
     imagevars run clip-embed PHOTOS/ -o emb.parquet; imagevars search emb.parquet "a dog"
     imagevars codebook [detect]             the columns each task writes, defined
+    imagevars generate "a camel eating a pear" -n 4 --seed 7 -o stimuli/   text-to-image stimuli
+    IMAGEVARS_TELEGRAM_TOKEN=... imagevars bot --allow 12345          a Telegram bot in front of it all
     imagevars demo                          the main job on built-in data, offline
 """
 
@@ -355,6 +357,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("codebook", help="the columns each task writes, with their definitions and sources")
     p.add_argument("tasks", nargs="*", help="task names (default: all)")
     p.set_defaults(func=cmd_codebook)
+
+    from .generation.commands import add_commands
+
+    add_commands(sub)  # generate, bot
 
     p = sub.add_parser("demo", help="run the main job on built-in sample photos, offline")
     p.add_argument("-o", "--output", default="imagevars-demo", help="folder for the table (default imagevars-demo)")

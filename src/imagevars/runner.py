@@ -323,3 +323,22 @@ def run(
         return sink.finish(provenance, schema)
     table = pa.Table.from_batches(memory, schema=schema) if memory else schema.empty_table()
     return Results(table.drop_columns([INDEX]), provenance)
+
+
+def measure_image(tasks: Sequence[Task], data: bytes, name: str) -> dict[str, Any]:
+    """One image given as bytes, measured in this process as :func:`run` measures a file: ``{column: value}``.
+
+    For interactive front ends (the Telegram bot) that hold loaded tasks and get one image at a
+    time. Raises :class:`~imagevars.decode.DecodeError` naming ``name`` if the bytes are not an image.
+
+    Example:
+        >>> from imagevars.tasks import get_task
+        >>> row = measure_image([get_task("quality")], open("photo.jpg", "rb").read(), "photo.jpg")  # doctest: +SKIP
+        >>> row["quality_brightness"]  # doctest: +SKIP
+    """
+    sides = [t.max_side for t in tasks]
+    decoded = decode(data, name, None if any(s is None for s in sides) else max(sides))
+    row: dict[str, Any] = {}
+    for task in tasks:
+        row.update({k: v[0] for k, v in task([task.preprocessor()(decoded)]).items()})
+    return row

@@ -7,6 +7,6 @@ Example:
 """
 
 from .registry import ModelCard, WeightsSource, create_model, get_card, list_models, register_model
-from . import centernet, hf_detect, zoo  # noqa: F401  (registers the models)
+from . import centernet, diffusion, hf_detect, zoo  # noqa: F401  (registers the models)
 
 __all__ = ["ModelCard", "WeightsSource", "create_model", "get_card", "list_models", "register_model"]

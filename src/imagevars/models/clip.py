@@ -189,20 +189,16 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
-def save_random_clip(folder: str | Path, *, text: dict | None = None, vision: dict | None = None,
-                     projection_dim: int = 512, image_side: int = 224, seed: int = 0) -> Path:
-    """A randomly initialised CLIP with a byte-level tokenizer, saved as a hub snapshot would be.
-
-    For timing and offline tests: the architecture (ViT-B/32 by default) is real, the weights
-    are not. The tokenizer has no merges (one token per byte), which suits nothing but tests.
+def byte_tokenizer(folder: str | Path, max_tokens: int = 77):
+    """A CLIP tokenizer with one token per byte (no merges), written to ``folder``: for random test models.
 
     Example:
-        >>> save_random_clip(tmp, text=dict(hidden_size=16), vision=dict(hidden_size=16))  # doctest: +SKIP
+        >>> byte_tokenizer(tmp).model_max_length  # doctest: +SKIP
+        77
     """
     import json
 
-    torch = require("torch", "building a random CLIP")
-    transformers = require("transformers", "building a random CLIP")
+    transformers = require("transformers", "building a test tokenizer")
     from transformers.convert_slow_tokenizer import bytes_to_unicode
 
     folder = Path(folder)
@@ -213,7 +209,25 @@ def save_random_clip(folder: str | Path, *, text: dict | None = None, vision: di
     vocab["<|startoftext|>"], vocab["<|endoftext|>"] = len(vocab), len(vocab) + 1
     (folder / "vocab.json").write_text(json.dumps(vocab))
     (folder / "merges.txt").write_text("#version: 0.2\n")
-    tok = transformers.CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"))
+    return transformers.CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=max_tokens)
+
+
+def save_random_clip(folder: str | Path, *, text: dict | None = None, vision: dict | None = None,
+                     projection_dim: int = 512, image_side: int = 224, seed: int = 0) -> Path:
+    """A randomly initialised CLIP with a byte-level tokenizer, saved as a hub snapshot would be.
+
+    For timing and offline tests: the architecture (ViT-B/32 by default) is real, the weights
+    are not. The tokenizer has no merges (one token per byte), which suits nothing but tests.
+
+    Example:
+        >>> save_random_clip(tmp, text=dict(hidden_size=16), vision=dict(hidden_size=16))  # doctest: +SKIP
+    """
+    torch = require("torch", "building a random CLIP")
+    transformers = require("transformers", "building a random CLIP")
+
+    folder = Path(folder)
+    tok = byte_tokenizer(folder, (text or {}).get("max_position_embeddings", 77))
+    vocab = tok.get_vocab()
     images = transformers.CLIPImageProcessor(size={"shortest_edge": image_side},
                                              crop_size={"height": image_side, "width": image_side})
     transformers.CLIPProcessor(image_processor=images, tokenizer=tok).save_pretrained(folder)

@@ -32,12 +32,13 @@ def load_error(what: str, spec: str, local: bool, exc: Exception) -> str:
     return f"cannot load the {what} {spec!r}: {how}"
 
 
-def from_pretrained(repo: str, revision: str | None, what: str, error: type[Exception], *classes) -> list:
-    """``cls.from_pretrained(repo)`` for each class: from a local folder as is, else from the hub
-    cache under :func:`cache_dir` (downloading unless :func:`offline`); failures raise ``error``
-    with a message that says how to get the model."""
+def from_pretrained(repo: str, revision: str | None, what: str, error: type[Exception], *classes, **options) -> list:
+    """``cls.from_pretrained(repo, **options)`` for each class: from a local folder as is, else
+    from the hub cache under :func:`cache_dir` (downloading unless :func:`offline`); failures
+    raise ``error`` with a message that says how to get the model."""
     local = Path(repo).is_dir()
-    kw = {} if local else {"revision": revision, "cache_dir": cache_dir(), "local_files_only": offline()}
+    kw = dict(options) if local else {"revision": revision, "cache_dir": cache_dir(), "local_files_only": offline(),
+                                      **options}
     try:
         return [cls.from_pretrained(repo, **kw) for cls in classes]
     except OSError as exc:
