@@ -170,3 +170,35 @@ def test_onnx_image_encoder_matches_torch(tiny_clip, photos):
     assert np.abs(again.embed_images(imgs) - a).max() == 0
     with pytest.raises(ValueError, match="backend"):
         ClipModel(tiny_clip, backend="tensorrt")
+
+
+@pytest.fixture(scope="module")
+def tiny_siglip(tmp_path_factory):
+    """A tiny random SigLIP (SentencePiece tokenizer trained here) saved to disk, loaded like a hub model."""
+    pytest.importorskip("sentencepiece")
+    from imagevars.models.clip import save_random_siglip
+
+    layers = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2)
+    return str(save_random_siglip(tmp_path_factory.mktemp("tiny-siglip"), text={**layers, "max_position_embeddings": 16},
+                                  vision={**layers, "patch_size": 8}, image_side=32))
+
+
+def test_siglip_embeds_scores_and_searches_through_the_same_path(tiny_siglip, photos, tmp_path):
+    m = ClipModel(tiny_siglip)
+    assert m.kind == "siglip" and type(m.model).__name__ == "SiglipModel" and m.max_tokens == 16
+    t = m.embed_texts(["a dog", "a cat on a red sofa"])
+    np.testing.assert_allclose(np.linalg.norm(t, axis=1), 1, atol=1e-5)
+    # SigLIP reads texts padded to its full length: a text's vector does not depend on its batch
+    np.testing.assert_allclose(m.embed_texts(["a dog"])[0], t[0], atol=1e-5)
+    with pytest.warns(UserWarning, match="longer than the text encoder's 16 tokens"):
+        m.embed_texts(["a photo of " * 20])
+    r = imagevars.run([ClipTask(prompts={"constructs": {"animal": ["a cat", "a dog"]}}, model=tiny_siglip)], photos, workers=0,
+                      progress=False)
+    df = r.to_pandas()
+    ok = df[df.error.isna()]
+    np.testing.assert_allclose(ok.clip_prob_animal_a_cat + ok.clip_prob_animal_a_dog, 1, atol=1e-6)
+    assert r.provenance["tasks"][0]["hub"]["architecture"] == "SiglipModel"
+    emb = tmp_path / "emb.parquet"
+    imagevars.run([ClipEmbedTask(model=tiny_siglip, backend="onnx")], photos, emb, workers=0, progress=False)
+    hits = search(emb, "a cat", top=2)
+    assert len(hits) == 2 and hits.score.is_monotonic_decreasing

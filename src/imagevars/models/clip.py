@@ -238,3 +238,39 @@ def save_random_clip(folder: str | Path, *, text: dict | None = None, vision: di
     config = transformers.CLIPConfig(text_config=text, vision_config=vision, projection_dim=projection_dim)
     transformers.CLIPModel(config).save_pretrained(folder)
     return folder
+
+
+def save_random_siglip(folder: str | Path, *, text: dict | None = None, vision: dict | None = None,
+                       image_side: int = 224, vocab_size: int = 128, seed: int = 0) -> Path:
+    """A randomly initialised SigLIP with a small SentencePiece tokenizer trained here, saved as a hub snapshot.
+
+    SigLIP's tokenizer is a SentencePiece model (the ``sentencepiece`` package); this one is
+    trained in a second on the COCO label words, which suits nothing but tests.
+
+    Example:
+        >>> save_random_siglip(tmp, text=dict(hidden_size=16), vision=dict(hidden_size=16))  # doctest: +SKIP
+    """
+    torch = require("torch", "building a random SigLIP")
+    transformers = require("transformers", "building a random SigLIP")
+    spm = require("sentencepiece", "SigLIP's tokenizer")
+    from .coco import COCO_LABELS
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    corpus = folder / "_corpus.txt"
+    corpus.write_text("\n".join(f"a photo of a {w}. a picture of the {w}, luxurious, plain, rugged" for w in COCO_LABELS))
+    spm.SentencePieceTrainer.train(input=str(corpus), model_prefix=str(folder / "_spiece"), vocab_size=vocab_size,
+                                   model_type="unigram", character_coverage=1.0, hard_vocab_limit=False,
+                                   minloglevel=2)
+    max_tokens = (text or {}).get("max_position_embeddings", 64)
+    tok = transformers.SiglipTokenizer(str(folder / "_spiece.model"), model_max_length=max_tokens)
+    images = transformers.SiglipImageProcessor(size={"height": image_side, "width": image_side})
+    transformers.SiglipProcessor(image_processor=images, tokenizer=tok).save_pretrained(folder)
+    text = {"vocab_size": len(tok), "max_position_embeddings": max_tokens, "pad_token_id": tok.pad_token_id,
+            "eos_token_id": tok.eos_token_id, **(text or {})}
+    torch.manual_seed(seed)
+    config = transformers.SiglipConfig(text_config=text, vision_config={"image_size": image_side, **(vision or {})})
+    transformers.SiglipModel(config).save_pretrained(folder)
+    for f in ("_corpus.txt", "_spiece.model", "_spiece.vocab"):
+        (folder / f).unlink()
+    return folder
