@@ -33,8 +33,9 @@ def build(folder: Path, real_size: bool) -> str:
 
     torch.manual_seed(0)  # Stable Diffusion 1.5's architecture (860M-parameter UNet), random weights
     tok = byte_tokenizer(folder / "_tok")
-    text = transformers.CLIPTextModel(transformers.CLIPTextConfig(vocab_size=len(tok), bos_token_id=len(tok) - 2,
-                                                                 eos_token_id=len(tok) - 1, pad_token_id=len(tok) - 1))
+    text = transformers.CLIPTextModel(transformers.CLIPTextConfig(  # CLIP ViT-L/14's text encoder
+        vocab_size=len(tok), hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
+        bos_token_id=len(tok) - 2, eos_token_id=len(tok) - 1, pad_token_id=len(tok) - 1))
     pipe = diffusers.StableDiffusionPipeline(
         unet=diffusers.UNet2DConditionModel(sample_size=64, cross_attention_dim=768),
         vae=diffusers.AutoencoderKL(block_out_channels=[128, 256, 512, 512], latent_channels=4,

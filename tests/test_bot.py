@@ -201,6 +201,9 @@ def test_token_comes_from_the_environment_and_bad_tokens_fail_at_start(server, g
             pass
     with pytest.raises(BotError, match="no user is allowed"):
         BotSettings(allow=frozenset())
+    settings = BotSettings(allow=frozenset({ALICE}), width=500, base_url=server.base_url)
+    with pytest.raises(ValueError, match="width 500 is not divisible by 8"):
+        ImagineBot(TOKEN, settings, generator)
 
 
 def test_cli_bot_has_no_token_option_and_needs_the_environment(monkeypatch, capsys):

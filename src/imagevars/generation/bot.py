@@ -25,7 +25,7 @@ import logging
 import os
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -65,7 +65,6 @@ class BotSettings:
     base_url: str = "https://api.telegram.org/bot"  # a local Bot API server (or a test's fake) goes here
     base_file_url: str = "https://api.telegram.org/file/bot"
     poll_timeout: float = 10.0  # seconds of long polling per getUpdates
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
         if not self.allow:
@@ -98,6 +97,11 @@ class ImagineBot:
 
         require("telegram", "the Telegram bot")
         scrub_from_logs(token)  # first: python-telegram-bot logs its URLs, token included, at DEBUG
+        if generator is not None:  # bad settings (a width not divisible by 8 ...) fail at start, not per image
+            from .text_to_image import Request
+
+            generator.check(Request("settings check", steps=settings.steps, guidance=settings.guidance,
+                                    width=settings.width, height=settings.height))
         self.token, self.settings, self.generator, self.tasks = token, settings, generator, list(tasks)
         self.busy: set[int] = set()  # users with an image queued or being drawn
         self.queue: asyncio.Queue[_Job] | None = None
