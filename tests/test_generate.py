@@ -160,3 +160,22 @@ def test_cli_generate(sd_dir, tmp_path, capsys):
     assert "2 images in" in capsys.readouterr().out
     assert main(["generate", "a cat", "--model", sd_dir, "--width", "500", "-o", str(out)]) == 2
     assert "width 500 is not divisible by 8" in capsys.readouterr().err
+
+
+def test_offline_use_from_the_hub_cache_records_the_commit(sd_dir, tmp_path, monkeypatch):
+    """A pipeline in the hub cache layout under $IMAGEVARS_HOME/hf loads offline, by its repo id."""
+    import shutil
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hf" / "models--someone--tiny-sd"
+    shutil.copytree(sd_dir, repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setenv("IMAGEVARS_HOME", str(tmp_path))
+    monkeypatch.setenv("IMAGEVARS_OFFLINE", "1")
+    monkeypatch.delenv("HF_HOME", raising=False)
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    g = Generator("someone/tiny-sd", threads=2)
+    assert g.commit == commit and g.repo == "someone/tiny-sd"
+    row = generate("a camel", tmp_path / "out", generator=g, progress=False, **SMALL).to_pandas().iloc[0]
+    assert row.generate_commit == commit and row.generate_model == "someone/tiny-sd"
