@@ -171,15 +171,19 @@ def test_photos_are_measured_and_a_file_that_is_not_an_image_is_answered(server,
     from PIL import Image
     from skimage import data
 
+    from imagevars.tasks import get_task
+
+    pytest.importorskip("onnxruntime")
     buf = io.BytesIO()
     Image.fromarray(data.astronaut()).save(buf, "JPEG")
-    bot = make_bot(server, generator, tmp_path)
+    bot = make_bot(server, generator, tmp_path, tasks=[get_task("quality"), get_task("detect")])
     with serving(bot):
         server.photo(ALICE, buf.getvalue())
         server.photo(ALICE, b"this is a text file, not a picture", as_document=True)
         replies = server.wait_for(2, ALICE)
     measured, refused = replies[0][1]["text"], replies[1][1]["text"]
     assert "Size: 512x512 px" in measured
+    assert re.search(r"Objects: person 0\.\d\d", measured) and "P(at least one person)" in measured
     brightness = float(re.search(r"Brightness ([\d.]+)", measured).group(1))
     assert abs(brightness - np.asarray(Image.open(buf).convert("L"), float).mean() / 255) < 0.02
     assert "could not read that as an image" in refused

@@ -110,7 +110,9 @@ def generate(prompts: str | Sequence[str] | None = None, output: str | os.PathLi
 
     # 3. One table, with provenance
     provenance = {"version": __version__, "tasks": [{"name": "generate", "model": gen.provenance(),
-                                                     "params": {"n": n, "seed": seed}}],
+                                                     "params": {"n": n, "seed": seed, "negative_prompt": negative_prompt,
+                                                                "steps": steps, "guidance": guidance, "width": width,
+                                                                "height": height, "overwrite": overwrite}}],
                   "input": str(design) if design is not None else "prompts", "output": str(folder),
                   "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     results = Results(_to_table(out_rows, requests), provenance)
