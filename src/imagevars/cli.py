@@ -56,12 +56,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     from . import get_card, list_models
 
-    for name in list_models(args.pattern):
+    names = list_models(args.pattern)
+    width = max((len(n) for n in names), default=0)
+    for name in names:
         card = get_card(name)
         if args.json:
             print(json.dumps(card.to_dict(), indent=2))
         else:
-            print(f"{name:<16} {card.task:<10} {card.description}")
+            print(f"{name:<{width}}  {card.task:<9} {card.description}")
     return 0
 
 
