@@ -22,6 +22,7 @@ from torch import nn
 from ..models.registry import ModelCard
 from .arrays import to_inputs, to_labels
 from .callbacks import Callback, History
+from .heap import reuse_freed_memory
 from .summary import format_summary
 
 _LOSSES = {"categorical_crossentropy", "sparse_categorical_crossentropy", "crossentropy"}
@@ -190,14 +191,16 @@ class Classifier:
         for cb in callbacks:
             cb.on_train_begin()
         steps = -(-len(xt) // batch_size)
-        for epoch in range(epochs):
-            for cb in callbacks:
-                cb.on_epoch_begin(epoch)
-            logs = self._train_epoch(xt, yt, batch_size, steps, rng if shuffle else None, callbacks, epoch, epochs, verbose, val)
-            for cb in callbacks:
-                cb.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
+        with reuse_freed_memory():  # no page faults on the tensors every step frees and allocates again
+            for epoch in range(epochs):
+                for cb in callbacks:
+                    cb.on_epoch_begin(epoch)
+                logs = self._train_epoch(xt, yt, batch_size, steps, rng if shuffle else None, callbacks, epoch,
+                                         epochs, verbose, val)
+                for cb in callbacks:
+                    cb.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
         for cb in callbacks:
             cb.on_train_end()
         self.module.eval()
