@@ -39,6 +39,14 @@ class Gated:
         return self.gen.image(request)
 
 
+class Flagging(Gated):
+    """The real tiny generator, but its (imagined) safety checker flags every image."""
+
+    def image(self, request):
+        image, info = self.gen.image(request)
+        return image.point(lambda _: 0), {**info, "nsfw": True}
+
+
 @pytest.fixture(scope="module")
 def generator(tmp_path_factory):
     return Generator(str(save_random_pipeline(tmp_path_factory.mktemp("tiny-sd"), "sd")), threads=2)
@@ -155,6 +163,16 @@ def test_a_malformed_update_is_skipped_and_the_next_one_served(server, generator
     assert "skipped a malformed update 50" in caplog.text and "skipped a malformed update 51" in caplog.text
     offsets = [int(f["offset"]) for m, f in server.calls if m == "getUpdates" and f.get("offset")]
     assert max(offsets) > 52  # acknowledged: not fetched again and again
+
+
+def test_an_image_the_safety_checker_flags_is_not_sent(server, generator, tmp_path):
+    bot = make_bot(server, Flagging(generator), tmp_path)
+    with serving(bot):
+        server.message(ALICE, "/imagine a camel")
+        method, fields = server.wait_for(2, ALICE)[1]
+    assert method == "sendMessage" and "safety checker flagged this image" in fields["text"]
+    (png,) = (tmp_path / "drawn").glob("*.png")  # kept, with its row saying so
+    assert read_png_row(png)["nsfw"] is True and "safety checker" in read_png_row(png)["error"]
 
 
 def test_a_very_long_prompt_is_drawn_from_its_first_77_tokens(server, generator, tmp_path):

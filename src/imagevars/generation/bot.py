@@ -219,6 +219,9 @@ class ImagineBot:
                 if row.get("error") and not path.is_file():
                     await self.app.bot.send_message(job.chat, f"Sorry, drawing failed: {row['error']}")
                     continue
+                if row.get("nsfw"):  # the pipeline blacked the image out: say so instead of sending it
+                    await self.app.bot.send_message(job.chat, say.flagged(row["seed"]))
+                    continue
                 with open(path, "rb") as f:
                     await self.app.bot.send_photo(job.chat, f, caption=say.caption(row, gen.max_tokens))
                 self.served += 1

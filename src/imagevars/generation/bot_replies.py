@@ -68,5 +68,10 @@ def summary(row: dict[str, Any], clip_tasks: Sequence[Any] = ()) -> str:
     return "\n".join(lines)[:MESSAGE_LIMIT] or "No variables: no measuring task is installed."
 
 
+def flagged(seed: int) -> str:
+    return (f"The model's safety checker flagged this image (seed {seed}) and blacked it out. "
+            "Try other words.")
+
+
 def not_an_image(reason: str) -> str:
     return f"I could not read that as an image ({reason}). Send a JPEG, PNG, WebP, GIF or TIFF."
