@@ -42,7 +42,13 @@ class BotError(RuntimeError):
 
 
 def token_from_env() -> str:
-    """The bot token from ``$IMAGEVARS_TELEGRAM_TOKEN``, or a BotError that says how to set it."""
+    """The bot token from ``$IMAGEVARS_TELEGRAM_TOKEN``, or a BotError that says how to set it.
+
+    Example:
+        >>> import os; os.environ["IMAGEVARS_TELEGRAM_TOKEN"] = "123456:" + "A" * 30
+        >>> token_from_env()[:7]
+        '123456:'
+    """
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token:
         raise BotError(f"no bot token: set {TOKEN_ENV} to the token @BotFather gave you (it is read from the "
@@ -55,6 +61,13 @@ def token_from_env() -> str:
 
 @dataclass
 class BotSettings:
+    """Who the bot serves and how it draws; settings left as None take the model's defaults.
+
+    Example:
+        >>> BotSettings(allow=frozenset({12345}), queue_size=2).queue_size
+        2
+    """
+
     allow: frozenset[int]  # Telegram user ids served
     queue_size: int = 4  # images that may wait (besides the one being drawn)
     output: Path = Path("imagevars-bot")  # generated PNGs, each with its row in its metadata
@@ -276,6 +289,14 @@ def scrub_from_logs(token: str) -> None:
 
     Done where records are made (the record factory), so it holds for every logger and for
     handlers added later. A traceback whose exception text holds the token is withheld.
+
+    Example:
+        >>> import logging
+        >>> token = "123456:SECRET-abcdefghijklmnopqrst"
+        >>> scrub_from_logs(token)
+        >>> make = logging.getLogRecordFactory()
+        >>> make("x", logging.INFO, "f.py", 1, "POST /bot%s/getMe", (token,), None).getMessage()
+        'POST /bot<token>/getMe'
     """
     if token in _SCRUBBED:
         return
