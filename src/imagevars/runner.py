@@ -89,6 +89,12 @@ def _measure_video(item: Item) -> list[tuple]:
     return out
 
 
+def _max_side(tasks: Sequence[Task]) -> int | None:
+    """The longest side to decode at: the largest any task needs, or None (full size) if one needs all."""
+    sides = [t.max_side for t in tasks]
+    return None if any(s is None for s in sides) else max(sides)
+
+
 def _measure_chunk(items: list[Item]) -> list[tuple[int, list | None, str | None]]:
     return [_measure(it) for it in items]
 
@@ -237,8 +243,7 @@ def run(
         src = src.with_videos(segment_s)
     n = src.count()
     workers = threads() if workers is None else workers
-    sides = [t.max_side for t in tasks]
-    max_side = None if any(s is None for s in sides) else max(sides)
+    max_side = _max_side(tasks)
 
     # 2. Schema and provenance
     keep_fields = [pa.field(k, src.types.get(k, pa.string())) for k in src.keep]
@@ -336,8 +341,7 @@ def measure_image(tasks: Sequence[Task], data: bytes, name: str) -> dict[str, An
         >>> row = measure_image([get_task("quality")], open("photo.jpg", "rb").read(), "photo.jpg")  # doctest: +SKIP
         >>> row["quality_brightness"]  # doctest: +SKIP
     """
-    sides = [t.max_side for t in tasks]
-    decoded = decode(data, name, None if any(s is None for s in sides) else max(sides))
+    decoded = decode(data, name, _max_side(tasks))
     row: dict[str, Any] = {}
     for task in tasks:
         row.update({k: v[0] for k, v in task([task.preprocessor()(decoded)]).items()})

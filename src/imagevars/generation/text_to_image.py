@@ -13,12 +13,11 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from .._extras import require
 from ..models.diffusion import DEFAULT_GENERATOR, GENERIC_DEFAULTS
-from ..models.hub import cache_dir, from_pretrained
+from ..models.hub import from_pretrained, snapshot_commit, split_spec
 
 SEED_MAX = 2**32 - 1  # seeds are 0 .. 2**32 - 1, the range most generation tools accept
 DTYPES = ("float32", "float16", "bfloat16")
@@ -78,11 +77,9 @@ class Generator:
             card = get_card(model)
             repo = card.config["hf_repo"]
             defaults.update({k: card.config[k] for k in ("steps", "guidance", "width", "height")})
-        elif Path(model).is_dir():
-            repo = model
         else:
-            repo, _, rev = model.partition("@")
-            revision = revision or rev or None
+            repo, rev = split_spec(model)
+            revision = revision or rev
         if dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
         if scheduler is not None and scheduler not in SCHEDULERS:
@@ -99,7 +96,7 @@ class Generator:
 
         # 3. What the rows and the provenance record
         self.repo, self.revision, self.device, self.dtype = repo, revision, device, dtype
-        self.commit = _snapshot_commit(repo, revision)
+        self.commit = snapshot_commit(repo, revision)
         self.scale = int(getattr(pipe, "vae_scale_factor", 8))
         side = int(pipe.unet.config.sample_size) * self.scale if hasattr(pipe, "unet") else 512
         defaults.setdefault("width", side)
@@ -169,14 +166,3 @@ class Generator:
         return out.images[0], {"prompt_tokens": tokens, "prompt_truncated": tokens > self.max_tokens,
                                "nsfw": bool(nsfw[0]) if nsfw else None, "seconds": round(seconds, 4)}
 
-
-def _snapshot_commit(repo: str, revision: str | None) -> str | None:
-    """The hub commit of the cached snapshot the pipeline was loaded from (None for a local folder)."""
-    if Path(repo).is_dir():
-        return None
-    try:
-        from huggingface_hub import snapshot_download
-
-        return Path(snapshot_download(repo, revision=revision, cache_dir=cache_dir(), local_files_only=True)).name
-    except Exception:  # noqa: BLE001 - the commit is a record, not a requirement
-        return None

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._extras import require
-from .hub import from_pretrained
+from .hub import from_pretrained, split_spec
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
 ONNX_TOLERANCE = 1e-4  # largest difference allowed between ONNX and torch unit image embeddings
@@ -46,8 +46,8 @@ class ClipModel:
 
         from .._env import threads as default_threads
 
-        repo, _, revision = spec.partition("@") if not Path(spec).is_dir() else (spec, "", "")
-        self.processor, model = from_pretrained(repo, revision or None, "CLIP model", ClipModelError,
+        repo, revision = split_spec(spec)
+        self.processor, model = from_pretrained(repo, revision, "CLIP model", ClipModelError,
                                                 AutoProcessor, AutoModel)
         self.model = model.eval()
         if not hasattr(self.model, "get_image_features") or not hasattr(self.model, "get_text_features"):
@@ -55,7 +55,7 @@ class ClipModel:
         if backend not in ("torch", "onnx"):
             raise ValueError(f"backend must be 'torch' or 'onnx', got {backend!r}")
         torch.set_num_threads(threads or default_threads())
-        self.spec, self.repo, self.revision, self.backend = spec, repo, revision or None, backend
+        self.spec, self.repo, self.revision, self.backend = spec, repo, revision, backend
         self.commit = getattr(self.model.config, "_commit_hash", None)
         self.kind = "siglip" if "siglip" in type(self.model).__name__.lower() else "clip"
         self.max_tokens = int(getattr(self.model.config.text_config, "max_position_embeddings", 77))

@@ -21,7 +21,7 @@ import numpy as np
 
 from .._extras import require
 from .coco import COCO_LABELS
-from .hub import from_pretrained
+from .hub import from_pretrained, split_spec
 from .registry import ModelCard, WeightsSource, register_model
 
 
@@ -135,8 +135,8 @@ def open_detector(spec: str, threads: int | None = None):
     if spec in list_models():
         return create_model(spec, pretrained=True, threads=threads)
     if spec.startswith("hf:"):
-        repo, _, revision = spec[3:].partition("@")
-        return HubDetector(repo, revision=revision or None, threads=threads)
+        repo, revision = split_spec(spec[3:])
+        return HubDetector(repo, revision=revision, threads=threads)
     if Path(spec).is_dir():
         return HubDetector(spec, threads=threads)
     raise KeyError(f"no detector {spec!r}: use a registered name ({', '.join(list_models())}), "

@@ -22,6 +22,31 @@ def cache_dir() -> str | None:
     return str(Path(home()) / "hf")
 
 
+def split_spec(spec: str) -> tuple[str, str | None]:
+    """``owner/name@revision`` -> (repo, revision); a local folder is returned whole, revision None.
+
+    Example:
+        >>> split_spec("openai/clip-vit-base-patch32@v1")
+        ('openai/clip-vit-base-patch32', 'v1')
+    """
+    if Path(spec).is_dir():
+        return spec, None
+    repo, _, revision = spec.partition("@")
+    return repo, revision or None
+
+
+def snapshot_commit(repo: str, revision: str | None) -> str | None:
+    """The hub commit of the cached snapshot of ``repo`` (None for a local folder or if not cached)."""
+    if Path(repo).is_dir():
+        return None
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(repo, revision=revision, cache_dir=cache_dir(), local_files_only=True)).name
+    except Exception:  # noqa: BLE001 - the commit is a record, not a requirement
+        return None
+
+
 def load_error(what: str, spec: str, local: bool, exc: Exception) -> str:
     """The message for a hub model that could not be loaded, saying how to get it."""
     if offline() and not local:
