@@ -116,10 +116,8 @@ class ImagineBot:
             generator.check(Request("settings check", steps=settings.steps, guidance=settings.guidance,
                                     width=settings.width, height=settings.height))
         self.token, self.settings, self.generator, self.tasks = token, settings, generator, list(tasks)
-        self.busy: set[int] = set()  # users with an image queued or being drawn
+        self.busy: set[int] = set()  # users with an image queued or being drawn (one each)
         self.queue: asyncio.Queue[_Job] | None = None
-        self.drawing = False  # the worker is drawing an image now
-        self.served = 0
         self.app = self._build()
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -193,8 +191,8 @@ class ImagineBot:
         if self.generator is None:
             await chat.send_message("Drawing is switched off on this bot; send a photo to have it measured.")
             return
-        text = update.effective_message.text or ""
-        prompt = text.split(maxsplit=1)[1].strip() if len(text.split(maxsplit=1)) > 1 else ""
+        parts = (update.effective_message.text or "").split(maxsplit=1)  # "/imagine", "the words ..."
+        prompt = parts[1].strip() if len(parts) > 1 else ""
         if not prompt:
             await chat.send_message(say.empty_prompt())
             return
@@ -207,8 +205,9 @@ class ImagineBot:
             log.info("queue full; turned away user %s", user)
             await chat.send_message(say.queue_full(self.settings.queue_size))
             return
+        ahead = len(self.busy)  # every other busy user has one image queued or being drawn
         self.busy.add(user)
-        await chat.send_message(say.queued(self.queue.qsize() - 1 + int(self.drawing)))
+        await chat.send_message(say.queued(ahead))
 
     async def _worker(self) -> None:
         """Draw queued images one after another, each in a thread so the bot keeps answering."""
@@ -218,7 +217,6 @@ class ImagineBot:
         s, gen = self.settings, self.generator
         while True:
             job = await self.queue.get()
-            self.drawing = True
             try:
                 request = Request(job.prompt, seed=secrets.randbelow(SEED_MAX + 1), steps=s.steps,
                                   guidance=s.guidance, width=s.width, height=s.height)
@@ -227,7 +225,6 @@ class ImagineBot:
                 except ValueError as exc:
                     await self.app.bot.send_message(job.chat, f"I cannot draw that: {exc}")
                     continue
-                s.output.mkdir(parents=True, exist_ok=True)
                 path, row = await asyncio.to_thread(draw_to, gen, request, s.output)
                 if row.get("error") and not path.is_file():
                     await self.app.bot.send_message(job.chat, f"Sorry, drawing failed: {row['error']}")
@@ -237,7 +234,6 @@ class ImagineBot:
                     continue
                 with open(path, "rb") as f:
                     await self.app.bot.send_photo(job.chat, f, caption=say.caption(row, gen.max_tokens))
-                self.served += 1
                 log.info("drew %s for user %s (seed %s)", path.name, job.user, request.seed)
             except asyncio.CancelledError:
                 raise
@@ -245,7 +241,6 @@ class ImagineBot:
                 log.exception("drawing for user %s failed", job.user)
                 await self.app.bot.send_message(job.chat, "Sorry, something went wrong while drawing. Try again.")
             finally:
-                self.drawing = False
                 self.busy.discard(job.user)
                 self.queue.task_done()
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..models.diffusion import DEFAULT_GENERATOR
+from ..table import atomic_write
 from .design import expand, read_design
 from .text_to_image import GenerationError, Generator, Request
 
@@ -101,7 +102,6 @@ def generate(prompts: str | Sequence[str] | None = None, output: str | os.PathLi
 
     # 2. Draw what is not on disk yet; a failed image is an error row
     folder = Path(output)
-    folder.mkdir(parents=True, exist_ok=True)
     out_rows = []
     for request, extra in tqdm(checked, desc="generate", unit="image", disable=not progress):
         path, row = draw_to(gen, request, folder, overwrite=overwrite)
@@ -198,9 +198,7 @@ def _draw(gen: Generator, request: Request, key: str, path: Path) -> dict[str, A
     meta.add_text(PNG_KEY, json.dumps({**row, "imagevars_version": __version__}))
     meta.add_text("Description", request.prompt)
     meta.add_text("Software", f"imagevars {__version__}")
-    tmp = path.with_name(path.name + ".part")
-    image.save(tmp, format="PNG", pnginfo=meta)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: image.save(tmp, format="PNG", pnginfo=meta))
     return row
 
 
