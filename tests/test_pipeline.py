@@ -19,6 +19,7 @@ from PIL import Image
 import imagevars
 from imagevars.sources import resolve
 from imagevars.table import Results
+from imagevars.tasks import Task
 
 
 def _photos(folder, n=6):
@@ -299,12 +300,55 @@ def test_output_is_streamed_from_many_parts_and_results_are_file_backed(bad_fold
     assert csv.to_pandas()["source"].tolist() == memory.to_pandas()["source"].tolist()
 
 
+_THREADS_SCRIPT = """
+import sys, numpy as np, cv2, imagevars
+from imagevars.tasks import Task
+
+def threads():
+    return int(next(l for l in open("/proc/self/status") if l.startswith("Threads:")).split()[1])
+
+def opencv_threads(decoded):  # threads this worker gains by a large OpenCV filter
+    before = threads()
+    cv2.GaussianBlur(np.ones((2000, 2000), np.float32), (9, 9), 1.0)
+    return threads() - before
+
+class Threads(Task):
+    name = "t"
+    def preprocessor(self):
+        return opencv_threads
+    def fields(self):
+        import pyarrow as pa
+        return [pa.field("t_added", pa.int64())]
+    def __call__(self, batch):
+        return {"t_added": batch}
+
+if sys.argv[1] == "parent-first":  # OpenCV's thread pool running in the parent before the fork
+    cv2.setNumThreads(2)
+    cv2.GaussianBlur(np.ones((2000, 2000), np.float32), (9, 9), 1.0)
+print(imagevars.run([Threads()], sys.argv[2:], workers=2, progress=False).to_pandas()["t_added"].tolist())
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="counts threads through Linux's /proc")
+@pytest.mark.parametrize("mode", ["fresh", "parent-first"])
+def test_workers_run_opencv_on_one_thread(tmp_path, mode):
+    paths = []
+    for i in range(4):
+        paths.append(str(tmp_path / f"{i}.png"))
+        Image.new("RGB", (8, 8)).save(paths[-1])
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_FOR_THREADS_NUM"}
+    out = subprocess.run([sys.executable, "-c", _THREADS_SCRIPT, mode, *paths], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[0, 0, 0, 0]"
+
+
 # ---------------------------------------------------------------------------------- long format
 def _width(decoded):
     return decoded.width
 
 
-class _Boxes(imagevars.tasks.Task):
+class _Boxes(Task):
     """A long-format task: width % 4 objects per image; interrupts itself once if asked."""
 
     name, long = "boxes", True

@@ -41,7 +41,7 @@ def _exit_with_parent(parent: int) -> None:
 
 def _init_worker(preprocessors, max_side, fetch_options, every=None, single_thread: bool = True) -> None:
     if single_thread:  # in worker processes only: never change the caller's own environment
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OPENCV_FOR_THREADS_NUM"):
             os.environ[var] = "1"
         threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _WORKER.update(preprocessors=preprocessors, max_side=max_side, fetch=fetch_options, every=every)

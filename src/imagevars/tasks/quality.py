@@ -20,7 +20,8 @@ colorfulness   Hasler & Süsstrunk (2003, SPIE 5007): sigma_rgyb + 0.3 mu_rgyb, 
 sharpness      variance of the Laplacian (4-neighbour kernel) of luma, on the 0-255 scale
                (Pech-Pacheco et al. 2000, ICPR); higher is sharper
 edge_density   share of pixels on Canny edges of luma, sigma 1 (Canny 1986; scikit-image's
-               defaults), a measure of visual complexity
+               definition and defaults, computed by :mod:`imagevars.edges`), a measure of
+               visual complexity
 entropy        Shannon entropy of the 256-bin luma histogram, bits (0 to 8)
 colorN_hex     the N-th dominant colour (k-means, k = ``colors``, on a 64 px thumbnail,
 colorN_share   RGB space, deterministic initialisation), and the share of pixels it covers
@@ -43,6 +44,23 @@ def luma(rgb: np.ndarray) -> np.ndarray:
     return 0.299 * f[..., 0] + 0.587 * f[..., 1] + 0.114 * f[..., 2]
 
 
+# luma, then the opponent channels of Hasler & Süsstrunk: rg = R - G, yb = (R + G) / 2 - B
+_PLANES = np.array([[0.299, 0.587, 0.114], [1.0, -1.0, 0.0], [0.5, 0.5, -1.0]], np.float32)
+
+
+def _planes(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(luma, rg, yb) planes as one (H, W, 3) float32 array, with the mean and std of each plane."""
+    import cv2
+
+    planes = cv2.transform(rgb.astype(np.float32), _PLANES)
+    mean, std = cv2.meanStdDev(planes)
+    return planes, mean.ravel(), std.ravel()
+
+
+def _colorfulness(mean: np.ndarray, std: np.ndarray) -> float:
+    return float(np.hypot(std[1], std[2]) + 0.3 * np.hypot(mean[1], mean[2]))
+
+
 def colorfulness(rgb: np.ndarray) -> float:
     """Hasler & Süsstrunk (2003) colourfulness M^(3).
 
@@ -50,22 +68,38 @@ def colorfulness(rgb: np.ndarray) -> float:
         >>> colorfulness(np.zeros((4, 4, 3), np.uint8))
         0.0
     """
-    f = rgb.astype(np.float32)
-    rg = f[..., 0] - f[..., 1]
-    yb = 0.5 * (f[..., 0] + f[..., 1]) - f[..., 2]
-    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+    _, mean, std = _planes(rgb)
+    return _colorfulness(mean, std)
+
+
+def saturation(rgb: np.ndarray) -> float:
+    """Mean HSV saturation (max - min) / max over pixels, 0 where max is 0.
+
+    Example:
+        >>> saturation(np.array([[[255, 0, 0], [0, 0, 0]]], np.uint8))
+        0.5
+    """
+    import cv2
+
+    r, g, b = cv2.split(rgb)
+    hi, lo = cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b)
+    sat = cv2.divide(cv2.subtract(hi, lo), hi, dtype=cv2.CV_32F)
+    cv2.patchNaNs(sat, 0.0)  # 0 / 0 for black pixels
+    return float(cv2.mean(sat)[0])
 
 
 def laplacian_variance(y: np.ndarray) -> float:
     """Variance of the 4-neighbour Laplacian over interior pixels (0 for images under 3x3)."""
+    import cv2
+
     if y.shape[0] < 3 or y.shape[1] < 3:
         return 0.0
-    lap = y[:-2, 1:-1] + y[2:, 1:-1] + y[1:-1, :-2] + y[1:-1, 2:] - 4.0 * y[1:-1, 1:-1]
-    return float(lap.astype(np.float64).var())
+    lap = cv2.Laplacian(np.ascontiguousarray(y, dtype=np.float32), cv2.CV_32F, ksize=1)
+    return float(cv2.meanStdDev(lap[1:-1, 1:-1])[1][0, 0] ** 2)
 
 
 def entropy(y: np.ndarray) -> float:
-    """Shannon entropy (bits) of the 256-bin histogram of luma."""
+    """Shannon entropy (bits) of the 256-bin histogram of luma (rounded to integers)."""
     hist = np.bincount(np.clip(y + 0.5, 0, 255).astype(np.uint8).ravel(), minlength=256).astype(np.float64)
     p = hist[hist > 0] / hist.sum()
     return float(-(p * np.log2(p)).sum())
@@ -75,7 +109,9 @@ def dominant_colors(rgb: np.ndarray, k: int = 3, iters: int = 12) -> list[tuple[
     """k dominant colours by Lloyd's k-means on a 64 px thumbnail, largest share first.
 
     Initial centres are the pixels at evenly spaced quantiles of luma, so the result is
-    deterministic. Returns (hex, share) pairs; fewer distinct colours give zero shares.
+    deterministic. At most ``iters`` rounds; it stops early once no pixel changes its centre
+    (the later rounds would change nothing). Returns (hex, share) pairs; fewer distinct colours
+    give zero shares.
 
     Example:
         >>> img = np.zeros((10, 10, 3), np.uint8); img[:, :7] = (255, 0, 0)
@@ -84,17 +120,21 @@ def dominant_colors(rgb: np.ndarray, k: int = 3, iters: int = 12) -> list[tuple[
     """
     h, w = rgb.shape[:2]
     step = max(1, int(max(h, w) / 64))
-    px = rgb[::step, ::step].reshape(-1, 3).astype(np.float32)
+    px = rgb[::step, ::step].reshape(-1, 3)
     order = np.argsort(luma(px[None])[0], kind="stable")
-    centres = px[order[np.linspace(0, len(px) - 1, k).astype(int)]].astype(np.float64)
-    px = px.astype(np.float64)
-    sq = (px**2).sum(1)[:, None]
+    centres = px[order[np.linspace(0, len(px) - 1, k).astype(int)]].astype(np.float64)  # (k, 3)
+    px = np.ascontiguousarray(px.T, dtype=np.float64)  # (3, N): channel rows for the bincounts
+    sq = (px**2).sum(0)
+    label = None
     for _ in range(iters):
-        label = (sq - 2.0 * px @ centres.T + (centres**2).sum(1)[None]).argmin(1)  # nearest centre
+        nearest = (sq - 2.0 * (centres @ px) + (centres**2).sum(1)[:, None]).argmin(0)
+        if label is not None and np.array_equal(nearest, label):
+            break
+        label = nearest
         n = np.bincount(label, minlength=k)
-        sums = np.stack([np.bincount(label, weights=px[:, c], minlength=k) for c in range(3)], 1)
+        sums = np.stack([np.bincount(label, weights=px[c], minlength=k) for c in range(3)], 1)
         centres = np.where(n[:, None] > 0, sums / np.maximum(n, 1)[:, None], centres)
-    counts = np.bincount(label, minlength=k) / len(px)
+    counts = np.bincount(label, minlength=k) / len(label)
     out = []
     for j in np.argsort(-counts, kind="stable"):
         r, g, b = np.clip(np.round(centres[j]), 0, 255).astype(int)
@@ -104,26 +144,22 @@ def dominant_colors(rgb: np.ndarray, k: int = 3, iters: int = 12) -> list[tuple[
 
 def measure(decoded, colors: int = 3) -> dict[str, Any]:
     """All quality variables of one decoded image (runs in the decode workers)."""
-    from skimage.feature import canny
+    from ..edges import canny_density
 
     rgb = decoded.rgb
-    y = luma(rgb)
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    # per-channel maximum/minimum of uint8 planes: far faster than reducing over the last axis
-    mx = np.maximum(np.maximum(r, g), b).astype(np.float32)
-    mn = np.minimum(np.minimum(r, g), b).astype(np.float32)
-    sat = np.divide(mx - mn, mx, out=np.zeros_like(mx), where=mx > 0)
+    planes, mean, std = _planes(rgb)
+    y = np.ascontiguousarray(planes[..., 0])
     out = {
         "width": decoded.width,
         "height": decoded.height,
         "aspect_ratio": decoded.width / decoded.height,
         "file_bytes": decoded.nbytes,
-        "brightness": float(y.mean() / 255.0),
-        "contrast": float(y.std() / 255.0),
-        "saturation": float(sat.mean()),
-        "colorfulness": colorfulness(rgb),
+        "brightness": float(mean[0] / 255.0),
+        "contrast": float(std[0] / 255.0),
+        "saturation": saturation(rgb),
+        "colorfulness": _colorfulness(mean, std),
         "sharpness": laplacian_variance(y),
-        "edge_density": float(canny(y / 255.0, sigma=1.0).mean()) if min(y.shape) >= 3 else 0.0,
+        "edge_density": canny_density(y, sigma=1.0),
         "entropy": entropy(y),
     }
     for i, (hex_, share) in enumerate(dominant_colors(rgb, colors), 1):
