@@ -20,6 +20,7 @@ from typing import Any, Iterator, Sequence
 
 from . import __version__
 from .decode import DecodeError, Decoded, decode, shrink
+from .heap import keep_freed_memory
 from .sources import Item, read_source, resolve
 from .video import is_video
 from .table import Results, key_schema
@@ -43,6 +44,7 @@ def _init_worker(preprocessors, max_side, fetch_options, every=None, single_thre
     if single_thread:  # in worker processes only: never change the caller's own environment
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OPENCV_FOR_THREADS_NUM"):
             os.environ[var] = "1"
+        keep_freed_memory()
         threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _WORKER.update(preprocessors=preprocessors, max_side=max_side, fetch=fetch_options, every=every)
 

@@ -99,8 +99,17 @@ def laplacian_variance(y: np.ndarray) -> float:
 
 
 def entropy(y: np.ndarray) -> float:
-    """Shannon entropy (bits) of the 256-bin histogram of luma (rounded to integers)."""
-    hist = np.bincount(np.clip(y + 0.5, 0, 255).astype(np.uint8).ravel(), minlength=256).astype(np.float64)
+    """Shannon entropy (bits) of the 256-bin histogram of luma (rounded to integers).
+
+    Example:
+        >>> entropy(np.array([[0.0, 0.4, 254.6, 255.0]], np.float32))  # two grey levels, equally often
+        1.0
+    """
+    import cv2
+
+    # 256 bins of width 1 centred on the integers: luma rounded half up, without a rounded copy
+    hist = cv2.calcHist([np.ascontiguousarray(y, dtype=np.float32)], [0], None, [256], [-0.5, 255.5]).ravel()
+    hist = hist.astype(np.float64)
     p = hist[hist > 0] / hist.sum()
     return float(-(p * np.log2(p)).sum())
 
@@ -121,20 +130,29 @@ def dominant_colors(rgb: np.ndarray, k: int = 3, iters: int = 12) -> list[tuple[
     h, w = rgb.shape[:2]
     step = max(1, int(max(h, w) / 64))
     px = rgb[::step, ::step].reshape(-1, 3)
-    order = np.argsort(luma(px[None])[0], kind="stable")
-    centres = px[order[np.linspace(0, len(px) - 1, k).astype(int)]].astype(np.float64)  # (k, 3)
-    px = np.ascontiguousarray(px.T, dtype=np.float64)  # (3, N): channel rows for the bincounts
+    n_px = len(px)
+    # initial centres: the pixels at ranks 0 ... N-1 of luma, ties broken by position (a stable
+    # sort); luma is a float32 >= 0, whose bits order as its value, so one int64 key partitions
+    key = (luma(px[None])[0].view(np.int32).astype(np.int64) << 32) | np.arange(n_px)
+    ranks = np.linspace(0, n_px - 1, k).astype(int)
+    centres = px[np.partition(key, ranks)[ranks] & 0xFFFFFFFF].astype(np.float64)  # (k, 3)
+    px = np.ascontiguousarray(px.T, dtype=np.float64)  # (3, N)
     sq = (px**2).sum(0)
+    ids = np.arange(k)[:, None]
     label = None
     for _ in range(iters):
-        nearest = (sq - 2.0 * (centres @ px) + (centres**2).sum(1)[:, None]).argmin(0)
+        dist = (sq - 2.0 * (centres @ px)) + (centres**2).sum(1)[:, None]  # (k, N) squared distances
+        nearest, best = np.zeros(n_px, np.intp), dist[0].copy()
+        for j in range(1, k):  # argmin over k rows, first on ties; faster than argmin(axis=0)
+            nearest[dist[j] < best] = j
+            np.minimum(best, dist[j], out=best)
         if label is not None and np.array_equal(nearest, label):
             break
         label = nearest
-        n = np.bincount(label, minlength=k)
-        sums = np.stack([np.bincount(label, weights=px[c], minlength=k) for c in range(3)], 1)
-        centres = np.where(n[:, None] > 0, sums / np.maximum(n, 1)[:, None], centres)
-    counts = np.bincount(label, minlength=k) / len(label)
+        member = (ids == label).astype(np.float64)  # (k, N) one-hot
+        n = member.sum(1)
+        centres = np.where(n[:, None] > 0, (member @ px.T) / np.maximum(n, 1)[:, None], centres)
+    counts = np.bincount(label, minlength=k) / n_px
     out = []
     for j in np.argsort(-counts, kind="stable"):
         r, g, b = np.clip(np.round(centres[j]), 0, 255).astype(int)

@@ -22,7 +22,7 @@ from torch import nn
 from ..models.registry import ModelCard
 from .arrays import to_inputs, to_labels
 from .callbacks import Callback, History
-from .heap import reuse_freed_memory
+from ..heap import reuse_freed_memory
 from .summary import format_summary
 
 _LOSSES = {"categorical_crossentropy", "sparse_categorical_crossentropy", "crossentropy"}
