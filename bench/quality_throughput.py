@@ -1,6 +1,7 @@
 """Throughput of `quality` on real-size JPEGs, side by side with a plain Pillow loop.
 
-Sides, alternated in each round over the same slice of the folder (a new slice each round):
+Sides, alternated in each round over the same slice of the folder (a new slice each round, the
+order of the sides rotating), each starting its own processes inside its timing:
 
 - plain: one process, as most scripts are written: Pillow open, EXIF transpose, RGB, full
   decode, thumbnail to 512 px, then the same variables (imagevars.tasks.quality.measure).
@@ -67,9 +68,11 @@ def _jpeg_chunk(paths: list[str]) -> int:
     return len(paths)
 
 
-def decode_only(paths: list[str], pool: ProcessPoolExecutor, chunk=_decode_chunk) -> None:
+def decode_only(paths: list[str], chunk=_decode_chunk) -> None:
+    """2 fresh worker processes, as `imagevars.run` starts its own: both sides pay the start."""
     chunks = [paths[i : i + 8] for i in range(0, len(paths), 8)]
-    sum(pool.map(chunk, chunks))
+    with ProcessPoolExecutor(2) as pool:
+        sum(pool.map(chunk, chunks))
 
 
 def _nothing(decoded):
@@ -100,24 +103,23 @@ def main() -> None:
     mp = np.mean([np.prod(Image.open(f).size) for f in files[:: max(1, len(files) // 200)]]) / 1e6
     print(f"{len(files)} JPEGs, {mp:.1f} MP on average; {args.rounds} rounds of {args.per_round} images per side")
     rates: dict[str, list[float]] = {"plain": [], "imagevars": [], "decode-only": [], "jpeg-only": []}
-    with ProcessPoolExecutor(2) as pool:
-        pool.submit(int, 0).result()  # start the decode-only workers outside the timing
-        for r in range(args.rounds):
-            chunk = files[r * args.per_round : (r + 1) * args.per_round]
-            for side in rates:
-                t = time.perf_counter()
-                if side == "plain":
-                    plain(chunk)
-                elif side == "imagevars":
-                    res = imagevars.run(["quality"], chunk, workers=2, progress=False)
-                    assert res.n_errors == 0
-                elif side == "decode-only":
-                    decode_only(chunk, pool)
-                else:
-                    decode_only(chunk, pool, _jpeg_chunk)
-                rates[side].append(len(chunk) / (time.perf_counter() - t))
-            print("round {}: ".format(r + 1) + ", ".join(f"{k} {v[-1]:.1f} img/s" for k, v in rates.items())
-                  + f"; imagevars / decode-only {rates['imagevars'][-1] / rates['decode-only'][-1]:.0%}", flush=True)
+    for r in range(args.rounds):
+        chunk = files[r * args.per_round : (r + 1) * args.per_round]
+        sides = list(rates)
+        for side in sides[r % len(sides) :] + sides[: r % len(sides)]:  # each side takes each slot in turn
+            t = time.perf_counter()
+            if side == "plain":
+                plain(chunk)
+            elif side == "imagevars":
+                res = imagevars.run(["quality"], chunk, workers=2, progress=False)
+                assert res.n_errors == 0
+            elif side == "decode-only":
+                decode_only(chunk)
+            else:
+                decode_only(chunk, _jpeg_chunk)
+            rates[side].append(len(chunk) / (time.perf_counter() - t))
+        print("round {}: ".format(r + 1) + ", ".join(f"{k} {v[-1]:.1f} img/s" for k, v in rates.items())
+              + f"; imagevars / decode-only {rates['imagevars'][-1] / rates['decode-only'][-1]:.0%}", flush=True)
     med = {k: statistics.median(v) for k, v in rates.items()}
     print("medians: " + ", ".join(f"{k} {v:.1f} img/s" for k, v in med.items()))
     print(f"imagevars / plain loop = {med['imagevars'] / med['plain']:.2f}x; "
