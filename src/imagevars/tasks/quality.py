@@ -107,9 +107,8 @@ def entropy(y: np.ndarray) -> float:
     """
     import cv2
 
-    # 256 bins of width 1 centred on the integers: luma rounded half up, without a rounded copy
-    hist = cv2.calcHist([np.ascontiguousarray(y, dtype=np.float32)], [0], None, [256], [-0.5, 255.5]).ravel()
-    hist = hist.astype(np.float64)
+    rounded = (y + 0.5).astype(np.uint8)  # luma is in [0, 255]: half up, no clipping needed
+    hist = cv2.calcHist([rounded], [0], None, [256], [0, 256]).ravel().astype(np.float64)  # 2x np.bincount
     p = hist[hist > 0] / hist.sum()
     return float(-(p * np.log2(p)).sum())
 
