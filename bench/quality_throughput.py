@@ -11,6 +11,8 @@ order of the sides rotating), each starting its own processes inside its timing:
   nothing else: the ceiling for any pipeline that measures 512 px pictures.
 - jpeg-only: libjpeg alone, 2 processes: the DCT-scaled decode (Pillow's draft), no
   orientation, conversion or resize; the strictest reading of "decode only".
+- CPU share: CPU time per image in one worker-like process, decode alone against decode +
+  quality, alternating: the same share as imagevars / decode-only, free of scheduling noise.
 - overhead: the pipeline with a no-op task on 8x8 PNGs, in-process and with 2 workers.
 
     python bench/make_photos.py bench/data/jpegs --n 2000
@@ -35,6 +37,7 @@ from PIL import Image, ImageOps  # noqa: E402
 import imagevars  # noqa: E402
 from make_photos import photo_files  # noqa: E402  (bench/ is on the path when run as a script)
 from imagevars.decode import Decoded, decode  # noqa: E402
+from imagevars.heap import keep_freed_memory  # noqa: E402
 from imagevars.tasks.base import Task  # noqa: E402
 from imagevars.tasks.quality import measure  # noqa: E402
 
@@ -73,6 +76,23 @@ def decode_only(paths: list[str], chunk=_decode_chunk) -> None:
     chunks = [paths[i : i + 8] for i in range(0, len(paths), 8)]
     with ProcessPoolExecutor(2) as pool:
         sum(pool.map(chunk, chunks))
+
+
+def _cpu_per_image(paths: list[str], rounds: int) -> dict[str, list[float]]:
+    """CPU ms per image in this process, decode alone and decode + quality, alternating."""
+    ms: dict[str, list[float]] = {"decode": [], "decode+quality": []}
+    per = len(paths) // rounds
+    for r in range(rounds):
+        chunk = paths[r * per : (r + 1) * per]
+        for side in ms:
+            t = time.process_time()
+            for p in chunk:
+                with open(p, "rb") as f:
+                    d = decode(f.read(), p, max_side=512)
+                if side == "decode+quality":
+                    measure(d)
+            ms[side].append((time.process_time() - t) / len(chunk) * 1000)
+    return ms
 
 
 def _nothing(decoded):
@@ -127,6 +147,16 @@ def main() -> None:
           f"(median of the rounds' own ratios: "
           f"{statistics.median(a / b for a, b in zip(rates['imagevars'], rates['decode-only'])):.0%}); "
           f"imagevars / jpeg-only = {med['imagevars'] / med['jpeg-only']:.0%}")
+
+    # the same share without scheduling noise: CPU time in one worker-like process (one thread,
+    # freed memory kept as the pipeline's workers keep it), the two sides alternating
+    with ProcessPoolExecutor(1, initializer=keep_freed_memory) as pool:
+        ms = pool.submit(_cpu_per_image, files[: 200 * args.rounds], args.rounds).result()
+    share = statistics.median(a / b for a, b in zip(ms["decode"], ms["decode+quality"]))
+    print(f"CPU per image, one process: decode {statistics.median(ms['decode']):.2f} ms, decode + quality "
+          f"{statistics.median(ms['decode+quality']):.2f} ms: quality runs at {share:.0%} of the decode rate "
+          f"(rounds {min(a / b for a, b in zip(ms['decode'], ms['decode+quality'])):.0%}-"
+          f"{max(a / b for a, b in zip(ms['decode'], ms['decode+quality'])):.0%})")
 
     with tempfile.TemporaryDirectory() as tmp:
         tiny = []

@@ -101,8 +101,28 @@ def _measure_chunk(items: list[Item]) -> list[tuple[int, list | None, str | None
     return [_measure(it) for it in items]
 
 
-def _stream(items: Iterator[Item], workers: int, chunk: int, init_args) -> Iterator[tuple[Item, tuple]]:
-    """(item, result) in input order, with a bounded number of chunks in flight."""
+def _chunk_size(chunk: int, left: int | None, workers: int) -> int:
+    """Images per worker call: ``chunk``, shrinking toward the end of the run so the workers finish together.
+
+    Guided self-scheduling: at most a quarter of a worker's share of what is left, so the last
+    calls are single images rather than one worker's 16 while the other cores idle (0.4 s on
+    a 400-photo run of ``quality``).
+
+    Example:
+        >>> [_chunk_size(16, left, 2) for left in (1000, 100, 40, 9, 1, None)]
+        [16, 12, 5, 1, 1, 16]
+    """
+    if left is None:
+        return chunk
+    return max(1, min(chunk, left // (4 * workers)))
+
+
+def _stream(items: Iterator[Item], workers: int, chunk: int, init_args, total: int | None = None
+            ) -> Iterator[tuple[Item, tuple]]:
+    """(item, result) in input order, with a bounded number of chunks in flight.
+
+    ``total``, the number of items, lets chunks shrink toward the end (:func:`_chunk_size`).
+    """
     if workers == 0:
         _init_worker(*init_args, single_thread=False)
         for it in items:
@@ -111,6 +131,8 @@ def _stream(items: Iterator[Item], workers: int, chunk: int, init_args) -> Itera
     with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=init_args) as pool:
         window: deque = deque()
         batch: list[Item] = []
+        sent = 0
+        size = _chunk_size(chunk, total, workers)
 
         def drain_one():
             its, fut = window.popleft()
@@ -118,9 +140,11 @@ def _stream(items: Iterator[Item], workers: int, chunk: int, init_args) -> Itera
 
         for it in items:
             batch.append(it)
-            if len(batch) == chunk or it.span is not None:  # a video segment travels alone: many frames
+            if len(batch) >= size or it.span is not None:  # a video segment travels alone: many frames
                 window.append((batch, pool.submit(_measure_chunk, batch)))
+                sent += len(batch)
                 batch = []
+                size = _chunk_size(chunk, None if total is None else total - sent, workers)
                 # image chunks: a few per worker ahead; video segments (tens of frames each): one per worker
                 limit = workers + 1 if any(b[0][-1].span is not None for b in window) else 4 * workers
                 while len(window) >= limit:
@@ -297,7 +321,8 @@ def run(
     try:
         with tqdm(total=n, initial=counts["skipped"], unit="img" if every is None else "item", desc=",".join(names),
                   disable=not progress, dynamic_ncols=True, file=sys.stderr) as bar:
-            for item, (_, feats, err) in _stream(todo, workers, max(1, min(16, batch_size)), init_args):
+            for item, (_, feats, err) in _stream(todo, workers, max(1, min(16, batch_size)), init_args,
+                                                 total=n - counts["skipped"]):
                 problem = err if err is not None or item.span is None else next(
                     (e[4] for e in feats if e[4] is not None), None)
                 if problem is not None:
