@@ -26,14 +26,8 @@ def small_pages():
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc knobs (a no-op elsewhere)")
 def test_big_blocks_are_reused_inside_and_mapped_afresh_outside(small_pages):
-    import resource
-
-    def page_faults(rounds=8, mib=64):  # 64 MiB: above glibc's largest dynamic mmap threshold (32 MiB)
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        for _ in range(rounds):
-            a = np.ones(mib * 2**20 // 8)  # touches every page
-            del a
-        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    def page_faults(rounds=8):
+        return sum(_block_faults() for _ in range(rounds))
 
     outside = page_faults()
     with reuse_freed_memory():
@@ -58,13 +52,21 @@ def test_pipeline_workers_keep_freed_memory(tmp_path, small_pages):
     assert max(faults[2:]) < 100, faults  # 64 MiB freshly mapped: 16,384 faults
 
 
-def _faults(decoded):
+def _block_faults() -> int:
+    """Page faults of allocating, touching and freeing one 64 MiB block.
+
+    64 MiB is above the largest mmap threshold glibc picks itself (32 MiB).
+    """
     import resource
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    a = np.ones(8 * 2**20)  # 64 MiB, touched: above the largest mmap threshold glibc picks itself (32 MiB)
+    a = np.ones(8 * 2**20)  # touches every page
     del a
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+def _faults(decoded):
+    return _block_faults()
 
 
 class _Faults(Task):

@@ -48,6 +48,7 @@ def _inner(shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
+@functools.cache
 def _suppression():
     try:
         from skimage.feature._canny_cy import _nonmaximum_suppression_bilinear

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import sys
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (malloc.h)
@@ -30,6 +31,7 @@ KEEP = 256 * 1024 * 1024  # blocks up to this size come from (and go back to) th
 GLIBC_DEFAULT = 128 * 1024
 
 
+@functools.cache
 def _libc():
     if not sys.platform.startswith("linux"):
         return None

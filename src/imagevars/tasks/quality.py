@@ -108,7 +108,7 @@ def entropy(y: np.ndarray) -> float:
     import cv2
 
     rounded = (y + 0.5).astype(np.uint8)  # luma is in [0, 255]: half up, no clipping needed
-    hist = cv2.calcHist([rounded], [0], None, [256], [0, 256]).ravel().astype(np.float64)  # 2x np.bincount
+    hist = cv2.calcHist([rounded], [0], None, [256], [0, 256]).ravel().astype(np.float64)  # twice np.bincount's speed
     p = hist[hist > 0] / hist.sum()
     return float(-(p * np.log2(p)).sum())
 
