@@ -3,7 +3,7 @@
 Same data (MNIST from ../shared or $IMAGEVARS_DATA), same machine, same run: each round starts
 one fresh process per side, alternating, each training 2 epochs with batch 128, Adam,
 validation_split 0.1; the second (warm) epoch is timed. Both sides get the same thread count.
-Reports the medians and their ratio.
+Reports the medians and their ratio, and the median of the rounds' own ratios.
 
     python bench/lecture_epoch.py --keras-python .venv-bench-tf/bin/python --rounds 3
 
@@ -11,11 +11,12 @@ Where the time goes (2 threads, torch.profiler and timers): a step of batch 128 
 three quarters of it in oneDNN's convolutions (conv2: forward ~4 ms, weight gradient ~6 ms,
 input gradient ~5 ms; conv1 and its pool ~4 ms). PyTorch's own im2col path is 2.5x slower.
 Tried and not shipped, each checked to compute the same outputs and gradients (session 5):
-weight gradients as im2col + MKL GEMM (0.96-1.07x per step); conv1 as GEMM (0.97-1.00x); a
-numba kernel fusing conv1, pool and ReLU that never writes the 9.4 MB full-size gradient
-(1.08-1.12x in 20-step segments, 0.97x per epoch over 6 alternating process pairs: numba's
-second OpenMP runtime contends with PyTorch's); 128 as 2 x 64 or 4 x 32 accumulated
-micro-batches (0.90x, 0.80x); validation batches over 256 or under inference_mode (no gain).
+weight gradients as im2col + MKL GEMM (0.94-1.11x per step: no consistent gain); conv1 as
+GEMM (0.97-1.02x); a numba kernel fusing conv1, pool and ReLU that never writes the 9.4 MB
+full-size gradient (1.08-1.12x in 20-step segments, but 0.97x per epoch over 6 alternating
+process pairs; its parallel loops run on a second OpenMP runtime beside PyTorch's); 128 as 2 x 64 or
+4 x 32 accumulated micro-batches (0.90x, 0.80x); validation batches over 256 or under
+inference_mode (no gain).
 """
 
 from __future__ import annotations
@@ -104,8 +105,10 @@ def main() -> None:
         ours_s.append(run(sys.executable, IMAGEVARS.format(**fmt)))
         print(f"round {r + 1}: keras {keras_s[-1]:.2f} s/epoch, imagevars {ours_s[-1]:.2f} s/epoch", flush=True)
     k, o = statistics.median(keras_s), statistics.median(ours_s)
+    paired = statistics.median(a / b for a, b in zip(keras_s, ours_s))
     print(f"median over {args.rounds} rounds, {args.threads} threads: keras {k:.2f} s/epoch, "
-          f"imagevars {o:.2f} s/epoch, imagevars is {k / o:.2f}x keras's speed")
+          f"imagevars {o:.2f} s/epoch, imagevars is {k / o:.2f}x keras's speed "
+          f"(median of the rounds' own ratios: {paired:.2f}x)")
 
 
 if __name__ == "__main__":
