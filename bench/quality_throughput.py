@@ -152,11 +152,10 @@ def main() -> None:
     # freed memory kept as the pipeline's workers keep it), the two sides alternating
     with ProcessPoolExecutor(1, initializer=keep_freed_memory) as pool:
         ms = pool.submit(_cpu_per_image, files[: 200 * args.rounds], args.rounds).result()
-    share = statistics.median(a / b for a, b in zip(ms["decode"], ms["decode+quality"]))
+    shares = [a / b for a, b in zip(ms["decode"], ms["decode+quality"])]
     print(f"CPU per image, one process: decode {statistics.median(ms['decode']):.2f} ms, decode + quality "
-          f"{statistics.median(ms['decode+quality']):.2f} ms: quality runs at {share:.0%} of the decode rate "
-          f"(rounds {min(a / b for a, b in zip(ms['decode'], ms['decode+quality'])):.0%}-"
-          f"{max(a / b for a, b in zip(ms['decode'], ms['decode+quality'])):.0%})")
+          f"{statistics.median(ms['decode+quality']):.2f} ms: quality runs at {statistics.median(shares):.0%} "
+          f"of the decode rate (rounds {min(shares):.0%}-{max(shares):.0%})")
 
     with tempfile.TemporaryDirectory() as tmp:
         tiny = []
