@@ -21,7 +21,7 @@ from pathlib import Path
 
 
 def build(folder: Path, real_size: bool) -> str:
-    from imagevars.generation.random_pipeline import save_random_pipeline
+    from imagevars.testing import save_random_pipeline
 
     if not real_size:
         return str(save_random_pipeline(folder / "tiny", "sd"))

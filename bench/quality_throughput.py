@@ -36,8 +36,8 @@ from PIL import Image, ImageOps  # noqa: E402
 
 import imagevars  # noqa: E402
 from make_photos import photo_files  # noqa: E402  (bench/ is on the path when run as a script)
-from imagevars.decode import Decoded, decode  # noqa: E402
-from imagevars.heap import keep_freed_memory  # noqa: E402
+from imagevars.io.decode import Decoded, decode  # noqa: E402
+from imagevars._memory import keep_freed_memory  # noqa: E402
 from imagevars.tasks.base import Task  # noqa: E402
 from imagevars.tasks.quality import measure  # noqa: E402
 

@@ -59,7 +59,7 @@ def decode_all(path: str) -> int:
 
 
 def sparse(path: str) -> int:
-    from imagevars.video import frames
+    from imagevars.io.video import frames
 
     return sum(1 for _ in frames(path, "1s"))
 
@@ -109,7 +109,7 @@ def main() -> None:
         t = time.perf_counter()
         make(args.make, args.minutes)
         print(f"made {args.make} in {time.perf_counter() - t:.0f} s")
-    from imagevars.video import probe
+    from imagevars.io.video import probe
 
     for path in args.videos:
         info = probe(path)

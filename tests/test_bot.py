@@ -17,7 +17,7 @@ pytest.importorskip("diffusers")
 from fake_telegram import TOKEN, FakeTelegram  # noqa: E402
 from imagevars.generation import Generator, pixel_sha256, read_png_row  # noqa: E402
 from imagevars.generation.bot import BotError, BotSettings, ImagineBot, token_from_env  # noqa: E402
-from imagevars.generation.random_pipeline import save_random_pipeline  # noqa: E402
+from imagevars.testing import save_random_pipeline  # noqa: E402
 
 pytestmark = pytest.mark.network
 ALICE, BOB, CAROL, MALLORY = 111, 222, 333, 999

@@ -77,7 +77,7 @@ def test_zero_shot_columns_follow_the_codebook(tiny_clip, photos):
 
 
 def _decoded(path, max_side):
-    from imagevars.decode import decode
+    from imagevars.io.decode import decode
 
     return decode(path.read_bytes(), str(path), max_side=max_side)  # as the pipeline decodes it
 

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from imagevars.datasets import folder
-from imagevars.decode import load_array
+from imagevars.io.decode import load_array
 from imagevars.train.session import evaluate, train
 
 

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("diffusers")
 
 from imagevars.generation import GenerationError, Generator, Request, generate, pixel_sha256, read_png_row  # noqa: E402
-from imagevars.generation.random_pipeline import save_random_pipeline  # noqa: E402
+from imagevars.testing import save_random_pipeline  # noqa: E402
 
 SMALL = dict(steps=3, width=64, height=64)
 

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from imagevars.heap import reuse_freed_memory
+from imagevars._memory import reuse_freed_memory
 from imagevars.tasks import Task
 
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 import imagevars
-from imagevars.models.lecture_cnn import BitDropout, LectureCNN, LectureCNNConfig
+from imagevars.train.mnist_cnn import BitDropout, LectureCNN, LectureCNNConfig
 from imagevars.train.summary import layer_table
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import imagevars
-from imagevars._download import DownloadError
+from imagevars.io.http import DownloadError
 from imagevars.datasets import mnist
 from imagevars.datasets.idx import DataError
 

@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 
 import imagevars
-from imagevars.sources import resolve
-from imagevars.table import Results
+from imagevars.io.sources import resolve
+from imagevars.io.table import Results
 from imagevars.tasks import Task
 
 
@@ -139,7 +139,7 @@ def test_url_download_with_cache(tmp_path, serve, isolated_cache):
 
 
 def test_strict_stops_at_first_error(bad_folder):
-    from imagevars.runner import RunError
+    from imagevars.pipeline.runner import RunError
 
     with pytest.raises(RunError, match="b_zero.jpg: empty file"):
         imagevars.run(["quality"], bad_folder, workers=0, progress=False, strict=True)
@@ -153,7 +153,8 @@ def test_outputs_parquet_csv_stata_with_provenance(tmp_path):
         assert out.exists() and not (tmp_path / f"vars.{suffix}.parts").exists()
         if suffix == "parquet":
             back = Results.read(out)
-            assert back.provenance["tasks"][0]["name"] == "quality" and "started" in back.provenance
+            assert back.provenance["tasks"][0]["name"] == "quality" and "created" in back.provenance
+            assert back.provenance["finished"] >= back.provenance["created"] and back.provenance["seconds"] >= 0
             assert back.table.equals(res.table)
         elif suffix == "csv":
             df = pd.read_csv(out)

@@ -11,8 +11,8 @@ from skimage.color import rgb2hsv
 from skimage.feature import canny
 from skimage.measure import shannon_entropy
 
-from imagevars.decode import decode
-from imagevars import edges
+from imagevars.io.decode import decode
+from imagevars.tasks import edges
 from imagevars.tasks.quality import QualityTask, dominant_colors, measure, saturation
 
 PHOTOS = ["astronaut", "chelsea", "coffee", "rocket"]

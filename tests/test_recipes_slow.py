@@ -5,7 +5,7 @@ import statistics
 import pytest
 
 import imagevars
-from imagevars._download import sha256_file
+from imagevars.io.files import sha256_file
 from imagevars.train.session import train
 
 pytestmark = pytest.mark.slow

@@ -13,8 +13,8 @@ pytest.importorskip("onnxruntime")
 
 import imagevars  # noqa: E402
 from imagevars.tasks.detect import DetectTask  # noqa: E402
-from imagevars.track import add_track_ids  # noqa: E402
-from imagevars.video_summary import per_second, per_video, plot_counts  # noqa: E402
+from imagevars.video.track import add_track_ids  # noqa: E402
+from imagevars.video.summary import per_second, per_video, plot_counts  # noqa: E402
 from videos import make_pan_video, make_video  # noqa: E402
 
 
@@ -108,8 +108,8 @@ def test_real_video_one_person_one_track(tmp_path):
 def test_draw_video_keeps_rate_and_size_and_draws(tmp_path):
     import av
 
-    from imagevars.annotate import draw_video
-    from imagevars.video import frames, probe
+    from imagevars.draw import draw_video
+    from imagevars.io.video import frames, probe
 
     clip = tmp_path / "c.mp4"
     make_video(clip, seconds=2, fps=25, size=(320, 192))

@@ -11,7 +11,7 @@ pytest.importorskip("av")
 
 import imagevars  # noqa: E402
 from imagevars.tasks import Task  # noqa: E402
-from imagevars.video import Sampling, frames, probe  # noqa: E402
+from imagevars.io.video import Sampling, frames, probe  # noqa: E402
 from videos import make_video, read_number, set_rotation  # noqa: E402
 
 

@@ -3,7 +3,8 @@ import dataclasses
 import pytest
 
 import imagevars
-from imagevars._download import ChecksumError, DownloadError, sha256_file
+from imagevars.io.http import ChecksumError, DownloadError
+from imagevars.io.files import sha256_file
 from imagevars.models import weights as W
 
 

@@ -22,7 +22,7 @@ design.write_text("condition,prompt\n"
                   "cold,\"a barista handing over a coffee, fluorescent light, photo\"\n")
 
 if tiny:
-    from imagevars.generation.random_pipeline import save_random_pipeline
+    from imagevars.testing import save_random_pipeline
 
     model, size = str(save_random_pipeline(Path(tempfile.mkdtemp()) / "tiny", "sd")), dict(width=64, height=64, steps=4)
 else:

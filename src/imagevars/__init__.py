@@ -11,20 +11,25 @@ Example:
 
 from ._version import __version__
 from . import datasets
-from .models.registry import ModelCard, create_model, get_card, list_models, register_model
-from .table import Results
+from .io.table import Results
+from .models.card import ModelCard
+from .models.registry import create_model, get_card, list_models, register_model
+from .train import mnist_cards  # registers mnist-cnn and mnist-fast-cnn (no PyTorch until one is built)
 
 
 def run(tasks, source, output=None, **options):
-    """Measure images with tasks; one tidy table out. See :func:`imagevars.runner.run`.
+    """Measure images with tasks; one tidy table out. See :func:`imagevars.pipeline.runner.run`.
+
+    ``tasks`` are names (``"quality"``) or task objects (:func:`imagevars.tasks.get_task`).
 
     Example:
         >>> import imagevars
         >>> table = imagevars.run(["quality"], "PHOTOS/")  # doctest: +SKIP
     """
-    from .runner import run as _run
+    from .pipeline.runner import run as _run
+    from .tasks import get_task
 
-    return _run(tasks, source, output, **options)
+    return _run([get_task(t) for t in tasks], source, output, **options)
 
 
 def explain(model, images, **options):

@@ -31,3 +31,16 @@ def require(module: str, purpose: str = "") -> ModuleType:
         extra = EXTRAS.get(module)
         how = f"pip install 'imagevars[{extra}]'" if extra else f"pip install {module}"
         raise ImportError(f"{purpose or module} needs {module}, which is not installed: {how}") from exc
+
+
+def pyplot() -> ModuleType:
+    """matplotlib's pyplot, headless (the Agg backend unless one is already chosen), or the install error.
+
+    Example:
+        >>> plt = pyplot()  # doctest: +SKIP
+    """
+    matplotlib = require("matplotlib", "drawing figures")
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt

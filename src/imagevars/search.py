@@ -22,7 +22,7 @@ BLOCK = 65536  # rows per matrix product: 128 MB of float32 512-d vectors at a t
 
 def embedding_model(path: str | os.PathLike) -> str:
     """The model id a clip-embed file was made with (from its provenance)."""
-    from .table import Results
+    from .io.table import Results
 
     tasks = Results.read(path).provenance.get("tasks", [])
     for t in tasks:
@@ -108,9 +108,9 @@ def search(paths: str | os.PathLike | Sequence[str | os.PathLike], text: str | N
     """
     import pandas as pd
 
-    from .decode import decode
+    from .io.decode import decode
     from .models.clip import ClipModel
-    from .sources import read_source
+    from .io.sources import read_source
 
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if (text is None) == (image is None):

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .._env import threads
-from ..decode import IMAGE_EXTENSIONS, DecodeError, is_greyscale, load_array, probe
+from ..io.decode import IMAGE_EXTENSIONS, DecodeError, is_greyscale, load_array, probe
 
 
 @dataclass

@@ -122,7 +122,7 @@ def load_dataset(
     A downloaded file whose content does not match is deleted before the error is raised.
     Returns ``((train_x, train_y), (test_x, test_y))``.
     """
-    from .._download import download as fetch
+    from ..io.http import download as fetch
 
     folder = next((f for f in folders if all(find_file(f, p) for p in PARTS)), None)
     if folder is None and all(find_file(cache, p) for p in PARTS):

@@ -152,7 +152,7 @@ def explain(
     import torch
 
     from ..train.arrays import to_inputs, to_labels
-    from ..train.saving import open_classifier
+    from ..train.loading import open_classifier
     from .network import check_differentiable, explainable, last_conv
 
     clf = open_classifier(model)
@@ -303,7 +303,7 @@ def _provenance(clf, method, output, targets, nsamples, seed, bg_record) -> dict
 
     import torch
 
-    from .. import __version__
+    from .._version import __version__
 
     lib = "captum" if method == "gradcam" else "shap"
     params = {"method": method, "output": output, "targets": targets, "seed": seed}

@@ -8,11 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-
-def _plt():
-    from ..train.figures import _plt
-
-    return _plt()
+from .._extras import pyplot
 
 
 def image_plot(e, path: str | os.PathLike, title: str | None = None) -> Path:
@@ -27,7 +23,7 @@ def image_plot(e, path: str | os.PathLike, title: str | None = None) -> Path:
     from .._extras import require
 
     shap = require("shap", "SHAP figures")
-    plt = _plt()
+    plt = pyplot()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     grey = e.pixels.mean(-1, keepdims=True) if e.pixels.shape[-1] == 1 else e.pixels
@@ -55,7 +51,7 @@ def overlays(e, directory: str | os.PathLike, names: Sequence[str] | None = None
     Grad-CAM maps are drawn in the jet colour map scaled to each map's maximum; SHAP maps in
     red (positive) and blue (negative) on a symmetric scale.
     """
-    plt = _plt()
+    plt = pyplot()
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     maps = e.for_class(None)

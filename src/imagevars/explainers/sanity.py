@@ -45,7 +45,7 @@ def randomized_copy(model, seed: int = 0):
     """
     import torch
 
-    from ..train.saving import open_classifier
+    from ..train.loading import open_classifier
 
     clf = copy.deepcopy(open_classifier(model))
     torch.manual_seed(seed)
@@ -70,7 +70,7 @@ def randomization_check(model, images, *, method: str = "deep", seed: int = 0, *
         >>> float(np.median(r)) < 0.5  # doctest: +SKIP
         True
     """
-    from ..train.saving import open_classifier
+    from ..train.loading import open_classifier
     from .attribution import explain
 
     trained = open_classifier(model)

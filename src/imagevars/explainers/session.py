@@ -64,8 +64,8 @@ def explain_folder(
     """
     import time
 
-    from ..table import Results
-    from ..train.saving import open_classifier
+    from ..io.table import Results
+    from ..train.loading import open_classifier
     from ..train.session import default_data, load_training_data
     from .attribution import explain
 
@@ -101,7 +101,7 @@ def explain_folder(
             files[kind] = e.plot(out / f"{kind}.png", title=title)
             tables.append(e.to_table())
     else:
-        from ..sources import resolve
+        from ..io.sources import resolve
 
         paths = [it.source for it in resolve(images)]
         x, ok, errors = _load_images(paths, size, channels)
@@ -145,8 +145,8 @@ def explain_folder(
 
 def _load_images(paths: list[str], size: int, channels: int) -> tuple[np.ndarray, list[int], list[tuple[int, str]]]:
     """Read and resize each image: (arrays, positions read, (position, reason) of those that failed)."""
-    from ..decode import DecodeError, decode, fit_array
-    from ..sources import read_source
+    from ..io.decode import DecodeError, decode, fit_array
+    from ..io.sources import read_source
 
     arrays, ok, errors = [], [], []
     for i, p in enumerate(paths):
@@ -160,7 +160,7 @@ def _load_images(paths: list[str], size: int, channels: int) -> tuple[np.ndarray
 
 
 def _load_background(spec, size: int, channels: int, seed: int, n: int) -> np.ndarray:
-    from ..sources import resolve
+    from ..io.sources import resolve
 
     paths = [it.source for it in resolve(spec)]
     rng = np.random.default_rng(seed)
@@ -190,7 +190,7 @@ def _subset(e, n: int):
 def _concat(tables):
     import pyarrow as pa
 
-    from ..table import Results
+    from ..io.table import Results
 
     if not tables:
         return Results(schema().empty_table(), {})

@@ -40,7 +40,7 @@ COLUMNS = (
 def schema():
     import pyarrow as pa
 
-    from ..table import key_schema
+    from ..io.table import key_schema
 
     types = {"label": pa.string(), "correct": pa.bool_(), "class": pa.string(), "class_id": pa.int64(),
              "runner_up": pa.string()}
@@ -55,7 +55,7 @@ def to_table(e, ink_threshold: float = 0.5):
     """
     import pyarrow as pa
 
-    from ..table import Results
+    from ..io.table import Results
 
     n = len(e)
     order = np.argsort(-e.probabilities, 1)
@@ -108,7 +108,7 @@ def error_table(errors: list[tuple[str, str]], provenance: dict):
     """Rows for images that could not be read: source and reason, every measure null."""
     import pyarrow as pa
 
-    from ..table import Results
+    from ..io.table import Results
 
     sch = schema()
     cols = {f.name: [None] * len(errors) for f in sch}

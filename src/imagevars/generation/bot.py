@@ -111,7 +111,7 @@ class ImagineBot:
         require("telegram", "the Telegram bot")
         scrub_from_logs(token)  # first: python-telegram-bot logs its URLs, token included, at DEBUG
         if generator is not None:  # bad settings (a width not divisible by 8 ...) fail at start, not per image
-            from .text_to_image import Request
+            from ..models.diffusion import Request
 
             generator.check(Request("settings check", steps=settings.steps, guidance=settings.guidance,
                                     width=settings.width, height=settings.height))
@@ -212,7 +212,7 @@ class ImagineBot:
     async def _worker(self) -> None:
         """Draw queued images one after another, each in a thread so the bot keeps answering."""
         from .stimuli import draw_to
-        from .text_to_image import SEED_MAX, Request
+        from ..models.diffusion import SEED_MAX, Request
 
         s, gen = self.settings, self.generator
         while True:
@@ -245,8 +245,8 @@ class ImagineBot:
                 self.queue.task_done()
 
     async def _photo(self, update, context) -> None:
-        from ..decode import DecodeError
-        from ..runner import measure_image
+        from ..io.decode import DecodeError
+        from ..pipeline.runner import measure_image
 
         if not await self._allowed(update):
             return

@@ -20,7 +20,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, Iterable
 
-from .text_to_image import Request
+from ..models.diffusion import Request
 
 SETTINGS = tuple(f.name for f in fields(Request))  # prompt, seed, negative_prompt, steps, guidance, width, height
 _INTS = {"seed", "steps", "width", "height"}

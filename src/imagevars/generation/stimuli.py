@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..models.diffusion import DEFAULT_GENERATOR
-from ..table import atomic_write
+from ..io.files import atomic_write
 from .design import expand, read_design
-from .text_to_image import GenerationError, Generator, Request
+from ..models.diffusion import GenerationError, Generator, Request
 
 PNG_KEY = "imagevars"
 _FIELDS = [  # (column without the prefix, pyarrow type name)
@@ -76,8 +76,8 @@ def generate(prompts: str | Sequence[str] | None = None, output: str | os.PathLi
     """
     from tqdm.auto import tqdm
 
-    from .. import __version__
-    from ..table import Results
+    from .._version import __version__
+    from ..io.table import Results
 
     # 1. Check inputs: every request, before anything is drawn
     if (prompts is None) == (design is None):
@@ -181,7 +181,7 @@ def read_png_row(path: str | os.PathLike) -> dict[str, Any]:
 def _draw(gen: Generator, request: Request, key: str, path: Path) -> dict[str, Any]:
     from PIL.PngImagePlugin import PngInfo
 
-    from .. import __version__
+    from .._version import __version__
 
     created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     row: dict[str, Any] = {**request.__dict__, "model": gen.name, "revision": gen.revision, "commit": gen.commit,
@@ -223,7 +223,7 @@ def _keys(path: Path, error: str | None) -> dict[str, Any]:
 def _to_table(rows: list[dict[str, Any]], requests: list[tuple[Request, dict[str, Any]]]):
     import pyarrow as pa
 
-    from ..table import key_schema
+    from ..io.table import key_schema
 
     extra = list(dict.fromkeys(k for _, e in requests for k in e))
     schema = pa.schema(key_schema() + [pa.field(k, pa.string()) for k in extra]

@@ -3,10 +3,11 @@
 Example:
     >>> from imagevars.models import list_models
     >>> list_models("mnist*")
-    ['mnist-cnn']
+    ['mnist-cnn', 'mnist-fast-cnn']
 """
 
-from .registry import ModelCard, WeightsSource, create_model, get_card, list_models, register_model
-from . import centernet, diffusion, hf_detect, zoo  # noqa: F401  (registers the models)
+from .card import ModelCard, WeightsSource
+from .registry import create_model, get_card, list_models, register_model
+from . import centernet, diffusion, hf_detect
 
 __all__ = ["ModelCard", "WeightsSource", "create_model", "get_card", "list_models", "register_model"]

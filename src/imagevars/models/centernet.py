@@ -27,7 +27,8 @@ import numpy as np
 
 from .._extras import require
 from .coco import COCO_LABELS
-from .registry import ModelCard, WeightsSource, register_model
+from .card import ModelCard, WeightsSource
+from .registry import register_model
 
 INPUT_SIDE = 512
 

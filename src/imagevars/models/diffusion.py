@@ -8,13 +8,30 @@ References:
 
 The weights live on the Hugging Face hub and are fetched once into ``$IMAGEVARS_HOME/hf``; any
 other diffusers text-to-image repo id or a local folder written by ``save_pretrained`` works too
-(see :class:`imagevars.generation.Generator`). The card's ``config`` holds the settings a
+(see :class:`Generator` below). The card's ``config`` holds the settings a
 request uses when it does not give its own.
+
+A :class:`Generator` is one such model, loaded once, that turns a checked :class:`Request` into
+one image. Reproducibility: each image is drawn alone (batch of one) from a ``torch.Generator``
+on the CPU seeded with the request's seed, so the same prompt, seed, model, revision, scheduler
+and settings give the same pixels on the same machine, whatever else is generated in the same
+run. The starting noise does not depend on the device; the arithmetic after it does, so a GPU
+and a CPU draw slightly different images from the same seed.
 """
 
 from __future__ import annotations
 
-from .registry import ModelCard, WeightsSource, register_model
+import math
+import time
+import warnings
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .._extras import require
+from .hub import from_pretrained, snapshot_commit, split_spec
+from .card import ModelCard, WeightsSource
+from .registry import register_model
+
 
 GENERIC_DEFAULTS = {"steps": 25, "guidance": 7.5}  # any other pipeline; its size comes from its UNet
 
@@ -46,8 +63,6 @@ DEFAULT_GENERATOR = "stable-diffusion-1.5"
 
 def _builder(card: ModelCard):
     def build(card: ModelCard = card, weights: str | None = None, **options):
-        from ..generation.text_to_image import Generator
-
         return Generator(weights or card.name, **options)
 
     return build
@@ -55,3 +70,152 @@ def _builder(card: ModelCard):
 
 for _c in GENERATORS:
     register_model(_c)(_builder(_c))
+
+
+SEED_MAX = 2**32 - 1  # seeds are 0 .. 2**32 - 1, the range most generation tools accept
+DTYPES = ("float32", "float16", "bfloat16")
+SCHEDULERS = {  # --scheduler name -> diffusers class (the model's own scheduler when not given)
+    "ddim": "DDIMScheduler",
+    "dpm++": "DPMSolverMultistepScheduler",
+    "euler": "EulerDiscreteScheduler",
+    "euler-a": "EulerAncestralDiscreteScheduler",
+    "lms": "LMSDiscreteScheduler",
+    "pndm": "PNDMScheduler",
+}
+
+
+class GenerationError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to draw. Settings left as None take the model's defaults (see :meth:`Generator.check`)."""
+
+    prompt: str
+    seed: int = 0
+    negative_prompt: str = ""
+    steps: int | None = None  # denoising steps
+    guidance: float | None = None  # classifier-free guidance scale (0 or 1: none)
+    width: int | None = None  # pixels; a multiple of the VAE's scale factor (8)
+    height: int | None = None
+
+
+class Generator:
+    """A diffusers text-to-image pipeline (Stable Diffusion 1.5-class, SDXL-class) on one device.
+
+    ``model`` is a registered name (``stable-diffusion-1.5``, ``sdxl-turbo``; see
+    ``imagevars models``), a hub repo id with an optional ``@revision``, or a local folder written
+    by ``save_pretrained``. Hub weights are cached under ``$IMAGEVARS_HOME/hf``; with
+    ``IMAGEVARS_OFFLINE=1`` they are read only from there.
+
+    Example:
+        >>> g = Generator("sdxl-turbo")  # doctest: +SKIP
+        >>> image, info = g.image(g.check(Request("Lithograph of a camel eating a pear", seed=7)))  # doctest: +SKIP
+    """
+
+    def __init__(self, model: str = DEFAULT_GENERATOR, *, revision: str | None = None, scheduler: str | None = None,
+                 device: str = "cpu", dtype: str = "float32", threads: int | None = None):
+        require("diffusers", "text-to-image generation")
+        torch = require("torch", "text-to-image generation")
+        import diffusers
+
+        from .._env import threads as default_threads
+        from ..models.registry import get_card, list_models
+
+        # 1. Resolve the name: a card gives repo and defaults; otherwise repo[@revision] or a folder
+        defaults: dict[str, Any] = dict(GENERIC_DEFAULTS)
+        self.name = model
+        if model in list_models() and get_card(model).task == "generate":
+            card = get_card(model)
+            repo = card.config["hf_repo"]
+            defaults.update({k: card.config[k] for k in ("steps", "guidance", "width", "height")})
+        else:
+            repo, rev = split_spec(model)
+            revision = revision or rev
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        if scheduler is not None and scheduler not in SCHEDULERS:
+            raise ValueError(f"unknown scheduler {scheduler!r}; choose one of {', '.join(SCHEDULERS)}")
+
+        # 2. Load the pipeline (hub cache or local folder) and put it on the device
+        torch.set_num_threads(threads or default_threads())
+        (pipe,) = from_pretrained(repo, revision, "text-to-image model", GenerationError,
+                                  diffusers.AutoPipelineForText2Image, dtype=getattr(torch, dtype))
+        if scheduler is not None:
+            pipe.scheduler = getattr(diffusers, SCHEDULERS[scheduler]).from_config(pipe.scheduler.config)
+        pipe.set_progress_bar_config(disable=True)
+        self.pipe = pipe.to(device)
+
+        # 3. What the rows and the provenance record
+        self.repo, self.revision, self.device, self.dtype = repo, revision, device, dtype
+        self.commit = snapshot_commit(repo, revision)
+        self.scale = int(getattr(pipe, "vae_scale_factor", 8))
+        side = int(pipe.unet.config.sample_size) * self.scale if hasattr(pipe, "unet") else 512
+        defaults.setdefault("width", side)
+        defaults.setdefault("height", side)
+        self.defaults = defaults
+        self.max_tokens = int(pipe.tokenizer.model_max_length)
+
+    @property
+    def scheduler(self) -> str:
+        return type(self.pipe.scheduler).__name__
+
+    def provenance(self) -> dict[str, Any]:
+        import diffusers
+        import torch
+
+        return {"model": self.name, "repo": self.repo, "revision": self.revision, "commit": self.commit,
+                "pipeline": type(self.pipe).__name__, "scheduler": self.scheduler,
+                "scheduler_config": {k: v for k, v in dict(self.pipe.scheduler.config).items() if not k.startswith("_")},
+                "device": self.device, "dtype": self.dtype, "defaults": self.defaults,
+                "diffusers": diffusers.__version__, "torch": torch.__version__}
+
+    def check(self, request: Request) -> Request:
+        """The request with the model's defaults filled in, or a ValueError that names the fix."""
+        r = request
+        if not isinstance(r.prompt, str) or not r.prompt.strip():
+            raise ValueError("the prompt is empty: say in words what the image should show")
+        if isinstance(r.seed, bool) or not isinstance(r.seed, int) or not 0 <= r.seed <= SEED_MAX:
+            raise ValueError(f"seed {r.seed!r} is out of range: use a whole number from 0 to {SEED_MAX}")
+        r = replace(r, **{k: v for k, v in self.defaults.items() if getattr(r, k) is None},
+                    negative_prompt=r.negative_prompt or "")
+        if isinstance(r.steps, bool) or not isinstance(r.steps, int) or r.steps < 1:
+            raise ValueError(f"steps must be a whole number of at least 1, got {r.steps!r}")
+        if not isinstance(r.guidance, (int, float)) or not math.isfinite(r.guidance) or r.guidance < 0:
+            raise ValueError(f"guidance must be a number of at least 0, got {r.guidance!r}")
+        for name in ("width", "height"):
+            v = getattr(r, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < self.scale:
+                raise ValueError(f"{name} must be a whole number of pixels of at least {self.scale}, got {v!r}")
+            if v % self.scale:
+                lo, hi = v // self.scale * self.scale, (v // self.scale + 1) * self.scale
+                raise ValueError(f"{name} {v} is not divisible by {self.scale} (the VAE works in blocks of "
+                                 f"{self.scale} pixels): use {lo} or {hi}")
+        return replace(r, guidance=float(r.guidance))
+
+    def prompt_tokens(self, prompt: str) -> int:
+        """Tokens the text encoder would read from ``prompt``, start and end tokens included."""
+        return len(self.pipe.tokenizer(prompt, truncation=False, verbose=False)["input_ids"])
+
+    def image(self, request: Request):
+        """Draw one image for a checked request: (PIL image, info with tokens, truncation, nsfw flag, seconds).
+
+        A prompt longer than the text encoder reads is truncated (by the pipeline) with a warning.
+        """
+        import torch
+
+        r = request
+        tokens = self.prompt_tokens(r.prompt)
+        if tokens > self.max_tokens:
+            warnings.warn(f"the prompt is {tokens} tokens long and the text encoder reads {self.max_tokens}: "
+                          f"the words after that are ignored ({r.prompt[:60]!r}...)", stacklevel=2)
+        t0 = time.perf_counter()
+        out = self.pipe(prompt=r.prompt, negative_prompt=r.negative_prompt or None, num_inference_steps=r.steps,
+                        guidance_scale=r.guidance, width=r.width, height=r.height, num_images_per_prompt=1,
+                        generator=torch.Generator("cpu").manual_seed(r.seed))
+        seconds = time.perf_counter() - t0
+        nsfw = getattr(out, "nsfw_content_detected", None)
+        return out.images[0], {"prompt_tokens": tokens, "prompt_truncated": tokens > self.max_tokens,
+                               "nsfw": bool(nsfw[0]) if nsfw else None, "seconds": round(seconds, 4)}
+

@@ -22,7 +22,8 @@ import numpy as np
 from .._extras import require
 from .coco import COCO_LABELS
 from .hub import from_pretrained, split_spec
-from .registry import ModelCard, WeightsSource, register_model
+from .card import ModelCard, WeightsSource
+from .registry import register_model
 
 
 class HubDetectorError(RuntimeError):

@@ -5,20 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-
-def offline() -> bool:
-    """True when downloads are off: ``IMAGEVARS_OFFLINE=1`` or ``HF_HUB_OFFLINE=1``."""
-    from .._env import offline as _offline
-
-    return _offline() or os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
+from .._env import home, offline
 
 
 def cache_dir() -> str | None:
     """``$IMAGEVARS_HOME/hf``, unless the user set ``HF_HOME`` or ``HF_HUB_CACHE`` (theirs win)."""
     if os.environ.get("HF_HOME") or os.environ.get("HF_HUB_CACHE"):
         return None
-    from .._env import home
-
     return str(Path(home()) / "hf")
 
 

@@ -10,9 +10,10 @@ import os
 from importlib import resources
 from pathlib import Path
 
-from .._download import ChecksumError, download, sha256_file
+from ..io.http import ChecksumError, download
+from ..io.files import sha256_file
 from .._env import home, offline
-from .registry import ModelCard
+from .card import ModelCard
 
 BUNDLED = resources.files("imagevars.models") / "weights"
 
@@ -38,14 +39,14 @@ def resolve_weights(card: ModelCard, path: str | os.PathLike | None = None, *, p
     if src is None:
         raise ValueError(f"model {card.name!r} has no published weights; train it or pass a weights file")
     if path is not None:
-        return _verified(Path(path), src.sha256, card.name)
+        return verified_file(Path(path), src.sha256, card.name)
     if src.bundled:
         bundled = Path(str(BUNDLED / src.filename))
         if bundled.exists():
-            return _verified(bundled, src.sha256, card.name)
+            return verified_file(bundled, src.sha256, card.name)
     cached = cache_path(card)
     if cached.exists():
-        return _verified(cached, src.sha256, card.name)
+        return verified_file(cached, src.sha256, card.name)
     urls = _urls(card)
     if not urls:
         raise FileNotFoundError(
@@ -69,7 +70,7 @@ def _urls(card: ModelCard) -> list[str]:
     return urls
 
 
-def _verified(path: Path, sha256: str, name: str) -> Path:
+def verified_file(path: Path, sha256: str, name: str) -> Path:
     if not path.exists():
         raise FileNotFoundError(f"weights file {path} for {name!r} does not exist")
     got = sha256_file(path)

@@ -8,17 +8,44 @@ A task splits its work as transformers' pipelines do:
   is loaded once in ``__init__`` and runs here on whole batches, so another engine (Ray Data's
   ``map_batches``) can host the same object unchanged;
 - ``fields()`` names and types the output columns, so error rows and empty runs still have
-  the right schema; ``provenance()`` says which model, weights and parameters made them.
+  the right schema; ``provenance()`` says which model, weights and parameters made them;
+- ``options`` lists the constructor arguments the command line offers as flags of
+  ``imagevars run``, so a new task adds its settings without touching :mod:`imagevars.cli`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting of a task, offered as a flag of ``imagevars run``: ``--flag VALUE`` -> ``Task(param=VALUE)``.
+
+    Tasks that declare the same flag share it (``--clip-model`` sets the model of ``clip`` and of
+    ``clip-embed``); a flag left out leaves the task's own default.
+
+    Example:
+        >>> Option("--threshold", "threshold", float, "score at or above which objects count").dest
+        'threshold'
+    """
+
+    flag: str  # the command-line flag, "--threshold"
+    param: str  # the constructor argument it sets
+    type: Callable[[str], Any] | None = str  # None: a switch (given: True)
+    help: str = ""
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
 
 
 class Task:
     name: str = ""
     max_side: int | None = None  # the longest side the task needs; larger images decode smaller
+    options: tuple[Option, ...] = ()  # settings `imagevars run` offers as flags
 
     def preprocessor(self) -> Callable[[Any], Any]:
         raise NotImplementedError

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Task
+from .base import Option, Task
 
 SHIPPED = Path(__file__).resolve().parent.parent / "prompts"
 
@@ -125,7 +125,14 @@ def prepare(decoded, side: int):
     return np.asarray(img)
 
 
+_MODEL = Option("--clip-model", "model", str, "clip, clip-embed: hub id[@revision] or folder "
+                "(default openai/clip-vit-base-patch32)")
+_BACKEND = Option("--clip-backend", "backend", str, "clip, clip-embed: run the image encoder in torch (default) "
+                  "or ONNX Runtime", choices=("torch", "onnx"))
+
+
 class _ClipBase(Task):
+    options = (_MODEL, _BACKEND)
     def __init__(self, model: str | None = None, threads: int | None = None, backend: str = "torch"):
         from ..models.clip import DEFAULT_CLIP, ClipModel
 
@@ -182,6 +189,8 @@ class ClipTask(_ClipBase):
     """
 
     name = "clip"
+    options = (Option("--prompts", "prompts", str, "clip: a YAML prompt file or a shipped set (brand-personality, "
+                      "photo-quality (default), coco)"), _MODEL, _BACKEND)
 
     def __init__(self, prompts: str | Path | dict = "photo-quality", model: str | None = None,
                  threads: int | None = None, backend: str = "torch"):

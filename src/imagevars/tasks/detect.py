@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from ..models.coco import column_name
-from .base import Task
+from .base import Option, Task
 
 SIDE = 512
 NMS_IOU = 0.5  # duplicates of one object (CenterNet's neighbouring peaks) are merged above this overlap
@@ -143,12 +143,12 @@ def detect_file(path: str, model: str = "centernet-mbv3-coco", threshold: float 
         >>> detect_file("photo.jpg")[0]["label"]  # doctest: +SKIP
         'person'
     """
-    from ..decode import decode
-    from ..sources import read_source
+    from ..io.decode import decode
+    from ..io.sources import read_source
 
     task = DetectTask(model=model, threshold=threshold)
-    det, w, h = task.detections(decode(read_source(path), path, max_side=task.max_side))
-    return objects(det, w, h, task.labels, threshold, task.side)
+    found, _ = task.look(decode(read_source(path), path, max_side=task.max_side))
+    return [o for o in found if o["score"] >= threshold]
 
 
 class DetectTask(Task):
@@ -171,6 +171,12 @@ class DetectTask(Task):
 
     name = "detect"
     max_side = 2 * SIDE  # JPEGs decode at reduced size (DCT scaling) down to this, then resize
+    options = (
+        Option("--long", "long", None, "detect: one row per object (box, label, score)"),
+        Option("--model", "model", str, "detect: a registered detector (default: the bundled CenterNet; rtdetr-r18, "
+               "dfine-s ... from the hub), hf:<owner>/<name>, or a folder saved with save_pretrained"),
+        Option("--threshold", "threshold", float, "detect: score at or above which objects count (default 0.3)"),
+    )
 
     def __init__(self, model: str = "centernet-mbv3-coco", top: int = 3, threshold: float = 0.3,
                  floor: float = 0.05, threads: int | None = None, long: bool = False,
@@ -227,6 +233,12 @@ class DetectTask(Task):
         :func:`nms` in ``side``-px units, and the original width and height."""
         img, w, h = prepare(decoded, self.side)
         return nms(self.model.predict(img[None])[0], self.nms), w, h
+
+    def look(self, decoded) -> tuple[list[dict[str, Any]], float]:
+        """One decoded image: all its objects (long format, best first, boxes in its pixels) and
+        P(at least one person), as ``imagevars detect`` prints them."""
+        det, w, h = self.detections(decoded)
+        return objects(det, w, h, self.labels, 0.0, self.side), person_any(det[det[:, 5] == self.person, 4], self.floor)
 
     def __call__(self, batch: list[tuple[np.ndarray, int, int]]) -> dict[str, list]:
         dets = [nms(d, self.nms) for d in self.model.predict(np.stack([b[0] for b in batch]))] if batch else []

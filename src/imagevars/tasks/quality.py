@@ -161,7 +161,7 @@ def dominant_colors(rgb: np.ndarray, k: int = 3, iters: int = 12) -> list[tuple[
 
 def measure(decoded, colors: int = 3) -> dict[str, Any]:
     """All quality variables of one decoded image (runs in the decode workers)."""
-    from ..edges import canny_density
+    from .edges import canny_density
 
     rgb = decoded.rgb
     planes, mean, std = _planes(rgb)

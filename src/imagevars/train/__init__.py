@@ -13,10 +13,21 @@ from __future__ import annotations
 
 import random
 
+from typing import Any
+
 from .callbacks import Callback, EarlyStopping, History, LearningRateScheduler
-from .classifier import Classifier
-from .export import export_onnx
-from .saving import load_model, save_model
+
+# Names whose modules import PyTorch load on first use, so that registering the MNIST models
+# (imagevars.train.mnist_cards, read by `import imagevars`) stays light.
+_LAZY = {"Classifier": "classifier", "export_onnx": "export", "save_model": "saving", "load_model": "loading"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def set_seed(seed: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..models.registry import ModelCard
+from ..models.card import ModelCard
 
 
 def _writable(a) -> np.ndarray:

@@ -19,10 +19,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..models.registry import ModelCard
+from ..models.card import ModelCard
 from .arrays import to_inputs, to_labels
 from .callbacks import Callback, History
-from ..heap import reuse_freed_memory
+from .._memory import reuse_freed_memory
 from .summary import format_summary
 
 _LOSSES = {"categorical_crossentropy", "sparse_categorical_crossentropy", "crossentropy"}

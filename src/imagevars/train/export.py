@@ -17,14 +17,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import __version__
+from typing import TYPE_CHECKING
+
 from .._extras import require
-from .classifier import Classifier
+from .._version import __version__
+from ..io.files import atomic_write
+
+if TYPE_CHECKING:  # the type only: the classifier imports the saving code, which imports this module
+    from .classifier import Classifier
 
 OPSET = 17
 
 
-def to_onnx(model: Classifier):
+def to_onnx(model: "Classifier"):
     """The classifier as an ``onnx.ModelProto``: input ``image`` (N, C, H, W) float, output ``probabilities``."""
     onnx = require("onnx", "ONNX export")
     from onnx import TensorProto, helper, numpy_helper
@@ -85,7 +90,7 @@ def to_onnx(model: Classifier):
     return proto
 
 
-def export_onnx(model: Classifier, path: str | os.PathLike, *, check: bool = True, atol: float = 1e-5) -> Path:
+def export_onnx(model: "Classifier", path: str | os.PathLike, *, check: bool = True, atol: float = 1e-5) -> Path:
     """Write the classifier as ONNX (softmax included, dynamic batch) and check it against torch.
 
     The check runs 16 random images through ONNX Runtime and PyTorch and raises if any
@@ -97,9 +102,8 @@ def export_onnx(model: Classifier, path: str | os.PathLike, *, check: bool = Tru
         >>> path.suffix
         '.onnx'
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(to_onnx(model).SerializeToString())
+    body = to_onnx(model).SerializeToString()
+    path = atomic_write(path, lambda tmp: Path(tmp).write_bytes(body))
     if check:
         max_diff = check_onnx(model, path)
         if max_diff > atol:
@@ -107,7 +111,7 @@ def export_onnx(model: Classifier, path: str | os.PathLike, *, check: bool = Tru
     return path
 
 
-def check_onnx(model: Classifier, path: str | os.PathLike, n: int = 16, seed: int = 0) -> float:
+def check_onnx(model: "Classifier", path: str | os.PathLike, n: int = 16, seed: int = 0) -> float:
     """Largest absolute difference between ONNX Runtime's and torch's probabilities on random images."""
     ort = require("onnxruntime", "checking an ONNX export")
     h, w, c = model.card.input_size

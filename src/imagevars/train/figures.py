@@ -11,14 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
+from .._extras import pyplot
 
 
 def pick_examples(y_true: np.ndarray, y_pred: np.ndarray, correct: bool, seed: int = 0) -> list[int | None]:
@@ -48,7 +41,7 @@ def gallery(
     ``correct=True`` draws "what it gets right", ``False`` "what it gets wrong"; a class the
     model never gets wrong is shown as an empty panel saying so.
     """
-    plt = _plt()
+    plt = pyplot()
     y_pred = probs.argmax(1)
     picks = pick_examples(y_true, y_pred, correct, seed)[: len(labels)]
     picks += [None] * (len(labels) - len(picks))
@@ -86,7 +79,7 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarr
 
 def plot_confusion(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str], path: str | os.PathLike) -> Path:
     """The confusion matrix as a heat map with counts written in each cell."""
-    plt = _plt()
+    plt = pyplot()
     k = len(labels)
     cm = confusion_matrix(y_true, y_pred, k)
     fig, ax = plt.subplots(figsize=(1.0 + 0.55 * k, 0.8 + 0.5 * k))
@@ -105,7 +98,7 @@ def plot_confusion(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str]
 
 def plot_history(history: dict[str, list[float]], path: str | os.PathLike) -> Path:
     """Learning curves: loss and accuracy per epoch, training and validation."""
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
     for ax, metric in zip(axes, ("loss", "accuracy")):
         for key, style in ((metric, "-o"), (f"val_{metric}", "--s")):
@@ -122,5 +115,5 @@ def _save(fig, path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
-    _plt().close(fig)
+    pyplot().close(fig)
     return path

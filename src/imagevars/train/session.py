@@ -101,7 +101,7 @@ def train(
 
     import torch
 
-    from .. import create_model
+    from ..models.registry import create_model
     from .callbacks import LearningRateScheduler
     from .classifier import adam
     from .recipes import get_recipe, one_cycle
@@ -208,7 +208,7 @@ def evaluate(model: str = "mnist-cnn", data: str | None = None, verbose: int = 1
         >>> evaluate("mnist-cnn", verbose=0).correct  # doctest: +SKIP
         9925
     """
-    from .saving import open_classifier
+    from .loading import open_classifier
 
     clf = open_classifier(model)
     data = data or default_data(clf)

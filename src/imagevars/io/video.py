@@ -29,7 +29,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ._extras import require
+from .._extras import require
 from .decode import DecodeError
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm", ".mpg", ".mpeg", ".wmv", ".flv"})

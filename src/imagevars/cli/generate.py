@@ -32,7 +32,7 @@ def _settings(p: argparse.ArgumentParser) -> None:
 def cmd_generate(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .stimuli import generate
+    from ..generation.stimuli import generate
 
     if bool(args.prompt) == bool(args.prompts):
         raise ValueError("give a prompt in words or --prompts FILE (not both)")
@@ -52,7 +52,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_bot(args: argparse.Namespace) -> int:
-    from .bot import BotError, BotSettings, ImagineBot, token_from_env
+    from ..generation.bot import BotError, BotSettings, ImagineBot, token_from_env
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     token = token_from_env()  # first: a missing token fails before any model loads
@@ -66,7 +66,7 @@ def cmd_bot(args: argparse.Namespace) -> int:
                                "base_file_url": args.base_url.rstrip("/") + "/file/bot"} if args.base_url else {}))
     generator = None
     if not args.no_draw:
-        from .text_to_image import Generator
+        from ..models.diffusion import Generator
 
         generator = Generator(args.model, revision=args.revision, scheduler=args.scheduler, device=args.device,
                               dtype=args.dtype, threads=args.threads)

@@ -1,0 +1,51 @@
+"""The ``imagevars`` command line: one module per command group, each calling the public Python API.
+
+    imagevars run quality PHOTOS/ -o vars.parquet           measure images; one tidy table out (run.py)
+    imagevars codebook [detect]                             the columns each task writes, defined
+    imagevars demo                                          the main job on built-in data, offline
+    imagevars train mnist [--recipe fast] | train PHOTOS/   the lecture's CNN; your own folder (train.py)
+    imagevars eval mnist-cnn; imagevars models              evaluate; registered models and cards
+    imagevars explain mnist-cnn --correct --incorrect       SHAP and Grad-CAM figures (explain.py)
+    imagevars detect photo.jpg --top 3 --draw out.jpg       objects in photos (objects.py)
+    imagevars video clip.mp4 --every 1s --track --draw b.mp4   objects in videos over time
+    imagevars search emb.parquet "a dog"                    text or image search over embeddings (search.py)
+    imagevars generate "a camel eating a pear" -n 4         text-to-image stimuli (generate.py)
+    IMAGEVARS_TELEGRAM_TOKEN=... imagevars bot --allow 12345   a Telegram bot in front of it all
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .._version import __version__
+from . import explain, generate, objects, run, search, train
+
+GROUPS = (run, train, explain, objects, search, generate)  # the order `imagevars --help` lists them
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command; each group adds its own (``add_commands``)."""
+    parser = argparse.ArgumentParser(prog="imagevars", description="Turn images and video into research variables.")
+    parser.add_argument("--version", action="version", version=f"imagevars {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for group in GROUPS:
+        group.add_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (FileNotFoundError, ValueError, KeyError, RuntimeError, ImportError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"imagevars {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""``imagevars run``, ``codebook`` and ``demo``: measure images with tasks, one tidy table out.
+
+    imagevars run quality PHOTOS/ -o vars.parquet          measure a folder
+    imagevars run detect PHOTOS/ --long -o boxes.parquet   one row per detected object
+    imagevars run detect ads/ --every 0.5s -o frames.parquet   videos: a row per sampled frame
+    imagevars codebook [detect]                            the columns each task writes, defined
+    imagevars demo                                         the main job on built-in data, offline
+
+Each task's settings come from the task itself (:attr:`imagevars.tasks.base.Task.options`): a
+new task adds its flags to ``imagevars run`` without code here.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..tasks import TASKS, get_task
+from .common import print_summary
+
+
+def task_options() -> dict[str, list]:
+    """Flag -> the options of all tasks that declare it (tasks sharing a flag share its value)."""
+    by_flag: dict[str, list] = {}
+    for cls in TASKS.values():
+        for option in cls.options:
+            by_flag.setdefault(option.flag, []).append(option)
+    return by_flag
+
+
+def add_task_options(p: argparse.ArgumentParser) -> None:
+    for flag, options in task_options().items():
+        first = options[0]
+        kinds = {(o.type, o.choices) for o in options}
+        if len(kinds) > 1:
+            raise TypeError(f"tasks declare {flag} with different types or choices: {kinds}")
+        helps = list(dict.fromkeys(o.help for o in options))
+        if first.type is None:
+            p.add_argument(flag, dest=first.dest, action="store_true", default=None, help="; ".join(helps))
+        else:
+            p.add_argument(flag, dest=first.dest, type=first.type, choices=first.choices, help="; ".join(helps))
+
+
+def build_tasks(names: list[str], args: argparse.Namespace) -> list:
+    """Task objects for ``names``, each given the flags it declares; a flag no named task uses is an error."""
+    unknown = [n for n in names if n not in TASKS]
+    if unknown:
+        raise ValueError(f"unknown task(s) {', '.join(unknown)}; available: {', '.join(sorted(TASKS))}")
+    for flag, options in task_options().items():
+        users = [n for n in names if any(o in TASKS[n].options for o in options)]
+        if getattr(args, options[0].dest) is not None and not users:
+            owners = sorted(n for n, cls in TASKS.items() if any(o in cls.options for o in options))
+            raise ValueError(f"{flag} is a setting of {', '.join(owners)}, which this run does not include")
+    tasks = []
+    for name in names:
+        params = {o.param: getattr(args, o.dest) for o in TASKS[name].options if getattr(args, o.dest) is not None}
+        tasks.append(get_task(name, **params))
+    return tasks
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ..pipeline.runner import run
+
+    names = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    keep = [k.strip() for k in args.keep.split(",") if k.strip()] if args.keep else []
+    results = run(build_tasks(names, args), args.source, args.output, path_column=args.path_column, keep=keep,
+                  every=args.every, batch_size=args.batch_size, workers=args.workers, strict=args.strict,
+                  progress=not args.quiet, chunk_rows=args.chunk_rows)
+    print_summary(results, args.output)
+    return 0
+
+
+def cmd_codebook(args: argparse.Namespace) -> int:
+    """Column names and definitions of each task, from the task's module (the one codebook)."""
+    import inspect
+    import sys
+
+    names = args.tasks or sorted(TASKS)
+    unknown = [n for n in names if n not in TASKS]
+    if unknown:
+        raise ValueError(f"unknown task(s) {', '.join(unknown)}; available: {', '.join(sorted(TASKS))}")
+    for name in names:
+        doc = inspect.getdoc(sys.modules[TASKS[name].__module__]) or ""
+        print(f"{'=' * 78}\n{name}\n{'=' * 78}\n{doc}\n")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The main job on photos that ship with scikit-image: quality variables, table written and shown."""
+    import glob
+    import os
+
+    import pandas as pd
+    import skimage.data
+
+    from ..pipeline.runner import run
+
+    folder = os.path.dirname(skimage.data.__file__)
+    photos = sorted(p for p in glob.glob(os.path.join(folder, "*")) if p.lower().endswith((".png", ".jpg", ".gif", ".tif")))
+    out = os.path.join(args.output, "photo_vars.parquet")
+    print(f"Measuring {len(photos)} sample photos from scikit-image ({folder}) with the quality task ...")
+    results = run([get_task("quality")], photos, out, workers=args.workers)
+    df = results.to_pandas()
+    df.insert(0, "photo", df.pop("source").map(os.path.basename))
+    show = ["photo", "quality_width", "quality_height", "quality_brightness", "quality_contrast",
+            "quality_colorfulness", "quality_sharpness", "quality_edge_density", "quality_color1_hex"]
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 3):
+        print(df[show].rename(columns=lambda c: c.replace("quality_", "")).to_string(index=False))
+    for _, row in df[df["error"].notna()].iterrows():
+        print(f"error row: {row['error']}")
+    print(f"\n{len(df)} rows x {len(df.columns)} columns written to {out}")
+    print(f"Provenance: imagevars {results.provenance['version']}, tasks "
+          + ", ".join(f"{t['name']} {t['params']}" for t in results.provenance["tasks"])
+          + " (in the Parquet file's metadata: imagevars.Results.read(path).provenance)")
+    return 0
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("run", help="measure images with tasks; one tidy table out")
+    p.add_argument("tasks", help=f"task names, comma-separated ({', '.join(sorted(TASKS))})")
+    p.add_argument("source", help="folder, glob, image, URL, .txt list, or .csv/.parquet manifest")
+    p.add_argument("-o", "--output", help=".parquet, .csv or .dta file (written in chunks; re-run to resume)")
+    p.add_argument("--path-column", help="manifest column with paths or URLs")
+    p.add_argument("--keep", help="manifest columns to carry into the table, comma-separated")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--workers", type=int, help="decode processes (default: the usable cores; 0: none)")
+    p.add_argument("--strict", action="store_true", help="stop at the first image that cannot be measured")
+    p.add_argument("--every", help="sample videos: '1s', '0.5s' (by time), '10f' (every 10th frame) or 'key'; "
+                                   "folders then yield videos too")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--chunk-rows", type=int, default=2000, help=argparse.SUPPRESS)
+    add_task_options(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("codebook", help="the columns each task writes, with their definitions and sources")
+    p.add_argument("tasks", nargs="*", help="task names (default: all)")
+    p.set_defaults(func=cmd_codebook)
+
+    p = sub.add_parser("demo", help="run the main job on built-in sample photos, offline")
+    p.add_argument("-o", "--output", default="imagevars-demo", help="folder for the table (default imagevars-demo)")
+    p.add_argument("--workers", type=int)
+    p.set_defaults(func=cmd_demo)

@@ -1,0 +1,186 @@
+"""Bytes to pixels: EXIF orientation, every colour mode to RGB or greyscale, and a pixel limit.
+
+One place decides how a file becomes pixels, so training, evaluation and measurement see
+images the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+import numpy as np
+
+#: Images above this many pixels are refused (decompression-bomb guard): 20,000 x 20,000 is over.
+MAX_PIXELS = 178_956_970  # Pillow's own default threshold for DecompressionBombError
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"})
+_GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})
+
+
+class DecodeError(ValueError):
+    """A file could not be read as an image."""
+
+
+def is_greyscale(mode: str) -> bool:
+    """True for Pillow modes with one colour channel (alpha aside)."""
+    return mode in _GREY_MODES
+
+
+def probe(path: str | os.PathLike) -> tuple[int, int, str]:
+    """(width, height, Pillow mode) from a file's header, without decoding its pixels."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            return img.size[0], img.size[1], img.mode
+    except UnidentifiedImageError:
+        raise DecodeError(f"{path}: not an image Pillow can read") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise DecodeError(f"{path}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+
+
+def read_file(path: str | os.PathLike) -> bytes:
+    """A file's bytes; a missing, unreadable or folder path raises :class:`DecodeError` naming it."""
+    if not os.fspath(path):
+        raise DecodeError("empty path in the input")
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise DecodeError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise DecodeError(f"{path}: is a folder, not an image") from None
+    except PermissionError:
+        raise DecodeError(f"{path}: permission denied") from None
+
+
+def to_mode(img, mode: Literal["RGB", "L"]):
+    """Convert any Pillow image to 8-bit RGB or L; transparency is composited on white.
+
+    16-bit and float greyscale are rescaled by their type's range rather than clipped.
+    """
+    from PIL import Image
+
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        a = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or (img.mode == "I" and a.max() > 255) else (1.0 if img.mode == "F" and a.max() <= 1 else 255.0)
+        img = Image.fromarray(np.clip(a / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(canvas, rgba).convert("RGB")
+    return img.convert(mode) if img.mode != mode else img
+
+
+def load_array(path: str | os.PathLike, size: int | None, channels: int, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """A file as a uint8 (H, W, C) array, decoded by :func:`decode`, resized to size x size
+    (bilinear, aspect not kept) if given.
+
+    Example:
+        >>> import tempfile, PIL.Image
+        >>> p = tempfile.mktemp(suffix=".png"); PIL.Image.new("RGBA", (40, 30)).save(p)
+        >>> load_array(p, 28, 3).shape
+        (28, 28, 3)
+    """
+    return fit_array(decode(read_file(path), str(path), max_pixels=max_pixels).rgb, size, channels)
+
+
+def fit_array(rgb: np.ndarray, size: int | None, channels: int) -> np.ndarray:
+    """An RGB uint8 (H, W, 3) array as (size, size, channels): bilinear resize, greyscale if 1 channel.
+
+    Example:
+        >>> fit_array(np.zeros((30, 40, 3), np.uint8), 28, 1).shape
+        (28, 28, 1)
+    """
+    from PIL import Image
+
+    img = Image.fromarray(rgb)
+    if channels == 1:
+        img = img.convert("L")  # exact for grey sources: R = G = B and the BT.601 weights sum to 1
+    if size is not None and img.size != (size, size):
+        img = img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
+    a = np.asarray(img, dtype=np.uint8)
+    return a[:, :, None] if a.ndim == 2 else a
+
+
+class Decoded:
+    """An image ready for a task: RGB pixels (possibly reduced) and facts about the original file."""
+
+    __slots__ = ("rgb", "width", "height", "nbytes", "format", "mode")
+
+    def __init__(self, rgb: np.ndarray, width: int, height: int, nbytes: int, format: str, mode: str):
+        self.rgb = rgb  # (H, W, 3) uint8
+        self.width, self.height = width, height  # of the original, after EXIF orientation
+        self.nbytes, self.format, self.mode = nbytes, format, mode
+
+
+def _thumbnail(img, max_side: int | None):
+    """The PIL image shrunk in place so its longer side is at most ``max_side`` (aspect kept)."""
+    from PIL import Image
+
+    if max_side and max(img.size) > max_side:
+        img.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return img
+
+
+def shrink(rgb: np.ndarray, max_side: int | None) -> np.ndarray:
+    """An RGB array with its longer side at most ``max_side``, shrunk exactly as :func:`decode` shrinks images.
+
+    Example:
+        >>> shrink(np.zeros((300, 400, 3), np.uint8), 100).shape
+        (75, 100, 3)
+    """
+    if not max_side or max(rgb.shape[:2]) <= max_side:
+        return rgb
+    from PIL import Image
+
+    return np.asarray(_thumbnail(Image.fromarray(rgb), max_side))
+
+
+def decode(data: bytes, name: str, max_side: int | None = None, max_pixels: int = MAX_PIXELS) -> Decoded:
+    """Decode image bytes to RGB, orientation applied, shrunk so its longer side is at most ``max_side``.
+
+    JPEGs are decoded at reduced size by libjpeg's DCT scaling (``Image.draft``) when that is
+    enough for ``max_side``: a 12 MP photo needed at 640 px decodes 3x faster this way.
+
+    Raises :class:`DecodeError` with a one-line reason naming ``name``.
+
+    Example:
+        >>> import io, PIL.Image
+        >>> buf = io.BytesIO(); PIL.Image.new("L", (400, 300)).save(buf, "JPEG")
+        >>> d = decode(buf.getvalue(), "x.jpg", max_side=100)
+        >>> d.rgb.shape, (d.width, d.height)
+        ((75, 100, 3), (400, 300))
+    """
+    import io
+
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not data:
+        raise DecodeError(f"{name}: empty file (0 bytes)")
+    try:
+        img = Image.open(io.BytesIO(data))
+        w, h = img.size
+        if w * h > max_pixels:
+            raise DecodeError(f"{name}: {w}x{h} = {w * h:,} pixels is over the limit of {max_pixels:,} (possible decompression bomb)")
+        fmt, mode = img.format or "", img.mode
+        orientation = img.getexif().get(0x0112, 1) if fmt in ("JPEG", "TIFF", "WEBP", "PNG") else 1
+        if orientation in (5, 6, 7, 8):
+            w, h = h, w
+        if max_side and fmt == "JPEG" and max(w, h) > 2 * max_side:
+            scale = max_side / max(w, h)
+            img.draft("RGB", (int(img.size[0] * scale) + 1, int(img.size[1] * scale) + 1))
+        img.load()
+        img = _thumbnail(to_mode(ImageOps.exif_transpose(img), "RGB"), max_side)
+        return Decoded(np.asarray(img), w, h, len(data), fmt, mode)
+    except DecodeError:
+        raise
+    except Image.DecompressionBombError as exc:  # Pillow's own guard, above twice its limit
+        raise DecodeError(f"{name}: {exc} (over the limit of {max_pixels:,} pixels; possible decompression bomb)") from None
+    except UnidentifiedImageError:
+        raise DecodeError(f"{name}: not an image Pillow can read") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise DecodeError(f"{name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None

@@ -1,0 +1,194 @@
+"""Where images come from: folders, globs, lists of paths, CSV/Parquet manifests and URLs.
+
+Every input becomes a stream of :class:`Item`: the ``source`` string exactly as the user gave
+it (what the results table is keyed by), where to read it, and the manifest columns to carry.
+Folders are walked recursively in sorted order without holding the whole listing in memory.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from .decode import IMAGE_EXTENSIONS, read_file
+
+_PATH_COLUMNS = ("path", "image", "image_path", "file", "filename", "url", "image_url")
+
+
+@dataclass(frozen=True)
+class Item:
+    index: int  # position in the input order
+    source: str  # as given: path, URL or manifest value
+    extra: tuple = ()  # values of the kept manifest columns
+    span: tuple[float, float] | None = None  # for a video: the [start, end) seconds this item covers
+
+
+def is_url(s: str) -> bool:
+    return s.startswith(("http://", "https://"))
+
+
+def read_source(source: str, fetch_options: dict[str, Any] | None = None) -> bytes:
+    """The bytes of a local file or a URL (fetched with ``fetch_options``: timeout, retries, ...).
+
+    Raises :class:`~imagevars.decode.DecodeError` naming ``source`` when it cannot be read.
+    """
+    if is_url(source):
+        from .http import fetch
+
+        return fetch(source, **(fetch_options or {}))
+    return read_file(source)
+
+
+@dataclass
+class Source:
+    """A resolved input: a way to iterate its items (twice if need be), and what it carries."""
+
+    description: str
+    keep: tuple[str, ...]
+    _iter: Any
+    _count: Any
+    types: dict[str, Any] = field(default_factory=dict)  # pyarrow types of kept manifest columns
+
+    video_segment_s: float | None = None  # set by with_videos(): videos become items of this many seconds
+
+    def __iter__(self) -> Iterator[Item]:
+        i = 0
+        for source, extra in self._iter():
+            for span in self._spans(source):
+                yield Item(i, source, extra, span)
+                i += 1
+
+    def count(self) -> int:
+        """How many items (walks folders again rather than keeping the listing)."""
+        if self.video_segment_s is None:
+            return self._count()
+        return sum(len(self._spans(source)) for source, _ in self._iter())
+
+    def with_videos(self, segment_s: float = 60.0) -> "Source":
+        """The same source with each video split into items of ``segment_s`` seconds of footage.
+
+        Items of one video are measured independently (and resumed independently), so a long
+        video streams through in constant memory.
+        """
+        if segment_s <= 0:
+            raise ValueError(f"segment_s must be positive, got {segment_s}")
+        self.video_segment_s = segment_s
+        return self
+
+    def _spans(self, source: str) -> list[tuple[float, float] | None]:
+        from .video import duration_s, is_video
+
+        if self.video_segment_s is None or not is_video(source):
+            return [None]
+        try:
+            duration = duration_s(source)  # the header only: the worker decodes
+        except Exception:  # noqa: BLE001 (the worker reports why, as an error row)
+            return [(0.0, float("inf"))]
+        n = max(1, int(-(-duration // self.video_segment_s)))
+        return [(k * self.video_segment_s, float("inf") if k == n - 1 else (k + 1) * self.video_segment_s)
+                for k in range(n)]
+
+
+def walk(folder: Path, extensions=IMAGE_EXTENSIONS) -> Iterator[str]:
+    """Image files (or the given extensions) under ``folder``, recursively, in sorted path order, streamed."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except PermissionError:
+        return
+    for e in entries:
+        if e.name.startswith("."):
+            continue
+        if e.is_dir(follow_symlinks=False):
+            yield from walk(Path(e.path), extensions)
+        elif os.path.splitext(e.name)[1].lower() in extensions:
+            yield e.path
+
+
+def resolve(
+    spec: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    path_column: str | None = None,
+    keep: Sequence[str] = (),
+    videos: bool = False,
+) -> Source:
+    """Turn what the user pointed at into a :class:`Source`.
+
+    Args:
+        spec: a folder, a glob (``photos/**/*.jpg``), an image file, a URL, a ``.txt`` file with
+            one path or URL per line, a ``.csv``/``.parquet`` manifest, or a list of paths/URLs.
+        path_column: the manifest column holding paths or URLs (default: the first of
+            ``path``, ``image``, ``file``, ``url`` ... that exists).
+        keep: manifest columns to carry into the results unchanged.
+        videos: folders yield video files too (see :meth:`Source.with_videos`).
+
+    Example:
+        >>> src = resolve(["a.jpg", "https://example.org/b.png"])
+        >>> [item.source for item in src]
+        ['a.jpg', 'https://example.org/b.png']
+    """
+    keep = tuple(keep)
+    if not isinstance(spec, (str, os.PathLike)):
+        items = [os.fspath(s) for s in spec]
+        return _fixed(f"{len(items)} given paths", items, keep)
+    text = os.fspath(spec)
+    if is_url(text):
+        return _fixed(text, [text], keep)
+    path = Path(text)
+    if path.is_dir():
+        from .video import VIDEO_EXTENSIONS
+
+        ext = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS if videos else IMAGE_EXTENSIONS
+        return Source(f"folder {text}", keep, lambda: ((p, ()) for p in walk(path, ext)),
+                      lambda: sum(1 for _ in walk(path, ext)))
+    suffix = path.suffix.lower()
+    if path.is_file() and suffix in (".csv", ".parquet", ".pq", ".tsv"):
+        return _manifest(path, path_column, keep)
+    if path.is_file() and suffix in (".txt", ".lst"):
+        lines = [ln.strip() for ln in path.read_text().splitlines()]
+        return _fixed(f"list {text}", [ln for ln in lines if ln and not ln.startswith("#")], keep)
+    if path.is_file():
+        return _fixed(text, [text], keep)
+    if glob.has_magic(text):
+        return Source(f"glob {text}", keep, lambda: ((p, ()) for p in sorted(glob.iglob(text, recursive=True))
+                                                      if os.path.isfile(p)),
+                      lambda: sum(1 for p in glob.iglob(text, recursive=True) if os.path.isfile(p)))
+    raise FileNotFoundError(
+        f"{text} does not exist; pass a folder, a glob such as 'photos/**/*.jpg', an image, a URL, "
+        "a .txt list of paths, or a .csv/.parquet manifest"
+    )
+
+
+def _fixed(description: str, items: list[str], keep: tuple[str, ...]) -> Source:
+    if keep:
+        raise ValueError("keep=... needs a CSV or Parquet manifest with those columns")
+    return Source(description, (), lambda: ((s, ()) for s in items), lambda: len(items))
+
+
+def _manifest(path: Path, path_column: str | None, keep: tuple[str, ...]) -> Source:
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    if path.suffix.lower() in (".parquet", ".pq"):
+        table = pq.read_table(path)
+    else:
+        delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+        table = pcsv.read_csv(path, parse_options=pcsv.ParseOptions(delimiter=delimiter),
+                              convert_options=pcsv.ConvertOptions(strings_can_be_null=False))
+    names = table.column_names
+    column = path_column or next((c for c in _PATH_COLUMNS if c in names), None)
+    if column is None or column not in names:
+        raise ValueError(
+            f"{path} has no column {path_column!r}" if path_column else
+            f"{path} has none of the usual path columns ({', '.join(_PATH_COLUMNS)}); name one with --path-column"
+        )
+    missing = [k for k in keep if k not in names]
+    if missing:
+        raise ValueError(f"{path} has no column(s) {', '.join(missing)} to keep; it has {', '.join(names)}")
+    sources = table.column(column).to_pylist()
+    kept = [table.column(k).to_pylist() for k in keep]
+    rows = [("" if s is None else str(s), tuple(col[i] for col in kept)) for i, s in enumerate(sources)]
+    types = {k: table.schema.field(k).type for k in keep}
+    return Source(f"manifest {path} (column {column})", keep, lambda: iter(rows), lambda: len(rows), types)

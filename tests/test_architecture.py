@@ -1,0 +1,181 @@
+"""The package's layers, checked from the source: no import cycles, no imports that run upward.
+
+ARCHITECTURE.md draws these layers; this test is where their order is written down. A module
+may import modules of its own package and of the layers below its own, never above. The
+package's ``__init__`` (the flat public API) is the top: nothing inside imports it. Old import
+paths kept for one release (``imagevars.decode`` ...) only forward to the new homes.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+import imagevars
+
+ROOT = Path(imagevars.__file__).parent
+
+LAYERS = [  # bottom to top
+    ["imagevars._version", "imagevars._env", "imagevars._extras", "imagevars._memory", "imagevars._moved"],
+    ["imagevars.io"],  # reading and writing: images, video frames, URLs, files, the table and its provenance
+    ["imagevars.datasets"],
+    ["imagevars.models"],  # cards, registry, weights, hub; one file per model family
+    ["imagevars.train"],  # the Keras-like classifier, its networks and training runs
+    ["imagevars.video"],  # objects over time: tracking and summaries of detection tables
+    ["imagevars.engines"],  # where inputs are decoded and preprocessed
+    ["imagevars.pipeline"],  # the runner (driver), the sink: resume, schema, provenance
+    ["imagevars.tasks"],  # what is measured; plug into the runner
+    ["imagevars.draw", "imagevars.search", "imagevars.testing"],
+    ["imagevars.explainers", "imagevars.generation"],
+    ["imagevars.cli"],
+]
+
+# old path -> new home: these modules only forward (imagevars._moved.alias) and go in 0.3
+MOVED = {
+    "imagevars.decode": "imagevars.io.decode", "imagevars.sources": "imagevars.io.sources",
+    "imagevars.table": "imagevars.io.table", "imagevars.fetch": "imagevars.io.http",
+    "imagevars.heap": "imagevars._memory", "imagevars.sink": "imagevars.pipeline.sink",
+    "imagevars.track": "imagevars.video.track", "imagevars.video_summary": "imagevars.video.summary",
+    "imagevars.edges": "imagevars.tasks.edges", "imagevars.annotate": "imagevars.draw",
+    "imagevars.models.zoo": "imagevars.train.mnist_cards", "imagevars.models.lecture_cnn": "imagevars.train.mnist_cnn",
+    "imagevars.models.fast_cnn": "imagevars.train.mnist_cnn",
+    "imagevars.generation.text_to_image": "imagevars.models.diffusion",
+    "imagevars.generation.random_pipeline": "imagevars.testing",
+}
+FORWARDERS = {"imagevars", "imagevars.runner", *MOVED}  # the public API on top, and the old paths
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path) -> set[str]:
+    """Modules of imagevars this file imports, at the top or inside functions (not under TYPE_CHECKING)."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    tree = ast.parse(path.read_text())
+    skip = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for child in node.body for n in ast.walk(child)}
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "imagevars"}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.split(".")[0] != "imagevars":
+                continue
+            for alias in node.names:  # `from . import x` imports the module x when there is one
+                sub = f"{target}.{alias.name}"
+                found.add(sub if _is_module(sub) else target)
+    return found
+
+
+def _is_module(name: str) -> bool:
+    rel = Path(*name.split(".")[1:])
+    return (ROOT / rel).with_suffix(".py").exists() or (ROOT / rel / "__init__.py").exists()
+
+
+def graph() -> dict[str, set[str]]:
+    return {module_name(p): imports(p) for p in ROOT.rglob("*.py")}
+
+
+def layer(name: str) -> int:
+    matches = [(len(prefix), i) for i, group in enumerate(LAYERS) for prefix in group
+               if name == prefix or name.startswith(prefix + ".")]
+    if not matches:
+        raise AssertionError(f"{name} is in no layer: add its package to LAYERS (and to ARCHITECTURE.md)")
+    return max(matches)[1]
+
+
+def package_of(name: str) -> str:
+    return next(p for group in LAYERS for p in group if name == p or name.startswith(p + "."))
+
+
+def test_every_module_is_in_a_layer_and_imports_only_its_own_package_or_below():
+    upward = []
+    for mod, deps in graph().items():
+        if mod in FORWARDERS:
+            continue
+        for dep in deps:
+            if dep == "imagevars":
+                upward.append(f"{mod} imports the package's __init__")
+            elif dep in FORWARDERS:
+                upward.append(f"{mod} imports the old path {dep}")
+            elif package_of(dep) != package_of(mod) and layer(dep) >= layer(mod):
+                upward.append(f"{mod} (layer {layer(mod)}) imports {dep} (layer {layer(dep)})")
+    assert not upward, "imports that run upward or sideways:\n" + "\n".join(sorted(upward))
+
+
+def test_no_import_cycles():
+    g = {m: {d for d in deps if d != m} for m, deps in graph().items() if m not in FORWARDERS}
+    index, low, stack, on, cycles, counter = {}, {}, [], set(), [], [0]
+
+    def visit(v):  # Tarjan's strongly connected components
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in g.get(v, ()):
+            if w not in g:
+                continue
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for v in sorted(g):
+        if v not in index:
+            visit(v)
+    assert not cycles, f"import cycles: {cycles}"
+
+
+def test_the_checker_sees_an_upward_import(tmp_path):
+    """The walk finds imports inside functions and resolves relative ones (a cycle here would be caught)."""
+    deps = graph()
+    assert "imagevars.engines.local" in deps["imagevars.pipeline.runner"]
+    assert "imagevars.train.mnist_cnn" in deps["imagevars.train.mnist_cards"]  # imported inside the builder
+    assert layer("imagevars.io.decode") < layer("imagevars.tasks.detect") < layer("imagevars.cli.run")
+
+
+@pytest.mark.parametrize("old", sorted(MOVED))
+def test_old_import_paths_still_work_with_a_deprecation_warning(old):
+    sys.modules.pop(old, None)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        module = importlib.import_module(old)
+    assert module is importlib.import_module(MOVED[old])
+    assert any(issubclass(w.category, DeprecationWarning) and MOVED[old] in str(w.message) for w in seen)
+
+
+def test_old_runner_path_takes_task_names_with_a_deprecation_warning(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(tmp_path / "red.png")
+    sys.modules.pop("imagevars.runner", None)
+    with pytest.warns(DeprecationWarning, match="imagevars.pipeline.runner"):
+        from imagevars.runner import run
+    table = run(["quality"], str(tmp_path), workers=0, progress=False).to_pandas()
+    assert table["quality_width"].tolist() == [40]
