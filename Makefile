@@ -32,7 +32,7 @@ test: setup
 
 # Slow tests (full training runs against the figures the issues set).
 bench-tests: setup
-	$(BIN)/python -m pytest -m slow -p no:cacheprovider -o addopts=""
+	$(BIN)/python -m pytest -m slow -p no:cacheprovider -o addopts="--import-mode=importlib"
 
 # Side-by-side with the lecture's Keras code; TensorFlow lives in its own environment.
 .venv-bench-tf/bin/python:

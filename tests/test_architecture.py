@@ -179,3 +179,14 @@ def test_old_runner_path_takes_task_names_with_a_deprecation_warning(tmp_path):
         from imagevars.runner import run
     table = run(["quality"], str(tmp_path), workers=0, progress=False).to_pandas()
     assert table["quality_width"].tolist() == [40]
+
+
+def test_frame_reading_names_still_work_from_imagevars_video_with_a_deprecation_warning():
+    import imagevars.io.video
+    import imagevars.video
+
+    with pytest.warns(DeprecationWarning, match="imagevars.io.video.frames"):
+        frames = imagevars.video.frames
+    assert frames is imagevars.io.video.frames
+    with pytest.raises(AttributeError):
+        imagevars.video.no_such_name

@@ -17,6 +17,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .io.files import atomic_write
+
 BLOCK = 65536  # rows per matrix product: 128 MB of float32 512-d vectors at a time
 
 
@@ -55,23 +57,24 @@ def index(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     field = f.schema_arrow.field("clip_emb")
     dim, dtype = field.type.list_size, field.type.value_type.to_pandas_dtype()
     n = f.metadata.num_rows
-    tmp = vec_path.with_name(vec_path.name + ".tmp.npy")
-    vectors = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=(n, dim))
     valid = np.zeros(n, bool)
-    offset = 0
-    for batch in f.iter_batches(columns=["clip_emb"], batch_size=BLOCK):
-        col = batch.column(0)
-        ok = col.is_valid()
-        rows = np.flatnonzero(ok.to_numpy(zero_copy_only=False)) + offset
-        present = col if len(rows) == len(col) else col.filter(ok)
-        vectors[rows] = present.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
-        valid[rows] = True
-        offset += len(col)
-    vectors.flush()
-    del vectors
-    os.replace(tmp, vec_path)
-    np.save(valid_path, valid)
-    stamp_path.write_text(json.dumps(stamp))
+
+    def write_vectors(tmp: str) -> None:
+        vectors = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=(n, dim))
+        offset = 0
+        for batch in f.iter_batches(columns=["clip_emb"], batch_size=BLOCK):
+            col = batch.column(0)
+            ok = col.is_valid()
+            rows = np.flatnonzero(ok.to_numpy(zero_copy_only=False)) + offset
+            present = col if len(rows) == len(col) else col.filter(ok)
+            vectors[rows] = present.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
+            valid[rows] = True
+            offset += len(col)
+        vectors.flush()
+
+    atomic_write(vec_path, write_vectors, suffix=".tmp.npy")
+    atomic_write(valid_path, lambda tmp: np.save(tmp, valid), suffix=".tmp.npy")
+    atomic_write(stamp_path, lambda tmp: Path(tmp).write_text(json.dumps(stamp)))  # last: it vouches for the two
     return np.load(vec_path, mmap_mode="r"), valid
 
 

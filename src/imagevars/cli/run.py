@@ -40,8 +40,8 @@ def add_task_options(p: argparse.ArgumentParser) -> None:
             p.add_argument(flag, dest=first.dest, type=first.type, choices=first.choices, help="; ".join(helps))
 
 
-def build_tasks(names: list[str], args: argparse.Namespace) -> list:
-    """Task objects for ``names``, each given the flags it declares; a flag no named task uses is an error."""
+def check_task_flags(names: list[str], args: argparse.Namespace) -> None:
+    """Every task named exists, and every task flag given is a setting of one of them."""
     unknown = [n for n in names if n not in TASKS]
     if unknown:
         raise ValueError(f"unknown task(s) {', '.join(unknown)}; available: {', '.join(sorted(TASKS))}")
@@ -50,6 +50,11 @@ def build_tasks(names: list[str], args: argparse.Namespace) -> list:
         if getattr(args, options[0].dest) is not None and not users:
             owners = sorted(n for n, cls in TASKS.items() if any(o in cls.options for o in options))
             raise ValueError(f"{flag} is a setting of {', '.join(owners)}, which this run does not include")
+
+
+def build_tasks(names: list[str], args: argparse.Namespace) -> list:
+    """Task objects for ``names``, each given the flags it declares; a flag no named task uses is an error."""
+    check_task_flags(names, args)
     tasks = []
     for name in names:
         params = {o.param: getattr(args, o.dest) for o in TASKS[name].options if getattr(args, o.dest) is not None}

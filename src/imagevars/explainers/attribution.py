@@ -17,7 +17,6 @@ network hides operations from SHAP's hooks.
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -25,6 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._extras import require
+from ..io import provenance
 
 METHODS = ("deep", "gradient", "gradcam")
 ADDITIVITY_TOLERANCE = 1e-3
@@ -144,16 +144,47 @@ def explain(
         (5, 28, 28, 1, 10)
     """
     # 1. Check inputs
+    clock = provenance.begin()
+    clf, x, y_true, sources, net = _inputs(model, images, method, output, targets, y_true, sources)
+    bg, bg_record = None, None
+    if method != "gradcam":
+        bg, bg_record = _background(clf, background, n_background, seed, background_name)
+
+    # 2. Outputs
+    outputs, probs, base = _outputs(clf, net, x, bg)
+    k = outputs.shape[1]
+    tgt = np.tile(np.arange(k), (len(x), 1)) if targets == "all" else probs.argmax(1)[:, None]
+
+    # 3. Attributions, a batch at a time
+    values = _attributions(method, net, bg, x, tgt, batch_size, nsamples, seed, progress)  # (N, H, W, C, T)
+
+    # 4. Additivity (SHAP's defining property; exact for DeepExplainer)
+    if method == "deep":
+        _check_additivity(values, outputs, tgt, base)
+
+    # 5. Pixels as the user sees them, and provenance
+    import torch
+
+    mean = torch.tensor(clf.card.mean).view(1, -1, 1, 1)
+    std = torch.tensor(clf.card.std).view(1, -1, 1, 1)
+    pixels = (x * std + mean).permute(0, 2, 3, 1).numpy().astype(np.float32)
+    return Explanation(
+        values=values, targets=tgt, pixels=pixels, outputs=outputs, probabilities=probs, base_values=base,
+        labels=tuple(clf.labels), method=method, output=output, sources=sources, y_true=y_true,
+        provenance=_provenance(clock, clf, method, output, targets, nsamples, seed, bg_record),
+    )
+
+
+def _inputs(model, images, method: str, output: str, targets: str, y_true, sources):
+    """Checked inputs: the classifier, its input tensor, true labels, ids and the network to explain."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     if targets not in ("all", "top"):
         raise ValueError(f"targets must be 'all' or 'top', got {targets!r}")
     require("torch", "explaining a model")
-    import torch
-
     from ..train.arrays import to_inputs, to_labels
     from ..train.loading import open_classifier
-    from .network import check_differentiable, explainable, last_conv
+    from .network import check_differentiable, explainable
 
     clf = open_classifier(model)
     x = to_inputs(images, clf.card, "images")
@@ -168,51 +199,49 @@ def explain(
         raise ValueError(f"{len(sources)} sources for {len(x)} images")
     net = explainable(clf.module, output)
     check_differentiable(net, x)
+    return clf, x, y_true, sources, net
 
-    bg, bg_record = None, None
-    if method != "gradcam":
-        bg, bg_record = _background(clf, background, n_background, seed, background_name)
 
-    # 2. Outputs
-    with torch.no_grad():
-        outputs = torch.cat([net(x[i : i + 256]) for i in range(0, len(x), 256)]).numpy()
-        logits = explainable(clf.module, "logit")
-        probs = torch.cat([torch.softmax(logits(x[i : i + 256]), 1) for i in range(0, len(x), 256)]).numpy()
-        base = net(bg).mean(0).numpy() if bg is not None else None
-    k = outputs.shape[1]
-    tgt = np.tile(np.arange(k), (len(x), 1)) if targets == "all" else probs.argmax(1)[:, None]
-
-    # 3. Attributions, a batch at a time
+def _attributions(method: str, net, bg, x, tgt: np.ndarray, batch_size: int, nsamples: int, seed: int,
+                  progress: bool) -> np.ndarray:
+    """Attribution maps of the target classes, ``batch_size`` images at a time: (N, H, W, C, T) float32."""
     from tqdm.auto import tqdm
+
+    from .network import last_conv
 
     explainer = _explainer(method, net, bg, last_conv)
     parts = []
     for i in tqdm(range(0, len(x), batch_size), desc=f"Explaining ({method})", unit="batch", disable=not progress):
         parts.append(explainer(x[i : i + batch_size], tgt[i : i + batch_size], nsamples, seed))
-    values = np.concatenate(parts).astype(np.float32)  # (N, H, W, C, T)
+    return np.concatenate(parts).astype(np.float32)
 
-    # 4. Additivity (SHAP's defining property; exact for DeepExplainer)
-    if method == "deep":
-        sums = values.sum((1, 2, 3))  # (N, T)
-        want = np.take_along_axis(outputs, tgt, 1) - base[tgt]
-        gap = np.abs(sums - want)
-        allowed = ADDITIVITY_TOLERANCE * np.maximum(1.0, np.abs(outputs).max())
-        if gap.max() > allowed:
-            raise ValueError(
-                f"SHAP values do not add up to the output (largest gap {gap.max():.3g} > {allowed:.3g}): the model "
-                "computes something DeepExplainer's hooks cannot see (functional calls such as F.relu, or layers "
-                "reused in forward). Build the network from nn.Module layers, or use method='gradient'"
-            )
 
-    # 5. Pixels as the user sees them, and provenance
-    mean = torch.tensor(clf.card.mean).view(1, -1, 1, 1)
-    std = torch.tensor(clf.card.std).view(1, -1, 1, 1)
-    pixels = (x * std + mean).permute(0, 2, 3, 1).numpy().astype(np.float32)
-    return Explanation(
-        values=values, targets=tgt, pixels=pixels, outputs=outputs, probabilities=probs, base_values=base,
-        labels=tuple(clf.labels), method=method, output=output, sources=sources, y_true=y_true,
-        provenance=_provenance(clf, method, output, targets, nsamples, seed, bg_record),
-    )
+def _outputs(clf, net, x, bg):
+    """The explained outputs, the class probabilities and the background's mean output, 256 images at a time."""
+    import torch
+
+    from .network import explainable
+
+    with torch.no_grad():
+        outputs = torch.cat([net(x[i : i + 256]) for i in range(0, len(x), 256)]).numpy()
+        logits = explainable(clf.module, "logit")
+        probs = torch.cat([torch.softmax(logits(x[i : i + 256]), 1) for i in range(0, len(x), 256)]).numpy()
+        base = net(bg).mean(0).numpy() if bg is not None else None
+    return outputs, probs, base
+
+
+def _check_additivity(values: np.ndarray, outputs: np.ndarray, tgt: np.ndarray, base: np.ndarray) -> None:
+    """DeepExplainer's values must add up to f(x) - E[f(background)], image by image and class by class."""
+    sums = values.sum((1, 2, 3))  # (N, T)
+    want = np.take_along_axis(outputs, tgt, 1) - base[tgt]
+    gap = np.abs(sums - want)
+    allowed = ADDITIVITY_TOLERANCE * np.maximum(1.0, np.abs(outputs).max())
+    if gap.max() > allowed:
+        raise ValueError(
+            f"SHAP values do not add up to the output (largest gap {gap.max():.3g} > {allowed:.3g}): the model "
+            "computes something DeepExplainer's hooks cannot see (functional calls such as F.relu, or layers "
+            "reused in forward). Build the network from nn.Module layers, or use method='gradient'"
+        )
 
 
 def _background(clf, background, n: int, seed: int, name: str):
@@ -298,25 +327,19 @@ def parameters_sha256(module) -> str:
     return h.hexdigest()
 
 
-def _provenance(clf, method, output, targets, nsamples, seed, bg_record) -> dict[str, Any]:
+def _provenance(clock, clf, method, output, targets, nsamples, seed, bg_record) -> dict[str, Any]:
     import importlib.metadata as md
 
     import torch
-
-    from .._version import __version__
 
     lib = "captum" if method == "gradcam" else "shap"
     params = {"method": method, "output": output, "targets": targets, "seed": seed}
     if method == "gradient":
         params["nsamples"] = nsamples
     card = clf.card
-    return {
-        "version": __version__,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "tasks": [{"name": "explain", "params": params,
-                   "model": {"name": card.name, "architecture": card.architecture,
-                             "weights_sha256": card.weights.sha256 if card.weights else None,
-                             "parameters_sha256": parameters_sha256(clf.module)}}],
-        "libraries": {lib: md.version(lib), "torch": torch.__version__},
-        "background": bg_record,
-    }
+    task = {"name": "explain", "params": params,
+            "model": {"name": card.name, "architecture": card.architecture,
+                      "weights_sha256": card.weights.sha256 if card.weights else None,
+                      "parameters_sha256": parameters_sha256(clf.module)}}
+    return provenance.record(clock, [task], libraries={lib: md.version(lib), "torch": torch.__version__},
+                             background=bg_record)

@@ -9,6 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from .._extras import pyplot
+from ..io.files import save_figure
 
 
 def image_plot(e, path: str | os.PathLike, title: str | None = None) -> Path:
@@ -40,9 +41,7 @@ def image_plot(e, path: str | os.PathLike, title: str | None = None) -> Path:
     fig = plt.gcf()
     if title:
         fig.suptitle(title, y=1.0)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110, bbox_inches="tight")
 
 
 def overlays(e, directory: str | os.PathLike, names: Sequence[str] | None = None, alpha: float = 0.5) -> list[Path]:
@@ -74,7 +73,5 @@ def overlays(e, directory: str | os.PathLike, names: Sequence[str] | None = None
         axes[0].set_title(f"{truth}pred {e.labels[top[i]]} ({e.probabilities[i, top[i]]:.2f})", fontsize=9)
         axes[1].set_title(f"{e.method} for {e.labels[top[i]]}", fontsize=9)
         out = directory / f"{names[i]}.png"
-        fig.savefig(out, dpi=100, bbox_inches="tight")
-        plt.close(fig)
-        written.append(out)
+        written.append(save_figure(fig, out, dpi=100, bbox_inches="tight"))
     return written

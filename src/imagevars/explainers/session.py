@@ -66,82 +66,100 @@ def explain_folder(
 
     from ..io.table import Results
     from ..train.loading import open_classifier
-    from ..train.session import default_data, load_training_data
-    from .attribution import explain
 
     t0 = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     clf = open_classifier(model)
-    size, _, channels = clf.card.input_size
-    files: dict[str, Path] = {}
     common = dict(method=method, output=output, n_background=n_background, seed=seed, progress=progress)
-    tables = []
-
     if images is None:
-        data = default_data(clf)
-        if data is None:
-            raise ValueError(f"say which images to explain with {model!r}: its card names no test set")
-        loaded = load_training_data(data, seed=int(clf.card.training.get("seed", 0)), size=size, progress=progress)
-        test_x, test_y = loaded["test"]
-        bg = _load_background(background, size, channels, seed, n_background) if background else loaded["train"][0]
-        common["background_name"] = str(background) if background else f"{data} training split"
-        from ..train.figures import pick_examples
-
-        pred = clf.predict(test_x).argmax(1)
-        kinds = [k for k, on in (("correct", correct), ("incorrect", incorrect)) if on] or ["correct", "incorrect"]
-        for kind in kinds:
-            idx = [i for i in pick_examples(test_y, pred, kind == "correct", seed)[: len(clf.labels)] if i is not None]
-            if not idx:
-                print(f"no {kind}ly classified test images to show")
-                continue
-            e = explain(clf, test_x[idx], background=bg, y_true=test_y[idx],
-                        sources=[f"{data}:test:{i}" for i in idx], **common)
-            title = f"{clf.card.name}: {'correctly' if kind == 'correct' else 'wrongly'} classified test images ({method})"
-            files[kind] = e.plot(out / f"{kind}.png", title=title)
-            tables.append(e.to_table())
+        tables, files = _explain_test_set(clf, model, out, common, background, correct, incorrect)
+        order = None
     else:
-        from ..io.sources import resolve
-
-        paths = [it.source for it in resolve(images)]
-        x, ok, errors = _load_images(paths, size, channels)
-        sources = [paths[i] for i in ok]
-        if method == "gradcam":
-            bg = None
-        elif background:
-            bg = _load_background(background, size, channels, seed, n_background)
-            common["background_name"] = str(background)
-        else:
-            data = default_data(clf)
-            bg = (load_training_data(data, seed=int(clf.card.training.get("seed", 0)), size=size, progress=progress)["train"][0]
-                  if data else x)
-            common["background_name"] = f"{data} training split" if data else "the explained images"
-        done = 0
-        for i in range(0, len(x), chunk):
-            e = explain(clf, x[i : i + chunk], background=bg, sources=sources[i : i + chunk], **common)
-            if i == 0 and method != "gradcam":  # the lecture's figure for the first ten
-                files["explained"] = _subset(e, min(len(e), 10)).plot(out / "explained.png")
-            n_fig = max(0, min(len(e), max_figures - done))
-            if n_fig:
-                names = [_figure_name(ok[i + j], sources[i + j]) for j in range(n_fig)]
-                _subset(e, n_fig).overlays(out / "figures", names=names)
-                done += n_fig
-            tables.append(e.to_table())
-        if not len(x):
-            print("none of the images could be read")
-        if errors:
-            tables.append(error_table([(paths[i], reason) for i, reason in errors],
-                                      tables[0].provenance if tables else {}))
-        order = ok + [i for i, _ in errors]  # rows back in input order, error rows in place
-        if done:
-            files["figures"] = out / "figures"
+        tables, files, order = _explain_images(clf, images, out, common, background, max_figures, chunk)
 
     table = _concat(tables)
-    if images is not None and len(table):
+    if order is not None and len(table):
         table = Results(table.table.take(np.argsort(order, kind="stable")), table.provenance)
     files["table"] = table.to_parquet(out / "explanations.parquet")
     return ExplainReport(table, files, time.perf_counter() - t0)
 
+
+
+def _explain_test_set(clf, model, out: Path, common: dict, background, correct: bool, incorrect: bool):
+    """The lecture's figures: one right and one wrong test image per class, from the model's test set."""
+    from ..train.figures import pick_examples
+    from ..train.session import default_data, load_training_data
+    from .attribution import explain
+
+    size, _, channels = clf.card.input_size
+    seed, method, files, tables = common["seed"], common["method"], {}, []
+    data = default_data(clf)
+    if data is None:
+        raise ValueError(f"say which images to explain with {model!r}: its card names no test set")
+    loaded = load_training_data(data, seed=int(clf.card.training.get("seed", 0)), size=size,
+                                progress=common["progress"])
+    test_x, test_y = loaded["test"]
+    bg = (_load_background(background, size, channels, seed, common["n_background"]) if background
+          else loaded["train"][0])
+    common = {**common, "background_name": str(background) if background else f"{data} training split"}
+    pred = clf.predict(test_x).argmax(1)
+    kinds = [k for k, on in (("correct", correct), ("incorrect", incorrect)) if on] or ["correct", "incorrect"]
+    for kind in kinds:
+        idx = [i for i in pick_examples(test_y, pred, kind == "correct", seed)[: len(clf.labels)] if i is not None]
+        if not idx:
+            print(f"no {kind}ly classified test images to show")
+            continue
+        e = explain(clf, test_x[idx], background=bg, y_true=test_y[idx],
+                    sources=[f"{data}:test:{i}" for i in idx], **common)
+        title = f"{clf.card.name}: {'correctly' if kind == 'correct' else 'wrongly'} classified test images ({method})"
+        files[kind] = e.plot(out / f"{kind}.png", title=title)
+        tables.append(e.to_table())
+    return tables, files
+
+
+def _explain_images(clf, images, out: Path, common: dict, background, max_figures: int, chunk: int):
+    """The user's images, ``chunk`` at a time: figures for the first ``max_figures``, a row for every one.
+
+    Returns the tables, the files written and each row's input position (error rows included).
+    """
+    from ..io.sources import resolve
+    from ..train.session import default_data, load_training_data
+    from .attribution import explain
+
+    size, _, channels = clf.card.input_size
+    method, seed, files, tables = common["method"], common["seed"], {}, []
+    paths = [it.source for it in resolve(images)]
+    x, ok, errors = _load_images(paths, size, channels)
+    sources = [paths[i] for i in ok]
+    if method == "gradcam":
+        bg = None
+    elif background:
+        bg = _load_background(background, size, channels, seed, common["n_background"])
+        common = {**common, "background_name": str(background)}
+    else:
+        data = default_data(clf)
+        bg = (load_training_data(data, seed=int(clf.card.training.get("seed", 0)), size=size,
+                                 progress=common["progress"])["train"][0] if data else x)
+        common = {**common, "background_name": f"{data} training split" if data else "the explained images"}
+    done = 0
+    for i in range(0, len(x), chunk):
+        e = explain(clf, x[i : i + chunk], background=bg, sources=sources[i : i + chunk], **common)
+        if i == 0 and method != "gradcam":  # the lecture's figure for the first ten
+            files["explained"] = _subset(e, min(len(e), 10)).plot(out / "explained.png")
+        n_fig = max(0, min(len(e), max_figures - done))
+        if n_fig:
+            names = [_figure_name(ok[i + j], sources[i + j]) for j in range(n_fig)]
+            _subset(e, n_fig).overlays(out / "figures", names=names)
+            done += n_fig
+        tables.append(e.to_table())
+    if not len(x):
+        print("none of the images could be read")
+    if errors:
+        tables.append(error_table([(paths[i], reason) for i, reason in errors], tables[0].provenance if tables else {}))
+    if done:
+        files["figures"] = out / "figures"
+    return tables, files, ok + [i for i, _ in errors]  # rows back in input order, error rows in place
 
 def _load_images(paths: list[str], size: int, channels: int) -> tuple[np.ndarray, list[int], list[tuple[int, str]]]:
     """Read and resize each image: (arrays, positions read, (position, reason) of those that failed)."""

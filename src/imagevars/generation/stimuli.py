@@ -27,14 +27,12 @@ import hashlib
 import json
 import os
 import re
-import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..models.diffusion import DEFAULT_GENERATOR
 from ..io.files import atomic_write
+from ..models.diffusion import DEFAULT_GENERATOR, GenerationError, Generator, Request
 from .design import expand, read_design
-from ..models.diffusion import GenerationError, Generator, Request
 
 PNG_KEY = "imagevars"
 _FIELDS = [  # (column without the prefix, pyarrow type name)
@@ -76,10 +74,11 @@ def generate(prompts: str | Sequence[str] | None = None, output: str | os.PathLi
     """
     from tqdm.auto import tqdm
 
-    from .._version import __version__
+    from ..io import provenance
     from ..io.table import Results
 
     # 1. Check inputs: every request, before anything is drawn
+    clock = provenance.begin()
     if (prompts is None) == (design is None):
         raise ValueError("give prompts or a design file (not both)")
     if design is not None:
@@ -109,13 +108,12 @@ def generate(prompts: str | Sequence[str] | None = None, output: str | os.PathLi
                          **{f"generate_{k}": row.get(k) for k, _ in _FIELDS}})
 
     # 3. One table, with provenance
-    provenance = {"version": __version__, "tasks": [{"name": "generate", "model": gen.provenance(),
-                                                     "params": {"n": n, "seed": seed, "negative_prompt": negative_prompt,
-                                                                "steps": steps, "guidance": guidance, "width": width,
-                                                                "height": height, "overwrite": overwrite}}],
-                  "input": str(design) if design is not None else "prompts", "output": str(folder),
-                  "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    results = Results(_to_table(out_rows, requests), provenance)
+    task = {"name": "generate", "model": gen.provenance(),
+            "params": {"n": n, "seed": seed, "negative_prompt": negative_prompt, "steps": steps, "guidance": guidance,
+                       "width": width, "height": height, "overwrite": overwrite}}
+    record = provenance.record(clock, [task], input=str(design) if design is not None else "prompts",
+                               output=str(folder))
+    results = Results(_to_table(out_rows, requests), record)
     results.write(table or folder / "generated.parquet")
     return results
 
@@ -182,8 +180,9 @@ def _draw(gen: Generator, request: Request, key: str, path: Path) -> dict[str, A
     from PIL.PngImagePlugin import PngInfo
 
     from .._version import __version__
+    from ..io.provenance import utc_now
 
-    created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    created = utc_now()
     row: dict[str, Any] = {**request.__dict__, "model": gen.name, "revision": gen.revision, "commit": gen.commit,
                            "scheduler": gen.scheduler, "device": gen.device, "dtype": gen.dtype, "key": key,
                            "created": created}

@@ -54,3 +54,22 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def save_figure(fig, path: str | os.PathLike, **savefig: object) -> Path:
+    """Write a matplotlib figure to ``path`` atomically (the format from its extension), then close it.
+
+    Example:
+        >>> from imagevars._extras import pyplot
+        >>> import tempfile, pathlib
+        >>> fig = pyplot().figure()
+        >>> save_figure(fig, pathlib.Path(tempfile.mkdtemp()) / "f.png").suffix  # doctest: +SKIP
+        '.png'
+    """
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    try:
+        return atomic_write(path, lambda tmp: fig.savefig(tmp, **savefig), suffix=".tmp" + path.suffix)
+    finally:
+        plt.close(fig)

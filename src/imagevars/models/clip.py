@@ -20,6 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._extras import require
+from ..io.files import atomic_write
 from .hub import from_pretrained, split_spec
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
@@ -97,7 +98,6 @@ class ClipModel:
         from torch's must be below ``ONNX_TOLERANCE`` (recorded in the provenance).
         """
         import hashlib
-        import os
 
         import torch
 
@@ -111,14 +111,14 @@ class ClipModel:
         probe = torch.randn(2, 3, side, side, generator=torch.Generator().manual_seed(0))
         encoder = self._image_module()
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                torch.onnx.export(encoder, (probe,), str(tmp), input_names=["pixel_values"], output_names=["embeds"],
-                                  dynamic_axes={"pixel_values": {0: "batch"}, "embeds": {0: "batch"}},
-                                  opset_version=17, dynamo=False)
-            os.replace(tmp, path)
+            def export(tmp: str) -> None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    torch.onnx.export(encoder, (probe,), tmp, input_names=["pixel_values"], output_names=["embeds"],
+                                      dynamic_axes={"pixel_values": {0: "batch"}, "embeds": {0: "batch"}},
+                                      opset_version=17, dynamo=False)
+
+            atomic_write(path, export, suffix=".tmp.onnx")
         opts = ort.SessionOptions()
         opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
         session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])

@@ -12,6 +12,7 @@ pass task objects (``imagevars.run`` and the command line build them from names)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass, field
@@ -199,6 +200,19 @@ def _measure_all(plan: _Plan, todo, n_todo: int, emit, *, workers: int, batch_si
         emit(pending)
 
 
+@contextlib.contextmanager
+def _saved_on_interrupt(sink: PartsSink | None):
+    """On Ctrl-C, write what the sink holds and say how to resume, then stop."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if sink is not None:
+            sink.flush()
+            print(f"\ninterrupted: rows so far are saved in {sink.parts}; run the same command again to resume",
+                  file=sys.stderr)
+        raise
+
+
 def run(
     tasks: Sequence[Any],
     source: Any,
@@ -262,20 +276,12 @@ def run(
     plan.counts["skipped"] = int(done.sum())
     memory: list = []
 
-    def emit(rows: list) -> None:
-        (sink.add if sink is not None else memory.append)(plan.batch(rows))
-
     # 4. Stream
-    todo = (it for it in plan.src if not done[it.index])
-    try:
-        _measure_all(plan, todo, n - plan.counts["skipped"], emit, workers=workers, batch_size=batch_size,
-                     strict=strict, progress=progress, fetch_options=fetch_options or {})
-    except KeyboardInterrupt:
-        if sink is not None:
-            sink.flush()
-            print(f"\ninterrupted: rows so far are saved in {sink.parts}; run the same command again to resume",
-                  file=sys.stderr)
-        raise
+    with _saved_on_interrupt(sink):
+        _measure_all(plan, (it for it in plan.src if not done[it.index]), n - plan.counts["skipped"],
+                     lambda rows: (sink.add if sink is not None else memory.append)(plan.batch(rows)),
+                     workers=workers, batch_size=batch_size, strict=strict, progress=progress,
+                     fetch_options=fetch_options or {})
 
     # 5. One table out
     record = provenance.record(clock, plan.config.pop("tasks"), **plan.config, counts=plan.counts)

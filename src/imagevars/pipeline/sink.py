@@ -55,10 +55,8 @@ class PartsSink:
                     "another output file"
                 )
         else:
-            self.parts.mkdir(parents=True, exist_ok=True)
-            tmp = config_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.config, indent=2))
-            os.replace(tmp, config_file)
+            text = json.dumps(self.config, indent=2)
+            atomic_write(config_file, lambda tmp: Path(tmp).write_text(text))
         for stale in self.parts.glob(".*.tmp"):
             stale.unlink()
 
@@ -90,9 +88,7 @@ class PartsSink:
         index = table.column(INDEX)
         first, end = int(index[0].as_py()), int(index[-1].as_py()) + 1
         name = f"part-{first:012d}-{end:012d}.parquet"  # read back by _span
-        tmp = self.parts / f".{name}.tmp"
-        pq.write_table(table, tmp)
-        os.replace(tmp, self.parts / name)
+        atomic_write(self.parts / name, lambda tmp: pq.write_table(table, tmp))
         self._buffer, self._buffered = [], 0
 
     def finish(self, provenance: dict[str, Any], schema) -> Results:

@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from .._extras import pyplot
+from ..io.files import save_figure
 
 
 def pick_examples(y_true: np.ndarray, y_pred: np.ndarray, correct: bool, seed: int = 0) -> list[int | None]:
@@ -112,8 +113,4 @@ def plot_history(history: dict[str, list[float]], path: str | os.PathLike) -> Pa
 
 
 def _save(fig, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    pyplot().close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..io.files import atomic_write
 from .classifier import Classifier
 
 
@@ -101,12 +102,10 @@ def train(
 
     import torch
 
-    from ..models.registry import create_model
-    from .callbacks import LearningRateScheduler
-    from .classifier import adam
-    from .recipes import get_recipe, one_cycle
-    from . import set_seed
+    from ..io import provenance
+    from .recipes import get_recipe
 
+    clock = provenance.begin()
     r = get_recipe(recipe)
     if epochs is not None:
         r = dataclasses.replace(r, epochs=epochs)
@@ -116,25 +115,7 @@ def train(
     (train_x, train_y), (test_x, test_y) = loaded["train"], loaded["test"]
     out = Path(out or Path("runs") / f"{loaded['name']}-{r.name}-seed{seed}")
 
-    set_seed(seed)
-    if loaded["name"] == "mnist":
-        model = create_model(r.model)
-    else:
-        model = create_model(r.model, labels=loaded["labels"], in_channels=loaded["channels"],
-                             input_size=loaded["size"])
-        model.with_card(name=loaded["name"], description=f"The lecture's CNN trained on {data}", citation="",
-                        license="the license of the training images")
-    if verbose:
-        model.summary()
-    optimizer = r.optimizer
-    if r.optimizer == "adam":
-        optimizer = lambda params: adam(params, lr=r.learning_rate, betas=r.betas)  # noqa: E731
-    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"], learning_rate=r.learning_rate)
-    callbacks = []
-    if r.schedule == "onecycle":
-        n_fit = len(train_x) - int(len(train_x) * r.validation_split)
-        steps = r.epochs * -(-n_fit // r.batch_size)
-        callbacks.append(LearningRateScheduler(one_cycle(steps, r.learning_rate, r.warmup), per_batch=True))
+    model, callbacks = _compiled_model(r, loaded, data, seed, verbose)
     t1 = time.perf_counter()
     history = model.fit(train_x, train_y, batch_size=r.batch_size, epochs=r.epochs, verbose=verbose,
                         validation_split=r.validation_split, callbacks=callbacks, seed=seed)
@@ -158,16 +139,52 @@ def train(
     files.update(_figures(model, test_x, test_y, probs, history.history, out, seed))
     seconds = {"data": t_data, "fit": t_fit, "evaluate": t_eval, "save_and_figures": time.perf_counter() - t2,
                "total": time.perf_counter() - t0}
-    metrics = {**record, "history": history.history, "seconds": seconds, "skipped": loaded["skipped"]}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    files["metrics"] = out / "metrics.json"
+    task = {"name": "train", "params": {"data": record["data"], "recipe": r.name, "seed": seed, "epochs": r.epochs},
+            "model": model.card.name, "weights_sha256": model.card.weights.sha256}
+    metrics = {**record, "history": history.history, "seconds": seconds, "skipped": loaded["skipped"],
+               "provenance": provenance.record(clock, [task])}
+    files["metrics"] = atomic_write(out / "metrics.json", lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
     if verbose:
-        if loaded["skipped"]:
-            print(f"Skipped {len(loaded['skipped'])} unreadable file(s), listed in {out / 'metrics.json'}:")
-            for f, why in loaded["skipped"][:5]:
-                print(f"  {why}")
-        print(f"Saved model, figures and metrics to {out}/ ({seconds['total']:.1f} s in all)")
+        _say_done(out, loaded["skipped"], seconds["total"])
     return Report(model, test_loss, test_acc, correct, len(test_y), history.history, files, seconds, loaded["skipped"])
+
+
+def _compiled_model(r, loaded: dict, data, seed: int, verbose: int):
+    """The recipe's network for the data (labels, channels, size), seeded and compiled; its callbacks."""
+    from ..models.registry import create_model
+    from . import set_seed
+    from .callbacks import LearningRateScheduler
+    from .classifier import adam
+    from .recipes import one_cycle
+
+    set_seed(seed)
+    if loaded["name"] == "mnist":
+        model = create_model(r.model)
+    else:
+        model = create_model(r.model, labels=loaded["labels"], in_channels=loaded["channels"],
+                             input_size=loaded["size"])
+        model.with_card(name=loaded["name"], description=f"The lecture's CNN trained on {data}", citation="",
+                        license="the license of the training images")
+    if verbose:
+        model.summary()
+    optimizer = r.optimizer
+    if r.optimizer == "adam":
+        optimizer = lambda params: adam(params, lr=r.learning_rate, betas=r.betas)  # noqa: E731
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"], learning_rate=r.learning_rate)
+    callbacks = []
+    if r.schedule == "onecycle":
+        n_fit = len(loaded["train"][0]) - int(len(loaded["train"][0]) * r.validation_split)
+        steps = r.epochs * -(-n_fit // r.batch_size)
+        callbacks.append(LearningRateScheduler(one_cycle(steps, r.learning_rate, r.warmup), per_batch=True))
+    return model, callbacks
+
+
+def _say_done(out: Path, skipped: list, seconds: float) -> None:
+    if skipped:
+        print(f"Skipped {len(skipped)} unreadable file(s), listed in {out / 'metrics.json'}:")
+        for f, why in skipped[:5]:
+            print(f"  {why}")
+    print(f"Saved model, figures and metrics to {out}/ ({seconds:.1f} s in all)")
 
 
 def _scores(probs: np.ndarray, y: np.ndarray) -> tuple[float, float, int]:

@@ -134,6 +134,7 @@ def plot_counts(table, path, top: int = 6):
     from pathlib import Path
 
     from .._extras import pyplot
+    from ..io.files import save_figure
 
     plt = pyplot()
     objects, frames = _frames(table)
@@ -151,7 +152,4 @@ def plot_counts(table, path, top: int = 6):
         if len(order):
             ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, dpi=100)

@@ -14,7 +14,7 @@ import imagevars  # noqa: E402
 from imagevars.models.coco import COCO_LABELS  # noqa: E402
 from imagevars.tasks.detect import DetectTask, nms, objects, person_any, union_area  # noqa: E402
 
-REFERENCE = Path(__file__).parent / "data" / "centernet_reference.npz"
+REFERENCE = Path(__file__).parents[1] / "data" / "centernet_reference.npz"
 
 
 @pytest.fixture(scope="module")

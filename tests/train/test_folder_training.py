@@ -9,37 +9,12 @@ from PIL import Image
 from imagevars.datasets import folder
 from imagevars.io.decode import load_array
 from imagevars.train.session import evaluate, train
-
-
-def _write_digits(root, mnist, classes=(0, 1, 2), per_class=80, offset=0):
-    (tx, ty), _ = mnist
-    for c in classes:
-        d = root / f"digit_{c}"
-        d.mkdir(parents=True, exist_ok=True)
-        idx = np.flatnonzero(ty == c)[offset : offset + per_class]
-        for k, i in enumerate(idx):
-            img = Image.fromarray(tx[i])
-            kind = k % 6
-            if kind == 0:
-                img.save(d / f"{k}.png")  # L, 28x28
-            elif kind == 1:
-                img.convert("RGB").resize((40, 40)).save(d / f"{k}.jpg", quality=95)  # RGB, larger
-            elif kind == 2:
-                rgba = img.convert("RGBA")
-                rgba.putalpha(255)
-                rgba.save(d / f"{k}.png")  # RGBA
-            elif kind == 3:
-                img.convert("P").save(d / f"{k}.gif")  # palette
-            elif kind == 4:
-                Image.fromarray(tx[i].astype(np.uint16) * 257).save(d / f"{k}.png")  # 16-bit greyscale
-            else:
-                img.resize((20, 20)).save(d / f"{k}.webp")  # smaller, WebP
-    return root
+from digits import write_digits  # tests/helpers
 
 
 @pytest.fixture(scope="module")
 def photo_folder(tmp_path_factory, mnist):
-    root = _write_digits(tmp_path_factory.mktemp("photos"), mnist)
+    root = write_digits(tmp_path_factory.mktemp("photos"), mnist)
     (root / "digit_0" / "empty.png").write_bytes(b"")
     (root / "digit_1" / "notes.jpg").write_text("this is not an image")
     good = (root / "digit_2" / "0.png").read_bytes()
@@ -65,8 +40,8 @@ def test_train_on_a_folder_of_mixed_images(photo_folder, tmp_path):
 
 
 def test_train_test_layout_is_respected(tmp_path, mnist):
-    _write_digits(tmp_path / "data" / "train", mnist, classes=(3, 7), per_class=60)
-    _write_digits(tmp_path / "data" / "test", mnist, classes=(3, 7), per_class=12, offset=100)
+    write_digits(tmp_path / "data" / "train", mnist, classes=(3, 7), per_class=60)
+    write_digits(tmp_path / "data" / "test", mnist, classes=(3, 7), per_class=12, offset=100)
     report = train(str(tmp_path / "data"), epochs=3, out=tmp_path / "run", verbose=0, onnx=False)
     assert report.total == 24 and report.model.labels == ("digit_3", "digit_7")
     assert report.test_accuracy > 0.7
@@ -98,7 +73,7 @@ def test_folder_errors(tmp_path, mnist):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="0 class subfolder"):
         folder.load_folder(tmp_path / "empty")
-    _write_digits(tmp_path / "one", mnist, classes=(5,), per_class=6)
+    write_digits(tmp_path / "one", mnist, classes=(5,), per_class=6)
     with pytest.raises(ValueError, match=r"1 class subfolder\(s\) with images \(digit_5\); a classifier needs at least two"):
         folder.load_folder(tmp_path / "one")
     bad = tmp_path / "bad"

@@ -33,9 +33,9 @@ def test_models_lists_cards(capsys):
 
 
 def test_train_folder_from_the_command_line(tmp_path, mnist):
-    from test_folder_training import _write_digits
+    from digits import write_digits
 
-    _write_digits(tmp_path / "photos", mnist, classes=(4, 9), per_class=30)
+    write_digits(tmp_path / "photos", mnist, classes=(4, 9), per_class=30)
     out = _run("train", str(tmp_path / "photos"), "--epochs", "1", "-o", str(tmp_path / "run"), "--no-onnx", "-q")
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "run" / "model" / "model.safetensors").exists()
