@@ -1,12 +1,14 @@
-"""Tiny randomly initialised text-to-image pipelines, saved as a hub snapshot would be.
+"""Test models without internet: tiny random pipelines, and folders placed in the hub cache as a download would.
 
-For tests and timing without internet: the pipeline classes, the VAE's scale factor (8), the
-text encoder's 77-token limit and the whole loading path are real; the weights draw noise.
-Built as diffusers' own tests build theirs (``get_dummy_components``).
+For tests and timing: the pipeline classes, the VAE's scale factor (8), the text encoder's
+77-token limit and the whole loading path are real; the weights draw noise. Built as
+diffusers' own tests build theirs (``get_dummy_components``). Random CLIP and SigLIP models
+are :func:`imagevars.models.clip.save_random_clip` and :func:`~imagevars.models.clip.save_random_siglip`.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from ._extras import require
@@ -58,3 +60,21 @@ def save_random_pipeline(folder: str | Path, kind: str = "sd", seed: int = 0) ->
             tokenizer=tokenizer, tokenizer_2=tokenizer, scheduler=scheduler)
     pipe.save_pretrained(folder)
     return folder
+
+
+def put_in_hub_cache(folder: str | Path, repo: str, cache: str | Path,
+                     commit: str = "0123456789abcdef0123456789abcdef01234567") -> Path:
+    """Copy ``folder`` into the Hugging Face cache layout under ``cache`` as snapshot ``commit`` of ``repo``.
+
+    The hub libraries then load ``repo`` offline from it, exactly as after a download.
+
+    Example:
+        >>> put_in_hub_cache("tiny-sd/", "someone/tiny-sd", "cache/hf")  # doctest: +SKIP
+        PosixPath('cache/hf/models--someone--tiny-sd/snapshots/0123456789abcdef0123456789abcdef01234567')
+    """
+    root = Path(cache) / ("models--" + repo.replace("/", "--"))
+    snapshot = root / "snapshots" / commit
+    shutil.copytree(folder, snapshot)
+    (root / "refs").mkdir(parents=True, exist_ok=True)
+    (root / "refs" / "main").write_text(commit)
+    return snapshot

@@ -164,13 +164,10 @@ def test_cli_generate(sd_dir, tmp_path, capsys):
 
 def test_offline_use_from_the_hub_cache_records_the_commit(sd_dir, tmp_path, monkeypatch):
     """A pipeline in the hub cache layout under $IMAGEVARS_HOME/hf loads offline, by its repo id."""
-    import shutil
+    from imagevars.testing import put_in_hub_cache
 
     commit = "0123456789abcdef0123456789abcdef01234567"
-    repo = tmp_path / "hf" / "models--someone--tiny-sd"
-    shutil.copytree(sd_dir, repo / "snapshots" / commit)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(commit)
+    put_in_hub_cache(sd_dir, "someone/tiny-sd", tmp_path / "hf", commit)
     monkeypatch.setenv("IMAGEVARS_HOME", str(tmp_path))
     monkeypatch.setenv("IMAGEVARS_OFFLINE", "1")
     monkeypatch.delenv("HF_HOME", raising=False)

@@ -97,8 +97,10 @@ class CenterNetDetector:
 
 
 @register_model(CENTERNET)
-def centernet_mbv3_coco(card: ModelCard, weights: str | None = None, threads: int | None = None):
-    """The bundled CenterNet detector; always pretrained (there is no training code for it)."""
+def centernet_mbv3_coco(card: ModelCard, weights: str | None = None, pretrained: bool = True,
+                        threads: int | None = None):
+    """The bundled CenterNet detector, always with its weights: the network exists only as the converted
+    ONNX graph (there is no PyTorch definition or training code for it), so ``pretrained`` cannot be False."""
     from .weights import resolve_weights
 
     return CenterNetDetector(card, resolve_weights(card, weights), threads=threads)

@@ -21,7 +21,9 @@ import numpy as np
 
 from .._extras import require
 from ..io.files import atomic_write
-from .hub import from_pretrained, split_spec
+from .card import ModelCard, WeightsSource
+from .hub import from_config, from_pretrained, split_spec
+from .registry import register_model
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
 ONNX_TOLERANCE = 1e-4  # largest difference allowed between ONNX and torch unit image embeddings
@@ -29,6 +31,57 @@ ONNX_TOLERANCE = 1e-4  # largest difference allowed between ONNX and torch unit 
 
 class ClipModelError(RuntimeError):
     pass
+
+
+_CLIP_NORM = {"mean": (0.48145466, 0.4578275, 0.40821073), "std": (0.26862954, 0.26130258, 0.27577711)}
+_SIGLIP_NORM = {"mean": (0.5, 0.5, 0.5), "std": (0.5, 0.5, 0.5)}
+_RADFORD = "Radford et al. (2021), Learning transferable visual models from natural language supervision, ICML."
+
+
+def _clip_card(name: str, repo: str, side: int, dim: int, norm: dict, license: str, citation: str,
+               description: str) -> ModelCard:
+    return ModelCard(
+        name=name, task="embed", labels=(), input_size=(side, side, 3), scale=1 / 255, **norm,
+        architecture="transformers-image-text", config={"hf_repo": repo, "dim": dim},
+        weights=WeightsSource(filename="model.safetensors", sha256="", hf_repo=repo, revision=None),
+        license=license, citation=citation, description=description,
+    )
+
+
+CLIP_MODELS = [
+    _clip_card("clip-vit-b32", "openai/clip-vit-base-patch32", 224, 512, _CLIP_NORM,
+               "MIT (see the model's page on the Hugging Face hub)", _RADFORD,
+               "CLIP ViT-B/32: images and text in one 512-d space; the clip tasks' default (hub; internet once)"),
+    _clip_card("clip-vit-l14", "openai/clip-vit-large-patch14", 224, 768, _CLIP_NORM,
+               "MIT (see the model's page on the Hugging Face hub)", _RADFORD,
+               "CLIP ViT-L/14: larger and better zero-shot, 768-d (hub; internet once)"),
+    _clip_card("siglip-base", "google/siglip-base-patch16-224", 224, 768, _SIGLIP_NORM,
+               "Apache-2.0 (see the model's page on the Hugging Face hub)",
+               "Zhai et al. (2023), Sigmoid loss for language image pre-training, ICCV.",
+               "SigLIP base, patch 16, 224 px: sigmoid-trained image-text model, 768-d (hub; internet once)"),
+]
+
+
+def _repo(spec: str) -> tuple[str, str | None]:
+    """A registered name -> its hub repo and revision; otherwise ``owner/name[@revision]`` or a folder."""
+    from .registry import get_card, list_models
+
+    if spec in list_models() and get_card(spec).architecture == "transformers-image-text":
+        card = get_card(spec)
+        return card.config["hf_repo"], card.weights.revision
+    return split_spec(spec)
+
+
+def _builder(card: ModelCard):
+    def build(card: ModelCard = card, weights: str | None = None, pretrained: bool = True, threads: int | None = None,
+              backend: str = "torch") -> "ClipModel":
+        return ClipModel(weights or card.name, threads=threads, backend=backend, pretrained=pretrained)
+
+    return build
+
+
+for _card in CLIP_MODELS:
+    register_model(_card)(_builder(_card))
 
 
 class ClipModel:
@@ -40,16 +93,20 @@ class ClipModel:
         (1, 512)
     """
 
-    def __init__(self, spec: str = DEFAULT_CLIP, threads: int | None = None, backend: str = "torch"):
+    def __init__(self, spec: str = DEFAULT_CLIP, threads: int | None = None, backend: str = "torch",
+                 pretrained: bool = True):
         require("transformers", "CLIP models")
         torch = require("torch", "CLIP models")
         from transformers import AutoModel, AutoProcessor
 
         from .._env import threads as default_threads
 
-        repo, revision = split_spec(spec)
-        self.processor, model = from_pretrained(repo, revision, "CLIP model", ClipModelError,
-                                                AutoProcessor, AutoModel)
+        repo, revision = _repo(spec)
+        if pretrained:
+            self.processor, model = from_pretrained(repo, revision, "CLIP model", ClipModelError,
+                                                    AutoProcessor, AutoModel)
+        else:  # the architecture from config.json, random weights (nothing large downloaded)
+            self.processor, model = from_config(repo, revision, "CLIP model", ClipModelError, AutoModel, AutoProcessor)
         self.model = model.eval()
         if not hasattr(self.model, "get_image_features") or not hasattr(self.model, "get_text_features"):
             raise ClipModelError(f"{spec} is a {type(self.model).__name__}, not an image-text model (CLIP, SigLIP)")

@@ -21,10 +21,12 @@ and a CPU draw slightly different images from the same seed.
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 import warnings
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from .._extras import require
@@ -62,8 +64,8 @@ DEFAULT_GENERATOR = "stable-diffusion-1.5"
 
 
 def _builder(card: ModelCard):
-    def build(card: ModelCard = card, weights: str | None = None, **options):
-        return Generator(weights or card.name, **options)
+    def build(card: ModelCard = card, weights: str | None = None, pretrained: bool = True, **options):
+        return Generator(weights or card.name, pretrained=pretrained, **options)
 
     return build
 
@@ -115,7 +117,7 @@ class Generator:
     """
 
     def __init__(self, model: str = DEFAULT_GENERATOR, *, revision: str | None = None, scheduler: str | None = None,
-                 device: str = "cpu", dtype: str = "float32", threads: int | None = None):
+                 device: str = "cpu", dtype: str = "float32", threads: int | None = None, pretrained: bool = True):
         require("diffusers", "text-to-image generation")
         torch = require("torch", "text-to-image generation")
         import diffusers
@@ -140,8 +142,11 @@ class Generator:
 
         # 2. Load the pipeline (hub cache or local folder) and put it on the device
         torch.set_num_threads(threads or default_threads())
-        (pipe,) = from_pretrained(repo, revision, "text-to-image model", GenerationError,
-                                  diffusers.AutoPipelineForText2Image, dtype=getattr(torch, dtype))
+        if pretrained:
+            (pipe,) = from_pretrained(repo, revision, "text-to-image model", GenerationError,
+                                      diffusers.AutoPipelineForText2Image, dtype=getattr(torch, dtype))
+        else:
+            pipe = random_pipeline(repo, revision).to(dtype=getattr(torch, dtype))
         if scheduler is not None:
             pipe.scheduler = getattr(diffusers, SCHEDULERS[scheduler]).from_config(pipe.scheduler.config)
         pipe.set_progress_bar_config(disable=True)
@@ -219,3 +224,43 @@ class Generator:
         return out.images[0], {"prompt_tokens": tokens, "prompt_truncated": tokens > self.max_tokens,
                                "nsfw": bool(nsfw[0]) if nsfw else None, "seconds": round(seconds, 4)}
 
+
+def random_pipeline(repo: str, revision: str | None = None):
+    """The pipeline that ``model_index.json`` describes, each network with random weights.
+
+    Only the configurations, tokenizers and scheduler settings are read (from a local folder or
+    the hub cache, fetched unless offline); no weights. What ``create_model(name, pretrained=False)``
+    builds for a text-to-image model.
+    """
+    import importlib
+
+    import diffusers
+    import transformers
+
+    from .hub import cache_dir, load_error, offline
+
+    local = Path(repo).is_dir()
+    where = {} if local else {"revision": revision, "cache_dir": cache_dir(), "local_files_only": offline()}
+    try:
+        index = diffusers.DiffusionPipeline.load_config(repo, **where)
+        parts = {}
+        for name, spec in index.items():
+            if name.startswith("_") or not isinstance(spec, (list, tuple)):
+                continue
+            library, class_name = spec
+            if library is None:
+                parts[name] = None
+                continue
+            cls = getattr(importlib.import_module(library), class_name)  # as diffusers resolves model_index.json
+            if issubclass(cls, diffusers.ModelMixin):
+                parts[name] = cls.from_config(cls.load_config(repo, subfolder=name, **where))
+            elif issubclass(cls, transformers.PreTrainedModel):
+                parts[name] = cls(transformers.AutoConfig.from_pretrained(repo, subfolder=name, **where))
+            else:  # tokenizers, schedulers, feature extractors: small files, loaded as they are
+                parts[name] = cls.from_pretrained(repo, subfolder=name, **where)
+    except OSError as exc:
+        raise GenerationError(load_error("text-to-image model", repo, local, exc)) from None
+    pipeline = getattr(diffusers, index["_class_name"])
+    if "requires_safety_checker" in inspect.signature(pipeline.__init__).parameters:
+        parts["requires_safety_checker"] = parts.get("safety_checker") is not None
+    return pipeline(**parts)

@@ -21,7 +21,7 @@ import numpy as np
 
 from .._extras import require
 from .coco import COCO_LABELS
-from .hub import from_pretrained, split_spec
+from .hub import from_config, from_pretrained, split_spec
 from .card import ModelCard, WeightsSource
 from .registry import register_model
 
@@ -60,15 +60,19 @@ class HubDetector:
     """
 
     def __init__(self, spec: str, revision: str | None = None, card: ModelCard | None = None,
-                 threads: int | None = None):
+                 threads: int | None = None, pretrained: bool = True):
         require("transformers", "hub object detectors")
         torch = require("torch", "hub object detectors")
         from transformers import AutoImageProcessor, AutoModelForObjectDetection
 
         from .._env import threads as default_threads
 
-        self.processor, model = from_pretrained(spec, revision, "detector", HubDetectorError,
-                                                AutoImageProcessor, AutoModelForObjectDetection)
+        if pretrained:
+            self.processor, model = from_pretrained(spec, revision, "detector", HubDetectorError,
+                                                    AutoImageProcessor, AutoModelForObjectDetection)
+        else:  # the architecture from config.json, random weights (nothing large downloaded)
+            self.processor, model = from_config(spec, revision, "detector", HubDetectorError,
+                                                AutoModelForObjectDetection, AutoImageProcessor)
         self.model = model.eval()
         torch.set_num_threads(threads or default_threads())
         self.spec, self.revision = spec, revision
@@ -113,9 +117,10 @@ def _side(processor) -> int:
 
 
 def _builder(card: ModelCard):
-    def build(card: ModelCard = card, weights: str | None = None, threads: int | None = None):
+    def build(card: ModelCard = card, weights: str | None = None, pretrained: bool = True,
+              threads: int | None = None):
         return HubDetector(weights or card.config["hf_repo"], revision=card.weights.revision, card=card,
-                           threads=threads)
+                           threads=threads, pretrained=pretrained)
 
     return build
 
@@ -131,9 +136,11 @@ def open_detector(spec: str, threads: int | None = None):
         >>> open_detector("centernet-mbv3-coco").labels[0]
         'person'
     """
-    from .registry import create_model, list_models
+    from .registry import create_model, get_card, list_models
 
     if spec in list_models():
+        if get_card(spec).task != "detect":
+            raise ValueError(f"{spec} is a {get_card(spec).task} model, not a detector; see imagevars models")
         return create_model(spec, pretrained=True, threads=threads)
     if spec.startswith("hf:"):
         repo, revision = split_spec(spec[3:])

@@ -61,3 +61,16 @@ def from_pretrained(repo: str, revision: str | None, what: str, error: type[Exce
         return [cls.from_pretrained(repo, **kw) for cls in classes]
     except OSError as exc:
         raise error(load_error(what, repo if not revision else f"{repo}@{revision}", local, exc)) from None
+
+
+def from_config(repo: str, revision: str | None, what: str, error: type[Exception], model_class, *classes) -> list:
+    """Random weights in the architecture the repo's ``config.json`` describes, and ``classes`` loaded as usual.
+
+    Only the small files are read (configuration, tokenizer, image processor), from a local
+    folder or the hub cache (fetched unless offline); the weights are never downloaded. What
+    ``create_model(name, pretrained=False)`` builds for a hub model.
+    """
+    from transformers import AutoConfig
+
+    config, *rest = from_pretrained(repo, revision, what, error, AutoConfig, *classes)
+    return [*rest, model_class.from_config(config)]

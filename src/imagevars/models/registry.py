@@ -28,13 +28,14 @@ _REGISTRY: dict[str, _Entry] = {}
 def register_model(card: ModelCard) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator that registers a builder function under ``card.name``.
 
-    The builder takes ``card`` (possibly overridden), ``weights`` (a path to load, or None
-    for random initialisation) and keyword overrides, and returns the model.
+    The builder takes ``card``, ``weights`` (a path to load, or None), ``pretrained`` (False:
+    random weights in the card's architecture; hub models then read only their configuration)
+    and keyword overrides, and returns the model.
 
     Example:
         >>> from imagevars.models.registry import ModelCard, register_model
         >>> @register_model(ModelCard(name="doc-identity", task="demo", labels=(), input_size=(1, 1, 1)))
-        ... def doc_identity(card, weights=None, **kw):
+        ... def doc_identity(card, weights=None, pretrained=False, **kw):
         ...     return card.name
         >>> create_model("doc-identity")
         'doc-identity'
@@ -96,7 +97,7 @@ def create_model(
         from .weights import resolve_weights
 
         path = resolve_weights(entry.card)
-    return entry.build(entry.card, weights=path, **overrides)
+    return entry.build(entry.card, weights=path, pretrained=pretrained or weights is not None, **overrides)
 
 
 def _from_hub(card: ModelCard) -> bool:

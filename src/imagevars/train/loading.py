@@ -42,8 +42,10 @@ def open_classifier(model: "str | os.PathLike | Classifier") -> Classifier:
     if isinstance(model, Classifier):
         return model
     if str(model) in list_models():
-        from ..models.registry import create_model
+        from ..models.registry import create_model, get_card
 
+        if get_card(str(model)).task != "classify":
+            raise ValueError(f"{model} is a {get_card(str(model)).task} model, not a classifier; see imagevars models")
         return create_model(str(model), pretrained=True)
     if not Path(model).is_dir():
         raise FileNotFoundError(f"{model} is neither a registered model (imagevars models) nor a saved model folder")

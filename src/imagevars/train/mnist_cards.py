@@ -55,7 +55,7 @@ MNIST_CNN = ModelCard(
 
 
 @register_model(MNIST_CNN)
-def mnist_cnn(card: ModelCard, weights: str | None = None, **overrides: Any):
+def mnist_cnn(card: ModelCard, weights: str | None = None, pretrained: bool = False, **overrides: Any):
     """The lecture's convnet; ``overrides`` may set labels, in_channels, input_size, dropout."""
     require("torch", "the mnist-cnn model")
     from .mnist_cnn import build_classifier
@@ -78,7 +78,7 @@ MNIST_FAST_CNN = ModelCard(
 
 
 @register_model(MNIST_FAST_CNN)
-def mnist_fast_cnn(card: ModelCard, weights: str | None = None, **overrides: Any):
+def mnist_fast_cnn(card: ModelCard, weights: str | None = None, pretrained: bool = False, **overrides: Any):
     """The fast recipe's network; ``overrides`` as for ``mnist-cnn``."""
     require("torch", "the mnist-fast-cnn model")
     from .mnist_cnn import build_classifier
