@@ -7,7 +7,7 @@ order of the sides rotating), each starting its own processes inside its timing:
   decode, thumbnail to 512 px, then the same variables (imagevars.tasks.quality.measure).
 - imagevars: `imagevars.run(["quality"], paths)` with 2 worker processes (DCT-reduced decode).
 - decode-only: the machine's JPEG decode rate, 2 processes, reduced-size decode to 512 px
-  (imagevars.decode.decode: DCT-scaled decode, EXIF orientation, RGB, resize to 512 px),
+  (imagevars.io.decode.decode: DCT-scaled decode, EXIF orientation, RGB, resize to 512 px),
   nothing else: the ceiling for any pipeline that measures 512 px pictures.
 - jpeg-only: libjpeg alone, 2 processes: the DCT-scaled decode (Pillow's draft), no
   orientation, conversion or resize; the strictest reading of "decode only".

@@ -4,7 +4,7 @@
     python bench/video_throughput.py bench/data/long720.mp4 ../shared/data/video/bigbuckbunny.mp4
 
 Figures, for each video (median of --rounds, sides alternated within a round):
-- decode every frame (to RGB, as a plain PyAV loop does) vs imagevars.video.frames at 1 fps:
+- decode every frame (to RGB, as a plain PyAV loop does) vs imagevars.io.video.frames at 1 fps:
   the issue's target is sparse <= 30% of every-frame decoding;
 - `imagevars.run([detect], video, every="1s")` on 2 cores: seconds of video per wall second
   (target >= 5x real time on 720p);

@@ -46,6 +46,8 @@ MOVED = {
     "imagevars.models.fast_cnn": "imagevars.train.mnist_cnn",
     "imagevars.generation.text_to_image": "imagevars.models.diffusion",
     "imagevars.generation.random_pipeline": "imagevars.testing",
+    "imagevars.generation.stimuli": "imagevars.generation.session",
+    "imagevars.generation.commands": "imagevars.cli.generate",
 }
 FORWARDERS = {"imagevars", "imagevars.runner", *MOVED}  # the public API on top, and the old paths
 
@@ -190,3 +192,14 @@ def test_frame_reading_names_still_work_from_imagevars_video_with_a_deprecation_
     assert frames is imagevars.io.video.frames
     with pytest.raises(AttributeError):
         imagevars.video.no_such_name
+
+
+@pytest.mark.parametrize("name, home", [("load_model", "imagevars.train.loading"),
+                                        ("open_classifier", "imagevars.train.loading"),
+                                        ("build_classifier", "imagevars.train.mnist_cnn")])
+def test_names_that_left_train_saving_still_work_from_there(name, home):
+    import imagevars.train.saving as saving
+
+    with pytest.warns(DeprecationWarning, match=home):
+        obj = getattr(saving, name)
+    assert obj is getattr(importlib.import_module(home), name)

@@ -32,7 +32,7 @@ def _settings(p: argparse.ArgumentParser) -> None:
 def cmd_generate(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from ..generation.stimuli import generate
+    from ..generation.session import generate
 
     if bool(args.prompt) == bool(args.prompts):
         raise ValueError("give a prompt in words or --prompts FILE (not both)")

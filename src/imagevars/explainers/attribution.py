@@ -120,7 +120,7 @@ def explain(
             model folder.
         images: (N, H, W), (N, H, W, C) or (N, C, H, W) pixels, uint8 or float scaled as the
             model takes them; of the model's input size (resize first, e.g. with
-            :func:`imagevars.decode.fit_array`).
+            :func:`imagevars.io.decode.fit_array`).
         background: images whose average output is the baseline (SHAP methods). If it holds
             more than ``n_background`` images, ``n_background`` are drawn with ``seed``. None
             uses the model's training data when its card names it (MNIST for the digit models).

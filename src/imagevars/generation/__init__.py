@@ -9,7 +9,7 @@ Example:
 """
 
 from .design import expand, read_design
-from .stimuli import generate, pixel_sha256, read_png_row
+from .session import generate, pixel_sha256, read_png_row
 from ..models.diffusion import SEED_MAX, GenerationError, Generator, Request
 
 __all__ = ["generate", "Generator", "Request", "GenerationError", "SEED_MAX", "read_design", "expand",

@@ -211,7 +211,7 @@ class ImagineBot:
 
     async def _worker(self) -> None:
         """Draw queued images one after another, each in a thread so the bot keeps answering."""
-        from .stimuli import draw_to
+        from .session import draw_to
         from ..models.diffusion import SEED_MAX, Request
 
         s, gen = self.settings, self.generator

@@ -33,7 +33,7 @@ def is_url(s: str) -> bool:
 def read_source(source: str, fetch_options: dict[str, Any] | None = None) -> bytes:
     """The bytes of a local file or a URL (fetched with ``fetch_options``: timeout, retries, ...).
 
-    Raises :class:`~imagevars.decode.DecodeError` naming ``source`` when it cannot be read.
+    Raises :class:`~imagevars.io.decode.DecodeError` naming ``source`` when it cannot be read.
     """
     if is_url(source):
         from .http import fetch

@@ -154,7 +154,7 @@ def frames(path: str, every: "str | Sampling" = "1s", start_s: float = 0.0, end_
            seek_s: float = 4.0) -> Iterator[tuple[int, float, np.ndarray]]:
     """(frame, time_s, RGB uint8 (H, W, 3)) for the sampled frames shown in [start_s, end_s).
 
-    Raises :class:`~imagevars.decode.DecodeError` naming the file when it cannot be opened;
+    Raises :class:`~imagevars.io.decode.DecodeError` naming the file when it cannot be opened;
     an error mid-way raises after the frames decoded before it were yielded.
 
     Example:

@@ -20,7 +20,7 @@ colorfulness   Hasler & Süsstrunk (2003, SPIE 5007): sigma_rgyb + 0.3 mu_rgyb, 
 sharpness      variance of the Laplacian (4-neighbour kernel) of luma, on the 0-255 scale
                (Pech-Pacheco et al. 2000, ICPR); higher is sharper
 edge_density   share of pixels on Canny edges of luma, sigma 1 (Canny 1986; scikit-image's
-               definition and defaults, computed by :mod:`imagevars.edges`), a measure of
+               definition and defaults, computed by :mod:`imagevars.tasks.edges`), a measure of
                visual complexity
 entropy        Shannon entropy of the 256-bin luma histogram, bits (0 to 8)
 colorN_hex     the N-th dominant colour (k-means, k = ``colors``, on a 64 px thumbnail,

@@ -1,7 +1,7 @@
 """What is on screen, when and for how long: per-second and per-video tables from detections.
 
 Input: the long-format detection rows of sampled video frames (``run([DetectTask(long=True)],
-..., every=...)``, optionally with ``detect_track_id`` from :func:`imagevars.track.add_track_ids`).
+..., every=...)``, optionally with ``detect_track_id`` from :func:`imagevars.video.track.add_track_ids`).
 Each sampled frame stands for the time until the next one (the last for the sampling step,
 or to the end of the video), which is how seconds on screen are counted.
 
