@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 from .._memory import keep_freed_memory
 from ..io.decode import DecodeError, Decoded, decode, shrink
-from ..io.sources import Item, read_source
+from ..io.sources import Item, printable, read_source
 from ..io.video import is_video
 
 _WORKER: dict[str, Any] = {}
@@ -52,12 +52,12 @@ def measure_item(item: Item) -> tuple[int, list | None, str | None]:
             return item.index, _measure_video(item), None
         if is_video(item.source):
             raise DecodeError(f"{item.source}: a video; say how to sample its frames: every='1s' (CLI --every 1s)")
-        decoded = decode(read_source(item.source, _WORKER["fetch"]), item.source, _WORKER["max_side"])
+        decoded = decode(read_source(item.path, _WORKER["fetch"]), item.source, _WORKER["max_side"])
         return item.index, [p(decoded) for p in _WORKER["preprocessors"]], None
     except DecodeError as exc:
-        return item.index, None, str(exc)
+        return item.index, None, printable(str(exc))
     except Exception as exc:  # a bug or an odd file must not end a million-image run
-        return item.index, None, f"{item.source}: {type(exc).__name__}: {exc}".splitlines()[0]
+        return item.index, None, printable(f"{item.source}: {type(exc).__name__}: {exc}".splitlines()[0])
 
 
 def _measure_video(item: Item) -> list[tuple]:
@@ -65,19 +65,19 @@ def _measure_video(item: Item) -> list[tuple]:
 
     start, end = item.span
     try:
-        info = probe(item.source)
+        info = probe(item.path)
     except DecodeError as exc:
-        return [(None, None, None, None, str(exc))]
+        return [(None, None, None, None, printable(str(exc)))]
     meta = (info.duration_s, info.fps, info.width, info.height, info.codec)
-    nbytes = os.path.getsize(item.source)
+    nbytes = os.path.getsize(item.path)
     out: list[tuple] = []
     try:
-        for f, t, rgb in frames(item.source, _WORKER["every"], start, None if end == float("inf") else end):
+        for f, t, rgb in frames(item.path, _WORKER["every"], start, None if end == float("inf") else end):
             h, w = rgb.shape[:2]
             decoded = Decoded(shrink(rgb, _WORKER["max_side"]), w, h, nbytes, "video", "RGB")  # as images shrink
             out.append((f, t, meta, [p(decoded) for p in _WORKER["preprocessors"]], None))
     except DecodeError as exc:
-        out.append((None, None, meta, None, str(exc)))
+        out.append((None, None, meta, None, printable(str(exc))))
     if not out and start == 0:
         out.append((None, None, meta, None, f"{item.source}: no video frames could be decoded"))
     return out

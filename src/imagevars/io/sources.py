@@ -21,9 +21,57 @@ _PATH_COLUMNS = ("path", "image", "image_path", "file", "filename", "url", "imag
 @dataclass(frozen=True)
 class Item:
     index: int  # position in the input order
-    source: str  # as given: path, URL or manifest value
+    source: str  # as given: path, URL or manifest value (text: see printable())
     extra: tuple = ()  # values of the kept manifest columns
     span: tuple[float, float] | None = None  # for a video: the [start, end) seconds this item covers
+    key: str = ""  # what the item is, whatever its position: see item_key()
+    path: str = ""  # where to read it (the file name as the OS gave it); default: source
+
+    def __post_init__(self):
+        if not self.path:
+            object.__setattr__(self, "path", self.source)
+        if not self.key:
+            object.__setattr__(self, "key", item_key(self.source, 0, self.span))
+
+
+def item_key(source: str, occurrence: int, span: tuple[float, float] | None) -> str:
+    """An item's identity for resuming: which source, which time it appears in the input, which video segment.
+
+    Example:
+        >>> item_key("a.jpg", 0, None), item_key("clip.mp4", 0, (30.0, 60.0)), item_key("a.jpg", 1, None)
+        ('0||a.jpg', '0|30.0|clip.mp4', '1||a.jpg')
+    """
+    return f"{occurrence}|{'' if span is None else span[0]}|{source}"
+
+
+def printable(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (Python keeps them as surrogates) written as ``\\xNN``.
+
+    File systems allow any bytes but NUL and ``/`` in a name; the table holds UTF-8 text. Such a
+    name is written with each bad byte as a backslash escape, and :func:`locate` finds the file
+    from that text again, so the ``source`` column can be fed back as a list or manifest.
+
+    Example:
+        >>> import os
+        >>> printable(os.fsdecode(b"bad\\xffname.jpg"))
+        'bad\\\\xffname.jpg'
+    """
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def locate(source: str) -> str:
+    """The OS file name for a ``source`` written by :func:`printable` (the text itself when that exists)."""
+    if "\\x" not in source or os.path.exists(source):
+        return source
+    import codecs
+
+    raw = codecs.escape_decode(source.encode("utf-8"))[0]
+    candidate = os.fsdecode(raw)
+    return candidate if os.path.exists(candidate) else source
 
 
 def is_url(s: str) -> bool:
@@ -54,11 +102,18 @@ class Source:
 
     video_segment_s: float | None = None  # set by with_videos(): videos become items of this many seconds
 
+    unique: bool = False  # sources cannot repeat (a folder walk, a glob): no need to count occurrences
+
     def __iter__(self) -> Iterator[Item]:
-        i = 0
-        for source, extra in self._iter():
-            for span in self._spans(source):
-                yield Item(i, source, extra, span)
+        i, seen = 0, {}
+        for raw, extra in self._iter():
+            source = printable(raw)
+            path = raw if source != raw else locate(raw)
+            occurrence = 0
+            if not self.unique:  # a manifest may list one file twice: each is its own item
+                occurrence = seen[source] = seen.get(source, -1) + 1
+            for span in self._spans(path):
+                yield Item(i, source, extra, span, item_key(source, occurrence, span), path)
                 i += 1
 
     def count(self) -> int:
@@ -66,6 +121,16 @@ class Source:
         if self.video_segment_s is None:
             return self._count()
         return sum(len(self._spans(source)) for source, _ in self._iter())
+
+    def fingerprint(self) -> tuple[int, str]:
+        """How many items, and the sha256 of their keys in order: equal exactly when the items are."""
+        import hashlib
+
+        h, n = hashlib.sha256(), 0
+        for item in self:
+            h.update(item.key.encode("utf-8") + b"\0")
+            n += 1
+        return n, h.hexdigest()
 
     def with_videos(self, segment_s: float = 60.0) -> "Source":
         """The same source with each video split into items of ``segment_s`` seconds of footage.
@@ -141,8 +206,9 @@ def resolve(
         from .video import VIDEO_EXTENSIONS
 
         ext = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS if videos else IMAGE_EXTENSIONS
-        return Source(f"folder {text}", keep, lambda: ((p, ()) for p in walk(path, ext)),
-                      lambda: sum(1 for _ in walk(path, ext)))
+        _no_keep(keep, f"{text} is a folder")
+        return Source(f"folder {text}", (), lambda: ((p, ()) for p in walk(path, ext)),
+                      lambda: sum(1 for _ in walk(path, ext)), unique=True)
     suffix = path.suffix.lower()
     if path.is_file() and suffix in (".csv", ".parquet", ".pq", ".tsv"):
         return _manifest(path, path_column, keep)
@@ -152,18 +218,24 @@ def resolve(
     if path.is_file():
         return _fixed(text, [text], keep)
     if glob.has_magic(text):
-        return Source(f"glob {text}", keep, lambda: ((p, ()) for p in sorted(glob.iglob(text, recursive=True))
-                                                      if os.path.isfile(p)),
-                      lambda: sum(1 for p in glob.iglob(text, recursive=True) if os.path.isfile(p)))
+        _no_keep(keep, f"{text} is a glob")
+        return Source(f"glob {text}", (), lambda: ((p, ()) for p in sorted(glob.iglob(text, recursive=True))
+                                                   if os.path.isfile(p)),
+                      lambda: sum(1 for p in glob.iglob(text, recursive=True) if os.path.isfile(p)), unique=True)
     raise FileNotFoundError(
         f"{text} does not exist; pass a folder, a glob such as 'photos/**/*.jpg', an image, a URL, "
         "a .txt list of paths, or a .csv/.parquet manifest"
     )
 
 
-def _fixed(description: str, items: list[str], keep: tuple[str, ...]) -> Source:
+def _no_keep(keep: tuple[str, ...], what: str) -> None:
     if keep:
-        raise ValueError("keep=... needs a CSV or Parquet manifest with those columns")
+        raise ValueError(f"{what}: keep={list(keep)} (--keep) carries columns of a CSV or Parquet manifest; "
+                         "measure a manifest with those columns, or leave --keep out")
+
+
+def _fixed(description: str, items: list[str], keep: tuple[str, ...]) -> Source:
+    _no_keep(keep, description)
     return Source(description, (), lambda: ((s, ()) for s in items), lambda: len(items))
 
 

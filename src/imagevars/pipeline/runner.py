@@ -25,7 +25,7 @@ from ..io import provenance
 from ..io.decode import decode
 from ..io.sources import Item, Source, resolve
 from ..io.table import Results, key_schema
-from .sink import INDEX, PartsSink
+from .sink import INDEX, KEY, PartsSink
 
 
 class RunError(RuntimeError):
@@ -119,7 +119,7 @@ class _Plan:
             "time_s": [k[1] for k in frame_keys], "error": [err for _, _, err in rows],
             **{k: [it.extra[j] for it, _, _ in rows] for j, k in enumerate(self.src.keep)},
             **{f.name: [None if k[2] is None else k[2][j] for k in frame_keys] for j, f in enumerate(self.video_fields)},
-            **columns, INDEX: [it.index for it, _, _ in rows],
+            **columns, INDEX: [it.index for it, _, _ in rows], KEY: [it.key for it, _, _ in rows],
         }
         if self.long_names:
             data = _one_row_per_object(data, self.long_names)
@@ -158,7 +158,8 @@ def _plan(tasks: list, source: Any, path_column: str | None, keep: Sequence[str]
     keep_fields = [pa.field(k, src.types.get(k, pa.string())) for k in src.keep]
     task_fields = [f for t in tasks for f in t.fields()]
     video_fields = _video_fields() if every is not None else []
-    schema = pa.schema([*key_schema(long=long), *keep_fields, *video_fields, *task_fields, pa.field(INDEX, pa.int64())])
+    schema = pa.schema([*key_schema(long=long), *keep_fields, *video_fields, *task_fields, pa.field(INDEX, pa.int64()),
+                        pa.field(KEY, pa.string())])
     long_names = [f.name for t in tasks if getattr(t, "long", False) for f in t.fields()]
     config = {"tasks": [t.provenance() for t in tasks], "input": src.description, "keep": list(src.keep)}
     if every is not None:
@@ -267,28 +268,33 @@ def run(
     # 1-2. Check inputs; schema and settings
     clock = provenance.begin()
     plan = _plan(_check_tasks(tasks), source, path_column, keep, every, segment_s)
-    n = plan.src.count()
+    n, fingerprint = plan.src.fingerprint() if output is not None else (plan.src.count(), "")
     workers = threads() if workers is None else workers
 
     # 3. Where rows go, and what is already done
-    sink = PartsSink(output, {"version": __version__, **plan.config}, chunk_rows) if output is not None else None
-    done = sink.done(n) if sink is not None else np.zeros(n, bool)
-    plan.counts["skipped"] = int(done.sum())
+    sink = (PartsSink(output, {"version": __version__, **plan.config}, chunk_rows, inputs=(n, fingerprint))
+            if output is not None else None)
     memory: list = []
+    try:
+        done = sink.done(plan.src) if sink is not None else np.zeros(n, bool)
+        plan.counts["skipped"] = int(done.sum())
 
-    # 4. Stream
-    with _saved_on_interrupt(sink):
-        _measure_all(plan, (it for it in plan.src if not done[it.index]), n - plan.counts["skipped"],
-                     lambda rows: (sink.add if sink is not None else memory.append)(plan.batch(rows)),
-                     workers=workers, batch_size=batch_size, strict=strict, progress=progress,
-                     fetch_options=fetch_options or {})
+        # 4. Stream
+        with _saved_on_interrupt(sink):
+            _measure_all(plan, (it for it in plan.src if not done[it.index]), n - plan.counts["skipped"],
+                         lambda rows: (sink.add if sink is not None else memory.append)(plan.batch(rows)),
+                         workers=workers, batch_size=batch_size, strict=strict, progress=progress,
+                         fetch_options=fetch_options or {})
 
-    # 5. One table out
-    record = provenance.record(clock, plan.config.pop("tasks"), **plan.config, counts=plan.counts)
-    if sink is not None:
-        return sink.finish(record, plan.schema)
+        # 5. One table out
+        record = provenance.record(clock, plan.config.pop("tasks"), **plan.config, counts=plan.counts)
+        if sink is not None:
+            return sink.finish(record, plan.schema)
+    finally:  # whatever happened, the next run may write this output
+        if sink is not None:
+            sink.release()
     table = pa.Table.from_batches(memory, schema=plan.schema) if memory else plan.schema.empty_table()
-    return Results(table.drop_columns([INDEX]), record)
+    return Results(table.drop_columns([INDEX, KEY]), record)
 
 
 def measure_image(tasks: Sequence[Task], data: bytes, name: str) -> dict[str, Any]:

@@ -1,10 +1,18 @@
 """Writing results as they come: atomic Parquet parts, resume from them, one file at the end.
 
 While a run is going, rows are written in chunks to ``<output>.parts/part-*.parquet`` (each
-written to a temporary name and renamed, so a crash never leaves half a part). Re-running the
-same command reads which inputs the parts already cover (only their ``_index`` column) and
-skips them. At the end the parts are joined in input order into the requested file and removed:
-the final table has exactly the rows of an uninterrupted run, none lost, none twice.
+written to a temporary name and renamed, so a crash never leaves half a part), at least every
+``flush_s`` seconds. Every row carries its input's identity (``_key``: source, occurrence, video
+segment) and position (``_index``). Re-running the same command skips the inputs the parts
+already hold: by position when the inputs are the same as before (their fingerprint matches),
+by identity when they changed (files added, removed, reordered): rows of inputs that are gone
+are dropped and the rest take their new positions. At the end the parts are joined in input
+order into the requested file and removed: the final table has exactly the rows of an
+uninterrupted run on the current inputs, none lost, none twice.
+
+One run at a time writes an output: the parts folder holds a lock (``fcntl.flock``, released
+by the operating system when the process ends, even when killed), and a second run is told
+which process holds it.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +29,12 @@ import numpy as np
 from ..io.table import PROVENANCE_KEY, Results, write_sidecar
 from ..io.files import atomic_write
 
-INDEX = "_index"
+INDEX = "_index"  # the input's position in this run
+KEY = "_key"  # the input's identity (imagevars.io.sources.item_key)
+
+
+class OutputBusy(RuntimeError):
+    """Another run is writing the same output."""
 
 
 class PartsSink:
@@ -31,23 +45,56 @@ class PartsSink:
         config: what defines the run (tasks, parameters, input, kept columns); parts written
             under another config are refused rather than mixed.
         chunk_rows: rows per part file.
+        inputs: (number, sha256) of the run's input keys (:meth:`Source.fingerprint`).
+        flush_s: a part is written at least this often while rows come in.
     """
 
-    def __init__(self, output: str | os.PathLike, config: dict[str, Any], chunk_rows: int = 2000):
+    def __init__(self, output: str | os.PathLike, config: dict[str, Any], chunk_rows: int = 2000,
+                 inputs: tuple[int, str] = (0, ""), flush_s: float = 60.0):
         self.output = Path(output)
         if self.output.suffix.lower() not in (".parquet", ".csv", ".dta"):
             raise ValueError(f"cannot write {self.output}: use a .parquet, .csv or .dta file name")
         self.parts = self.output.with_name(self.output.name + ".parts")
         self.config = config
         self.chunk_rows = chunk_rows
+        self.inputs = {"n": inputs[0], "sha256": inputs[1]}
+        self.flush_s = flush_s
         self._buffer: list[Any] = []  # pyarrow record batches
         self._buffered = 0
+        self._flushed_at = time.monotonic()
         self._schema = None
+        self._lock = None
         self._open()
 
+    def _take_lock(self) -> None:
+        """Hold ``<parts>/lock`` for this process, or say which process holds it."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no advisory locks, one run at a time is on the user
+            return
+        self.parts.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.parts / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise OutputBusy(f"{self.output} is being written by another run ({holder}); wait for it to end, "
+                             "or write to another output file") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"process {os.getpid()} on {os.uname().nodename}".encode())
+        self._lock = fd
+
+    def release(self) -> None:
+        """Let another run write this output (also happens when this process ends)."""
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
     def _open(self) -> None:
+        self._take_lock()
         config_file = self.parts / "config.json"
-        if self.parts.exists() and config_file.exists():
+        if config_file.exists():
             previous = json.loads(config_file.read_text())
             if previous != json.loads(json.dumps(self.config)):
                 raise ValueError(
@@ -57,25 +104,77 @@ class PartsSink:
         else:
             text = json.dumps(self.config, indent=2)
             atomic_write(config_file, lambda tmp: Path(tmp).write_text(text))
-        for stale in self.parts.glob(".*.tmp"):
+        for stale in self.parts.glob(".*.tmp"):  # only this process writes here now: leftovers of a killed run
             stale.unlink()
 
-    def done(self, n: int) -> np.ndarray:
-        """A boolean mask over the n inputs: True where parts already hold the row."""
-        import pyarrow.parquet as pq
+    def done(self, items) -> np.ndarray:
+        """A boolean mask over the current inputs (``items``, in order): True where parts already hold the rows.
 
-        mask = np.zeros(n, bool)
-        for part in sorted(self.parts.glob("part-*.parquet")):
-            idx = pq.read_table(part, columns=[INDEX]).column(INDEX).to_numpy()
-            mask[idx[idx < n]] = True
+        Parts made from other inputs are first rewritten to the current ones (see the module docstring).
+        """
+        inputs_file = self.parts / "inputs.json"
+        mask = np.zeros(self.inputs["n"], bool)
+        parts = sorted(self.parts.glob("part-*.parquet"))
+        if parts and (not inputs_file.exists() or json.loads(inputs_file.read_text()) != self.inputs):
+            self._reconcile(parts, items, mask)
+        else:
+            import pyarrow.parquet as pq
+
+            for part in parts:
+                idx = pq.read_table(part, columns=[INDEX]).column(INDEX).to_numpy()
+                mask[idx[idx < len(mask)]] = True
+        text = json.dumps(self.inputs)
+        atomic_write(inputs_file, lambda tmp: Path(tmp).write_text(text))
         return mask
 
+    def _reconcile(self, parts: list[Path], items, mask: np.ndarray) -> None:
+        """Rewrite parts made from other inputs: rows of inputs that are gone dropped, the rest at their new positions.
+
+        A key whose rows are in two parts (a reconcile killed before it removed the old part)
+        keeps one copy. Idempotent: killed at any point, the next run reconciles again.
+        """
+        import uuid
+
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        (self.parts / "inputs.json").unlink(missing_ok=True)  # until this ends, the next run reconciles too
+        held = set()
+        for part in parts:
+            if KEY not in pq.read_schema(part).names:
+                raise ValueError(f"{self.parts} was written by an older imagevars, which did not record the inputs' "
+                                 "identities; delete it to start afresh")
+            held.update(pq.read_table(part, columns=[KEY]).column(KEY).to_pylist())
+        stamp = uuid.uuid4().hex[:8]  # rewritten parts never take the name of a part not yet read
+        position = {}
+        for item in items:
+            if item.key in held:
+                position[item.key] = item.index
+                mask[item.index] = True
+        taken: set = set()
+        for part in parts:
+            table = pq.read_table(part)
+            keys = table.column(KEY).to_pylist()
+            fresh = {k for k in set(keys) if k in position and k not in taken}
+            keep = pa.array([k in fresh for k in keys])
+            table = table.filter(keep)
+            taken |= fresh
+            new_index = pa.array([position[k] for k in table.column(KEY).to_pylist()], pa.int64())
+            table = table.set_column(table.schema.get_field_index(INDEX), INDEX, new_index)
+            if table.num_rows:
+                table = table.sort_by(_order(table.schema))
+                first, end = int(pc.min(new_index).as_py()), int(pc.max(new_index).as_py()) + 1
+                name = f"part-{first:012d}-{end:012d}-{stamp}.parquet"
+                atomic_write(self.parts / name, lambda tmp, t=table: pq.write_table(t, tmp))
+            part.unlink()
+
     def add(self, batch) -> None:
-        """Buffer a pyarrow RecordBatch (with the ``_index`` column); flush whole chunks."""
+        """Buffer a pyarrow RecordBatch (with ``_index`` and ``_key``); flush whole chunks, or after ``flush_s``."""
         self._schema = batch.schema
         self._buffer.append(batch)
         self._buffered += batch.num_rows
-        if self._buffered >= self.chunk_rows:
+        if self._buffered >= self.chunk_rows or time.monotonic() - self._flushed_at >= self.flush_s:
             self.flush()
 
     def flush(self) -> None:
@@ -89,7 +188,7 @@ class PartsSink:
         first, end = int(index[0].as_py()), int(index[-1].as_py()) + 1
         name = f"part-{first:012d}-{end:012d}.parquet"  # read back by _span
         atomic_write(self.parts / name, lambda tmp: pq.write_table(table, tmp))
-        self._buffer, self._buffered = [], 0
+        self._buffer, self._buffered, self._flushed_at = [], 0, time.monotonic()
 
     def finish(self, provenance: dict[str, Any], schema) -> Results:
         """Join the parts in input order into the output file and remove them.
@@ -106,14 +205,14 @@ class PartsSink:
         self.flush()
         parts = sorted(self.parts.glob("part-*.parquet"))
         spans = [_span(p) for p in parts]
-        out_schema = pa.schema([f for f in schema if f.name != INDEX])
+        out_schema = pa.schema([f for f in schema if f.name not in (INDEX, KEY)])
         suffix = self.output.suffix.lower()
         n_rows = n_errors = 0
 
         def tables():
             nonlocal n_rows, n_errors
             for part in parts:
-                t = pq.read_table(part, schema=schema).sort_by(_order(schema)).drop_columns([INDEX])
+                t = pq.read_table(part, schema=schema).sort_by(_order(schema)).drop_columns([INDEX, KEY])
                 n_rows += t.num_rows
                 n_errors += t.num_rows - t.column("error").null_count
                 yield t
@@ -132,7 +231,7 @@ class PartsSink:
         contiguous = all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
         if suffix == ".dta" or not contiguous:
             table = pa.concat_tables([pq.read_table(p, schema=schema) for p in parts]) if parts else schema.empty_table()
-            results = Results(table.sort_by(_order(schema)).drop_columns([INDEX]), provenance)
+            results = Results(table.sort_by(_order(schema)).drop_columns([INDEX, KEY]), provenance)
             results.write(self.output)
         elif suffix == ".parquet":
             atomic_write(self.output, stream)
@@ -142,6 +241,7 @@ class PartsSink:
             write_sidecar(self.output, provenance)
             results = Results(pcsv.read_csv(self.output, convert_options=pcsv.ConvertOptions(
                 column_types=out_schema, strings_can_be_null=True)), provenance)
+        self.release()
         shutil.rmtree(self.parts)
         return results
 
@@ -153,10 +253,10 @@ def _order(schema) -> list[tuple[str, str]]:
 
 
 def _span(part: Path) -> tuple[int, int]:
-    """[first, end) of the input indices a part covers, from its name ``part-<first>-<end>.parquet``.
+    """[first, end) of the input indices a part covers, from its name ``part-<first>-<end>[-<stamp>].parquet``.
 
     A part holds whole inputs only (an image's object rows are never split between parts), so
     an input whose index is in a part is done.
     """
-    _, first, end = part.stem.split("-")
+    _, first, end, *_ = part.stem.split("-")  # part-<first>-<end>[-<stamp> when reconciled]
     return int(first), int(end)

@@ -1,0 +1,177 @@
+"""Nothing lost, nothing doubled: resume by identity when the inputs changed, one writer per output.
+
+Each test makes the fault (an interrupted run, inputs changed before the re-run, a second
+writer, a name that is not UTF-8) and compares with an uninterrupted run on the current inputs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+
+import imagevars
+from imagevars.pipeline.sink import OutputBusy
+from imagevars.tasks import Task
+
+
+class _Width(Task):
+    """The image width; raises KeyboardInterrupt at its ``interrupt_at``-th call (a user's Ctrl-C)."""
+
+    name = "w"
+    max_side = None
+
+    def __init__(self, interrupt_at: int | None = None):
+        self.interrupt_at, self.calls = interrupt_at, 0
+
+    def preprocessor(self):
+        return _width
+
+    def fields(self):
+        import pyarrow as pa
+
+        return [pa.field("w_width", pa.int64())]
+
+    def __call__(self, batch):
+        self.calls += 1
+        if self.calls == self.interrupt_at:
+            raise KeyboardInterrupt
+        return {"w_width": list(batch)}
+
+
+def _width(decoded):
+    return decoded.width
+
+
+def _images(folder, widths):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, w in widths.items():
+        Image.new("RGB", (w, 10), (w % 256, 0, 0)).save(folder / name)
+
+
+OPTS = dict(workers=0, progress=False, batch_size=2, chunk_rows=2)
+
+
+def _interrupted(src, out, at=3):
+    with pytest.raises(KeyboardInterrupt):
+        imagevars.run([_Width(interrupt_at=at)], src, out, **OPTS)
+    assert list(out.with_name(out.name + ".parts").glob("part-*.parquet")), "some rows should be saved"
+
+
+def test_inputs_added_and_removed_between_kill_and_resume(tmp_path):
+    src, out = tmp_path / "p", tmp_path / "v.parquet"
+    _images(src, {f"{i:02d}.png": 10 + i for i in range(10, 20)})
+    _interrupted(src, out)
+    (src / "11.png").unlink()  # measured before the interruption, gone now
+    (src / "18.png").unlink()  # not yet measured, gone now
+    _images(src, {"00.png": 3, "15b.png": 77})  # sorts first; sorts in the middle
+    resumed = imagevars.run([_Width()], src, out, **OPTS)
+    clean = imagevars.run([_Width()], src, tmp_path / "clean.parquet", **OPTS)
+    assert pq.read_table(out).equals(pq.read_table(tmp_path / "clean.parquet"))
+    df = pq.read_table(out).to_pandas()
+    assert df["source"].tolist() == sorted(str(p) for p in src.iterdir()) and df["source"].is_unique
+    assert resumed.provenance["counts"]["skipped"] > 0 and len(clean) == 10
+
+
+def test_a_manifest_reordered_with_a_repeated_file_resumes_by_identity(tmp_path):
+    src = tmp_path / "p"
+    _images(src, {f"{c}.png": 20 + k for k, c in enumerate("abcdef")})
+    listing = tmp_path / "list.txt"
+    order = ["a", "b", "a", "c", "d", "e", "f"]  # `a` twice: two rows, two items
+    listing.write_text("\n".join(str(src / f"{c}.png") for c in order))
+    out = tmp_path / "v.parquet"
+    _interrupted(listing, out)
+    listing.write_text("\n".join(str(src / f"{c}.png") for c in reversed(order)))
+    imagevars.run([_Width()], listing, out, **OPTS)
+    imagevars.run([_Width()], listing, tmp_path / "clean.parquet", **OPTS)
+    assert pq.read_table(out).equals(pq.read_table(tmp_path / "clean.parquet"))
+    assert pq.read_table(out).column("source").to_pylist() == [str(src / f"{c}.png") for c in reversed(order)]
+
+
+def test_a_reconcile_killed_half_way_is_finished_by_the_next_run(tmp_path, monkeypatch):
+    """Old parts rewritten but not yet removed: the next run keeps one copy of each input."""
+    from imagevars.pipeline import sink
+
+    src, out = tmp_path / "p", tmp_path / "v.parquet"
+    _images(src, {f"{i:02d}.png": 10 + i for i in range(10, 20)})
+    _interrupted(src, out, at=4)
+    _images(src, {"00.png": 3})
+    real_unlink, calls = type(src).unlink, []
+
+    def dies_after_writing(path, *args, **kwargs):  # the first removal of an old part: the process dies
+        if path.name.startswith("part-") and not calls:
+            calls.append(path)
+            raise KeyboardInterrupt
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(type(src), "unlink", dies_after_writing)
+    with pytest.raises(KeyboardInterrupt):
+        imagevars.run([_Width()], src, out, **OPTS)
+    monkeypatch.undo()
+    imagevars.run([_Width()], src, out, **OPTS)
+    imagevars.run([_Width()], src, tmp_path / "clean.parquet", **OPTS)
+    assert calls and pq.read_table(out).equals(pq.read_table(tmp_path / "clean.parquet"))
+
+
+def test_a_second_run_on_the_same_output_is_refused_and_told_who_holds_it(tmp_path):
+    src, out = tmp_path / "p", tmp_path / "v.parquet"
+    _images(src, {f"{i}.png": 10 + i for i in range(4)})
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from imagevars.pipeline.sink import PartsSink; "
+        f"s = PartsSink({str(out)!r}, {{'x': 1}}); print('held', flush=True); time.sleep(60)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(OutputBusy, match=rf"being written by another run \(process {holder.pid} on "):
+            imagevars.run([_Width()], src, out, **OPTS)
+    finally:
+        holder.kill()
+        holder.wait()
+    # killed (SIGKILL): the operating system released the lock; a run of the same settings goes on
+    from imagevars.pipeline.sink import PartsSink
+
+    PartsSink(out, {"x": 1}).release()
+
+
+def test_a_file_name_that_is_not_utf8_is_measured_and_its_source_round_trips(tmp_path):
+    src = tmp_path / "p"
+    src.mkdir()
+    name = os.fsdecode(b"bad\xffname.png")
+    Image.new("RGB", (33, 10)).save(os.path.join(src, name))
+    Image.new("RGB", (44, 10)).save(src / "good.png")
+    out = tmp_path / "v.parquet"
+    table = imagevars.run([_Width()], src, out, **OPTS).to_pandas()
+    assert table["error"].isna().all() and sorted(table["w_width"]) == [33, 44]
+    bad = table.loc[table["w_width"] == 33, "source"].item()
+    assert bad == str(src / "bad\\xffname.png")  # the byte that is not UTF-8, written as \xff
+    listing = tmp_path / "again.txt"  # the source column fed back finds the same files
+    listing.write_text("\n".join(table["source"]))
+    again = imagevars.run([_Width()], listing, **{k: v for k, v in OPTS.items()}).to_pandas()
+    assert again["error"].isna().all() and again["w_width"].tolist() == table["w_width"].tolist()
+
+
+def test_keep_with_a_folder_is_refused_before_any_work(tmp_path):
+    _images(tmp_path / "p", {"a.png": 5})
+    with pytest.raises(ValueError, match="carries columns of a CSV or Parquet manifest"):
+        imagevars.run(["quality"], tmp_path / "p", keep=["brand"], **OPTS)
+
+
+def test_parts_are_flushed_by_time_as_well_as_by_rows(tmp_path):
+    from imagevars.pipeline.sink import PartsSink
+
+    import pyarrow as pa
+
+    sink = PartsSink(tmp_path / "v.parquet", {"x": 1}, chunk_rows=1000, flush_s=0.2)
+    batch = pa.RecordBatch.from_pydict({"source": ["a"], "_index": [0], "_key": ["0||a"]})
+    sink.add(batch)
+    assert not list(sink.parts.glob("part-*.parquet"))  # one row: not yet
+    time.sleep(0.25)
+    sink.add(pa.RecordBatch.from_pydict({"source": ["b"], "_index": [1], "_key": ["0||b"]}))
+    assert len(list(sink.parts.glob("part-*.parquet"))) == 1  # written although far from 1,000 rows
+    sink.release()
