@@ -175,3 +175,75 @@ def test_parts_are_flushed_by_time_as_well_as_by_rows(tmp_path):
     sink.add(pa.RecordBatch.from_pydict({"source": ["b"], "_index": [1], "_key": ["0||b"]}))
     assert len(list(sink.parts.glob("part-*.parquet"))) == 1  # written although far from 1,000 rows
     sink.release()
+
+
+@pytest.mark.parametrize("column", ["source", "error", "frame", "quality_width"])
+def test_a_kept_column_that_clashes_is_refused_before_any_work(tmp_path, column):
+    import pandas as pd
+
+    _images(tmp_path / "p", {"a.png": 5})
+    manifest = tmp_path / "m.csv"
+    pd.DataFrame({"path": [str(tmp_path / "p" / "a.png")], column: ["theirs"]}).to_csv(manifest, index=False)
+    out = tmp_path / "v.parquet"
+    with pytest.raises(ValueError, match=f"--keep {column}: the column '{column}' would clash"):
+        imagevars.run(["quality"], manifest, out, keep=[column], **OPTS)
+    assert not out.exists() and not out.with_name(out.name + ".parts").exists()
+
+
+def test_a_design_column_that_clashes_is_refused_before_drawing(tmp_path):
+    from imagevars.generation import generate
+
+    design = tmp_path / "design.csv"
+    design.write_text("prompt,source\na cat,theirs\n")
+    with pytest.raises(ValueError, match="source: the column 'source' would clash"):
+        generate(design=design, output=tmp_path / "out", generator=object(), progress=False)
+
+
+def test_the_output_may_not_be_the_input_manifest(tmp_path):
+    _images(tmp_path / "p", {"a.png": 5})
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"path\n{tmp_path / 'p' / 'a.png'}\n")
+    before = manifest.read_text()
+    with pytest.raises(ValueError, match="is the input .*write to another file"):
+        imagevars.run(["quality"], manifest, manifest, **OPTS)
+    assert manifest.read_text() == before
+
+
+def test_weights_given_by_path_are_recorded_with_their_own_sha256(tmp_path):
+    from imagevars.io.files import sha256_file
+
+    theirs = imagevars.create_model("mnist-cnn").save(tmp_path / "mine", onnx=False) / "model.safetensors"
+    model = imagevars.create_model("mnist-cnn", weights=theirs)
+    official = imagevars.get_card("mnist-cnn").weights.sha256
+    assert model.card.weights.sha256 == sha256_file(theirs) != official
+
+
+def test_the_cli_fails_when_nothing_was_measured(tmp_path, capsys):
+    from imagevars.cli import main
+
+    (tmp_path / "empty").mkdir()
+    assert main(["run", "quality", str(tmp_path / "empty"), "-q", "--workers", "0"]) == 1
+    assert "holds no images to measure" in capsys.readouterr().err
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "x.jpg").write_bytes(b"not an image")
+    assert main(["run", "quality", str(tmp_path / "bad"), "-q", "--workers", "0"]) == 1
+    assert "no input could be measured" in capsys.readouterr().err
+
+
+def test_an_unreadable_subfolder_is_an_error_row_not_a_silent_gap(tmp_path, monkeypatch):
+    import imagevars.io.sources as sources
+
+    _images(tmp_path / "p", {"a.png": 5})
+    _images(tmp_path / "p" / "locked", {"b.png": 6})
+    real = os.scandir
+
+    def scandir(path):  # the tests run as root, who may read anything: the OS's refusal, simulated
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(sources.os, "scandir", scandir)
+    monkeypatch.setattr("imagevars.io.decode.os.access", lambda path, mode: not str(path).endswith("locked"))
+    table = imagevars.run([_Width()], tmp_path / "p", **OPTS).to_pandas()
+    assert table["source"].tolist() == [str(tmp_path / "p" / "a.png"), str(tmp_path / "p" / "locked")]
+    assert "cannot be read (permission denied)" in table["error"].iloc[1]

@@ -13,6 +13,7 @@ new task adds its flags to ``imagevars run`` without code here.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ..tasks import TASKS, get_task
 from .common import print_summary
@@ -71,6 +72,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                   every=args.every, batch_size=args.batch_size, workers=args.workers, strict=args.strict,
                   progress=not args.quiet, chunk_rows=args.chunk_rows)
     print_summary(results, args.output)
+    if len(results) == 0:
+        print(f"imagevars run: error: {args.source} holds no images to measure (videos need --every)", file=sys.stderr)
+        return 1
+    if results.n_errors == len(results):
+        print("imagevars run: error: no input could be measured (the reasons are in the `error` column)",
+              file=sys.stderr)
+        return 1
     return 0
 
 

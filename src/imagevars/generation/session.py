@@ -75,7 +75,7 @@ def generate(prompts: str | Sequence[str] | None = None, output: str | os.PathLi
     from tqdm.auto import tqdm
 
     from ..io import provenance
-    from ..io.table import Results
+    from ..io.table import Results, check_columns, key_schema
 
     # 1. Check inputs: every request, before anything is drawn
     clock = provenance.begin()
@@ -89,6 +89,8 @@ def generate(prompts: str | Sequence[str] | None = None, output: str | os.PathLi
             raise ValueError("no prompts given")
     requests = expand(rows, n=n, seed=seed, negative_prompt=negative_prompt, steps=steps, guidance=guidance,
                       width=width, height=height)
+    check_columns([f.name for f in key_schema(long=True)] + [f"generate_{k}" for k, _ in _FIELDS],
+                  list(dict.fromkeys(k for _, e in requests for k in e)), how=f"design {design}:")
     gen = generator or Generator(model, revision=revision, scheduler=scheduler, device=device, dtype=dtype,
                                  threads=threads)
     checked = []

@@ -50,6 +50,9 @@ def read_file(path: str | os.PathLike) -> bytes:
     except FileNotFoundError:
         raise DecodeError(f"{path}: file not found") from None
     except IsADirectoryError:
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise DecodeError(f"{path}: a folder that cannot be read (permission denied): its images are not "
+                              "measured") from None
         raise DecodeError(f"{path}: is a folder, not an image") from None
     except PermissionError:
         raise DecodeError(f"{path}: permission denied") from None

@@ -161,7 +161,8 @@ def walk(folder: Path, extensions=IMAGE_EXTENSIONS) -> Iterator[str]:
     """Image files (or the given extensions) under ``folder``, recursively, in sorted path order, streamed."""
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except PermissionError:
+    except PermissionError:  # one row says so (read_file explains), instead of images silently missing
+        yield str(folder)
         return
     for e in entries:
         if e.name.startswith("."):

@@ -21,6 +21,23 @@ KEYS = ("source", "frame", "time_s", "object", "error")  # `object` in long-form
 PROVENANCE_KEY = b"imagevars"
 
 
+def check_columns(own: list[str], carried: list[str], how: str = "--keep") -> None:
+    """Refuse, before any work, carried columns (a manifest's, a design's) that would clash with imagevars' own.
+
+    Example:
+        >>> check_columns(["source", "error", "quality_width"], ["brand", "source"])
+        Traceback (most recent call last):
+        ...
+        ValueError: --keep source: the column 'source' would clash with imagevars' own column of that name; rename it in your file (or leave it out)
+    """
+    seen = set(own)
+    for name in carried:
+        if name in seen:
+            raise ValueError(f"{how} {name}: the column {name!r} would clash with imagevars' own column of that "
+                             "name; rename it in your file (or leave it out)")
+        seen.add(name)
+
+
 def key_schema(long: bool = False):
     """The pyarrow fields of the key columns; ``long`` adds ``object`` (index of the object in its frame)."""
     import pyarrow as pa

@@ -90,14 +90,22 @@ def create_model(
         >>> model = imagevars.create_model("mnist-cnn", pretrained=True)        # doctest: +SKIP
     """
     entry = _entry(name)
-    path = None
-    if weights is not None:
+    card, path = entry.card, None
+    if weights is not None:  # the user's file: its own sha256 is what the provenance records
+        import dataclasses
+
+        from ..io.files import sha256_file
+
         path = os.fspath(weights)
-    elif pretrained and not _from_hub(entry.card):
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"weights file {path} does not exist")
+        own = WeightsSource(filename=os.path.basename(path), sha256=sha256_file(path), bundled=False)
+        card = dataclasses.replace(card, weights=own)
+    elif pretrained and not _from_hub(card):
         from .weights import resolve_weights
 
-        path = resolve_weights(entry.card)
-    return entry.build(entry.card, weights=path, pretrained=pretrained or weights is not None, **overrides)
+        path = resolve_weights(card)
+    return entry.build(card, weights=path, pretrained=pretrained or weights is not None, **overrides)
 
 
 def _from_hub(card: ModelCard) -> bool:

@@ -24,7 +24,7 @@ from ..engines.local import stream
 from ..io import provenance
 from ..io.decode import decode
 from ..io.sources import Item, Source, resolve
-from ..io.table import Results, key_schema
+from ..io.table import Results, check_columns, key_schema
 from .sink import INDEX, KEY, PartsSink
 
 
@@ -160,6 +160,8 @@ def _plan(tasks: list, source: Any, path_column: str | None, keep: Sequence[str]
     video_fields = _video_fields() if every is not None else []
     schema = pa.schema([*key_schema(long=long), *keep_fields, *video_fields, *task_fields, pa.field(INDEX, pa.int64()),
                         pa.field(KEY, pa.string())])
+    check_columns([f.name for f in key_schema(long=True) + video_fields + task_fields] + [INDEX, KEY],
+                   list(src.keep))
     long_names = [f.name for t in tasks if getattr(t, "long", False) for f in t.fields()]
     config = {"tasks": [t.provenance() for t in tasks], "input": src.description, "keep": list(src.keep)}
     if every is not None:
@@ -199,6 +201,19 @@ def _measure_all(plan: _Plan, todo, n_todo: int, emit, *, workers: int, batch_si
         raise
     if pending:
         emit(pending)
+
+
+def _open_sink(output, source, plan: _Plan, chunk_rows: int) -> tuple[PartsSink | None, int]:
+    """3. The sink for ``output`` (locked to this run) and the number of inputs; None without an output."""
+    if output is None:
+        return None, plan.src.count()
+    if isinstance(source, (str, os.PathLike)) and (
+            os.path.abspath(output) == os.path.abspath(source)
+            or os.path.exists(source) and os.path.exists(output) and os.path.samefile(output, source)):
+        raise ValueError(f"the output {output} is the input {source}: writing the table there would replace it; "
+                         "write to another file")
+    n, fingerprint = plan.src.fingerprint()
+    return PartsSink(output, {"version": __version__, **plan.config}, chunk_rows, inputs=(n, fingerprint)), n
 
 
 @contextlib.contextmanager
@@ -268,12 +283,10 @@ def run(
     # 1-2. Check inputs; schema and settings
     clock = provenance.begin()
     plan = _plan(_check_tasks(tasks), source, path_column, keep, every, segment_s)
-    n, fingerprint = plan.src.fingerprint() if output is not None else (plan.src.count(), "")
     workers = threads() if workers is None else workers
 
     # 3. Where rows go, and what is already done
-    sink = (PartsSink(output, {"version": __version__, **plan.config}, chunk_rows, inputs=(n, fingerprint))
-            if output is not None else None)
+    sink, n = _open_sink(output, source, plan, chunk_rows)
     memory: list = []
     try:
         done = sink.done(plan.src) if sink is not None else np.zeros(n, bool)
