@@ -70,7 +70,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     keep = [k.strip() for k in args.keep.split(",") if k.strip()] if args.keep else []
     results = run(build_tasks(names, args), args.source, args.output, path_column=args.path_column, keep=keep,
                   every=args.every, batch_size=args.batch_size, workers=args.workers, strict=args.strict,
-                  progress=not args.quiet, chunk_rows=args.chunk_rows)
+                  progress=not args.quiet, chunk_rows=args.chunk_rows, fetch_options=_fetch_options(args))
     print_summary(results, args.output)
     if len(results) == 0:
         print(f"imagevars run: error: {args.source} holds no images to measure (videos need --every)", file=sys.stderr)
@@ -80,6 +80,12 @@ def cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def _fetch_options(args: argparse.Namespace) -> dict:
+    """URL settings given on the command line (the rest keep imagevars.io.http.fetch's defaults)."""
+    options = {"timeout": args.timeout, "retries": args.retries, "deadline": args.deadline}
+    return {**{k: v for k, v in options.items() if v is not None}, **({"cache": False} if args.no_cache else {})}
 
 
 def cmd_codebook(args: argparse.Namespace) -> int:
@@ -139,6 +145,11 @@ def add_commands(sub) -> None:
     p.add_argument("--strict", action="store_true", help="stop at the first image that cannot be measured")
     p.add_argument("--every", help="sample videos: '1s', '0.5s' (by time), '10f' (every 10th frame) or 'key'; "
                                    "folders then yield videos too")
+    p.add_argument("--timeout", type=float, help="URLs: seconds to wait for the server on each read (default 20)")
+    p.add_argument("--retries", type=int, help="URLs: tries after a network error, a 5xx or a cut body (default 2)")
+    p.add_argument("--deadline", type=float, help="URLs: seconds one try may take in all (default 120)")
+    p.add_argument("--no-cache", action="store_true", help="URLs: fetch again instead of reusing "
+                                                           "$IMAGEVARS_HOME/urls")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--chunk-rows", type=int, default=2000, help=argparse.SUPPRESS)
     add_task_options(p)

@@ -34,13 +34,19 @@ class GetError(OSError):
     """An address gave no usable answer; the message says why (HTTP status, network error, size)."""
 
 
+class _ShortBody(ConnectionError):
+    """The connection ended before the body the server announced (tried again)."""
+
+
 def get(url: str, dest: str | os.PathLike | None = None, *, timeout: float = 20.0, retries: int = 2,
         max_bytes: int | None = None, sha256: str | None = None, progress: bool = False,
-        what: str | None = None) -> bytes | Path:
+        what: str | None = None, deadline: float | None = None) -> bytes | Path:
     """The body at ``url``: bytes, or with ``dest`` a file written atomically. Raises :class:`GetError`.
 
-    Network errors, timeouts and 5xx answers are tried again ``retries`` times with backoff
-    (0.5 s, 1 s, ...); 4xx answers are final. A body over ``max_bytes`` is refused; with
+    Network errors, timeouts, 5xx answers and bodies cut short of their Content-Length are tried
+    again ``retries`` times with backoff (0.5 s, 1 s, ...); 4xx answers are final. ``timeout``
+    bounds each wait for the server, ``deadline`` each try as a whole (a server that drips one
+    byte at a time never trips a per-read timeout). A body over ``max_bytes`` is refused; with
     ``sha256`` the body must have that digest (:class:`ChecksumError` otherwise).
 
     Example:
@@ -52,49 +58,56 @@ def get(url: str, dest: str | os.PathLike | None = None, *, timeout: float = 20.
             time.sleep(0.5 * 2 ** (attempt - 1))
         try:
             return _get_once(url, dest, timeout=timeout, max_bytes=max_bytes, sha256=sha256, progress=progress,
-                             what=what or url)
+                             what=what or url, deadline=deadline)
         except urllib.error.HTTPError as exc:
             last = f"HTTP {exc.code} {exc.reason}"
             if exc.code < 500:
                 raise GetError(last) from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        except (urllib.error.URLError, TimeoutError, ConnectionError, _ShortBody) as exc:
             last = str(getattr(exc, "reason", exc)) or type(exc).__name__
     raise GetError(last if retries == 0 else f"{last} (after {retries + 1} tries)")
 
 
 def _get_once(url: str, dest, *, timeout: float, max_bytes: int | None, sha256: str | None, progress: bool,
-              what: str) -> bytes | Path:
+              what: str, deadline: float | None) -> bytes | Path:
     request = urllib.request.Request(url, headers={"User-Agent": f"imagevars/{__version__}"})
+    until = None if deadline is None else time.monotonic() + deadline
     with urllib.request.urlopen(request, timeout=timeout) as response:
         length = int(response.headers.get("Content-Length") or 0)
         if max_bytes is not None and length > max_bytes:
             raise GetError(f"{length:,} bytes is over the size cap of {max_bytes:,}")
+        copy = dict(length=length, max_bytes=max_bytes, sha256=sha256, progress=progress, what=what, until=until,
+                    deadline=deadline)
         if dest is None:
             body = bytearray()
-            _copy(response, body.extend, length, max_bytes, sha256, progress, what)
+            _copy(response, body.extend, **copy)
             return bytes(body)
 
         def write(tmp: str) -> None:
             with open(tmp, "wb") as out:
-                _copy(response, out.write, length, max_bytes, sha256, progress, what)
+                _copy(response, out.write, **copy)
 
         return atomic_write(dest, write, suffix=".part")
 
 
-def _copy(response, write, length: int, max_bytes: int | None, sha256: str | None, progress: bool,
-          what: str) -> None:
-    """Stream the body into ``write`` in 64 KiB blocks, under the size cap, checking the sha256 at the end."""
+def _copy(response, write, *, length: int, max_bytes: int | None, sha256: str | None, progress: bool,
+          what: str, until: float | None, deadline: float | None) -> None:
+    """Stream the body into ``write`` in 64 KiB blocks: under the size cap and the deadline, whole, with its sha256."""
     from tqdm.auto import tqdm
 
     h, size = hashlib.sha256(), 0
     with tqdm(total=length or None, unit="B", unit_scale=True, desc=what, disable=not progress, leave=False) as bar:
-        while block := response.read(1 << 16):
+        while block := response.read1(1 << 16):
             size += len(block)
             if max_bytes is not None and size > max_bytes:
                 raise GetError(f"more than the size cap of {max_bytes:,} bytes")
+            if until is not None and time.monotonic() > until:
+                raise GetError(f"not done after the deadline of {deadline:g} s ({size:,} bytes so far)")
             write(block)
             h.update(block)
             bar.update(len(block))
+    if length and size < length:
+        raise _ShortBody(f"the connection ended after {size:,} of {length:,} bytes")
     if sha256 is not None and h.hexdigest() != sha256.lower():
         raise ChecksumError(f"sha256 {h.hexdigest()} does not match the expected {sha256}")
 
@@ -107,11 +120,13 @@ def cache_file(url: str, cache: str | os.PathLike | None = None) -> Path:
 
 
 def fetch(url: str, timeout: float = 20.0, retries: int = 2, max_bytes: int = 50_000_000,
-          cache: str | os.PathLike | None | bool = None) -> bytes:
+          cache: str | os.PathLike | None | bool = None, deadline: float = 120.0) -> bytes:
     """The bytes at ``url``, from the cache if there; raises :class:`DecodeError` naming the URL.
 
-    Network errors, timeouts and 5xx answers are retried ``retries`` times with backoff; 4xx
-    answers are final. A body over ``max_bytes`` is refused. ``cache=False`` turns the cache off.
+    Network errors, timeouts, 5xx answers and cut bodies are retried ``retries`` times with
+    backoff; 4xx answers are final. A body over ``max_bytes`` is refused, and so is a try that
+    takes longer than ``deadline`` seconds. Only a body that is an image is cached (an error
+    page served with status 200 is not). ``cache=False`` turns the cache off.
 
     Example:
         >>> fetch("https://example.org/photo.jpg", timeout=5)  # doctest: +SKIP
@@ -123,10 +138,13 @@ def fetch(url: str, timeout: float = 20.0, retries: int = 2, max_bytes: int = 50
     if path is not None and path.exists():
         return path.read_bytes()
     try:
-        data = get(url, timeout=timeout, retries=retries, max_bytes=max_bytes)
+        data = get(url, timeout=timeout, retries=retries, max_bytes=max_bytes, deadline=deadline)
     except GetError as exc:
         raise DecodeError(f"{url}: {exc}") from None
     if path is not None:
+        from .decode import decode
+
+        decode(data, url, max_side=256)  # raises DecodeError: what does not decode is not kept
         atomic_write(path, lambda tmp: Path(tmp).write_bytes(data), suffix=".part")
     return data
 

@@ -75,7 +75,13 @@ def locate(source: str) -> str:
 
 
 def is_url(s: str) -> bool:
-    return s.startswith(("http://", "https://"))
+    """Whether ``s`` is a web address (the scheme in any case: ``HTTP://`` too).
+
+    Example:
+        >>> is_url("HTTPS://example.org/a.jpg"), is_url("photos/http.jpg")
+        (True, False)
+    """
+    return s[:8].lower().startswith(("http://", "https://"))
 
 
 def read_source(source: str, fetch_options: dict[str, Any] | None = None) -> bytes:
