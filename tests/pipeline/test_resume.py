@@ -247,3 +247,32 @@ def test_an_unreadable_subfolder_is_an_error_row_not_a_silent_gap(tmp_path, monk
     table = imagevars.run([_Width()], tmp_path / "p", **OPTS).to_pandas()
     assert table["source"].tolist() == [str(tmp_path / "p" / "a.png"), str(tmp_path / "p" / "locked")]
     assert "cannot be read (permission denied)" in table["error"].iloc[1]
+
+
+def test_symlinks_one_rule_for_folders_and_globs_loops_included(tmp_path):
+    root = tmp_path / "p"
+    _images(root / "real", {f"{i}.png": 10 + i for i in range(3)})
+    (root / "real" / "loop").symlink_to(root)  # a link back up the tree
+    (root / "linked").symlink_to(root / "real")  # a second way to the same folder
+    _images(tmp_path / "elsewhere", {"x.png": 50})
+    (root / "outside").symlink_to(tmp_path / "elsewhere")  # a linked folder: was silently dropped
+    folder = imagevars.run([_Width()], root, **OPTS).to_pandas()
+    assert sorted(folder["w_width"]) == [10, 11, 12, 50]  # each real file once
+    globbed = imagevars.run([_Width()], str(root / "**" / "*.png"), **OPTS).to_pandas()
+    assert sorted(globbed["w_width"]) == [10, 11, 12, 50]  # was 410 rows for 10 files
+
+
+def test_only_regular_files_are_read_and_under_a_size_cap(tmp_path):
+    fifo = tmp_path / "x.jpg"
+    os.mkfifo(fifo)  # opening it would wait for a writer for ever
+    huge = tmp_path / "huge.tif"
+    with open(huge, "wb") as f:  # sparse: 2 GiB announced, no disk used
+        f.truncate(2 << 30)
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{fifo}\n/dev/zero\n{huge}\n")
+    start = time.monotonic()
+    table = imagevars.run([_Width()], listing, **OPTS).to_pandas()
+    assert time.monotonic() - start < 10
+    assert "not a regular file (a FIFO, device or socket)" in table["error"].iloc[0]
+    assert "not a regular file" in table["error"].iloc[1]
+    assert "is over the size cap of 1,073,741,824 for one image" in table["error"].iloc[2]

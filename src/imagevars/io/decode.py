@@ -7,12 +7,14 @@ images the same way.
 from __future__ import annotations
 
 import os
+import stat
 from typing import Literal
 
 import numpy as np
 
 #: Images above this many pixels are refused (decompression-bomb guard): 20,000 x 20,000 is over.
 MAX_PIXELS = 178_956_970  # Pillow's own default threshold for DecompressionBombError
+MAX_FILE_BYTES = 1 << 30  # 1 GiB: larger than any photo or scan imagevars expects; refused with a row
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"})
 _GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})
@@ -40,13 +42,22 @@ def probe(path: str | os.PathLike) -> tuple[int, int, str]:
         raise DecodeError(f"{path}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
 
 
-def read_file(path: str | os.PathLike) -> bytes:
-    """A file's bytes; a missing, unreadable or folder path raises :class:`DecodeError` naming it."""
+def read_file(path: str | os.PathLike, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """A regular file's bytes, at most ``max_bytes``; anything else raises :class:`DecodeError` naming it.
+
+    Missing, unreadable, a folder, a FIFO or device (which would block or never end: ``/dev/zero``),
+    or larger than the cap: each is refused with a one-line reason, before reading.
+    """
     if not os.fspath(path):
         raise DecodeError("empty path in the input")
     try:
+        st = os.stat(path)
+        if stat.S_ISREG(st.st_mode) and st.st_size > max_bytes:
+            raise DecodeError(f"{path}: {st.st_size:,} bytes is over the size cap of {max_bytes:,} for one image")
+        if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+            raise DecodeError(f"{path}: not a regular file (a FIFO, device or socket); only files are read")
         with open(path, "rb") as f:
-            return f.read()
+            return f.read(max_bytes + 1)
     except FileNotFoundError:
         raise DecodeError(f"{path}: file not found") from None
     except IsADirectoryError:

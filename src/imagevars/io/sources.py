@@ -163,20 +163,84 @@ class Source:
                 for k in range(n)]
 
 
-def walk(folder: Path, extensions=IMAGE_EXTENSIONS) -> Iterator[str]:
-    """Image files (or the given extensions) under ``folder``, recursively, in sorted path order, streamed."""
+def walk(folder: Path, extensions=IMAGE_EXTENSIONS, _seen: set | None = None, depth: int | None = None
+         ) -> Iterator[str]:
+    """Image files (or the given extensions; None: all files) under ``folder``, recursively, sorted, streamed.
+
+    Symbolic links are followed, to folders and files alike, but each real folder is entered and
+    each real file given once: a link back up the tree (a loop) or a second way to the same file
+    adds nothing. Hidden names (starting with ``.``) are skipped. ``depth``: how many levels of
+    subfolders to enter (None: all).
+    """
+    seen = _seen if _seen is not None else set()
     try:
+        here = os.stat(folder)
+        if (here.st_dev, here.st_ino, "dir") in seen:
+            return
+        seen.add((here.st_dev, here.st_ino, "dir"))
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except PermissionError:  # one row says so (read_file explains), instead of images silently missing
         yield str(folder)
         return
+    except FileNotFoundError:  # a dangling link
+        return
     for e in entries:
         if e.name.startswith("."):
             continue
-        if e.is_dir(follow_symlinks=False):
-            yield from walk(Path(e.path), extensions)
-        elif os.path.splitext(e.name)[1].lower() in extensions:
+        try:
+            is_dir = e.is_dir()  # follows a link
+        except OSError:
+            continue
+        if is_dir:
+            if depth is None or depth > 0:
+                yield from walk(Path(e.path), extensions, seen, None if depth is None else depth - 1)
+        elif (extensions is None or os.path.splitext(e.name)[1].lower() in extensions) and _first_time(e.path, seen):
             yield e.path
+
+
+def _first_time(path: str, seen: set) -> bool:
+    """True the first time this real file (device, inode) comes up; a dangling link counts as new (its row says why)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return True
+    key = (st.st_dev, st.st_ino, "file")
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
+
+
+def _glob(pattern: str) -> Iterator[str]:
+    """Files matching ``pattern`` (``**``: any number of folders), sorted, each real file once.
+
+    The folders are walked by :func:`walk`, so a glob follows links by the same rule and a loop
+    of links is entered once (the standard library's glob descends a loop until the path is too
+    long: ten files gave 410 rows). Hidden names are skipped, as glob does.
+    """
+    parts = Path(pattern).parts
+    fixed = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    base = Path(*parts[:fixed]) if fixed else Path(".")
+    rest = parts[fixed:]
+    if not base.is_dir():
+        return
+    for path in walk(base, None, depth=None if "**" in rest else len(rest) - 1):
+        if not fixed and path.startswith("./"):
+            path = path[2:]  # as glob gives it: `*.jpg` -> `a.jpg`
+        relative = Path(path).relative_to(base).parts if fixed else Path(path).parts
+        if _matches(list(relative), list(rest)):
+            yield path
+
+
+def _matches(names: list[str], pattern: list[str]) -> bool:
+    """Whether path components ``names`` match glob components ``pattern`` (``**`` matches zero or more)."""
+    import fnmatch
+
+    if not pattern:
+        return not names
+    if pattern[0] == "**":
+        return any(_matches(names[k:], pattern[1:]) for k in range(len(names) + 1))
+    return bool(names) and fnmatch.fnmatchcase(names[0], pattern[0]) and _matches(names[1:], pattern[1:])
 
 
 def resolve(
@@ -226,9 +290,8 @@ def resolve(
         return _fixed(text, [text], keep)
     if glob.has_magic(text):
         _no_keep(keep, f"{text} is a glob")
-        return Source(f"glob {text}", (), lambda: ((p, ()) for p in sorted(glob.iglob(text, recursive=True))
-                                                   if os.path.isfile(p)),
-                      lambda: sum(1 for p in glob.iglob(text, recursive=True) if os.path.isfile(p)), unique=True)
+        return Source(f"glob {text}", (), lambda: ((p, ()) for p in _glob(text)),
+                      lambda: sum(1 for _ in _glob(text)), unique=True)
     raise FileNotFoundError(
         f"{text} does not exist; pass a folder, a glob such as 'photos/**/*.jpg', an image, a URL, "
         "a .txt list of paths, or a .csv/.parquet manifest"
