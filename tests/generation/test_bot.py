@@ -236,3 +236,57 @@ def test_cli_bot_has_no_token_option_and_needs_the_environment(monkeypatch, caps
     assert "set IMAGEVARS_TELEGRAM_TOKEN" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         build_parser().parse_args(["bot", "--allow", "1", "--token", TOKEN])
+
+
+def test_the_token_is_scrubbed_from_chained_and_percent_encoded_log_text(caplog):
+    from urllib.parse import quote
+
+    from imagevars.generation.bot import scrub_from_logs
+
+    scrub_from_logs(TOKEN)
+    log = logging.getLogger("imagevars.test.scrub")
+    with caplog.at_level(logging.INFO, logger="imagevars.test.scrub"):
+        log.info("GET https://api.telegram.org/bot%s/getMe", quote(TOKEN, safe=""))
+        try:
+            try:
+                raise ValueError(f"POST /bot{TOKEN}/sendPhoto failed")
+            except ValueError as inner:
+                raise RuntimeError("sending failed") from inner  # the token is only in the cause
+        except RuntimeError:
+            log.exception("while answering")
+    text = caplog.text
+    assert TOKEN not in text and quote(TOKEN, safe="") not in text and quote(TOKEN) not in text
+    assert "<token>" in text and "traceback withheld: it held the bot token" in text
+
+
+def test_refusals_to_a_stranger_are_logged_once_a_minute(server, generator, tmp_path, monkeypatch, caplog):
+    from types import SimpleNamespace
+
+    import imagevars.generation.bot as bot_module
+
+    bot = make_bot(server, generator, tmp_path)
+    clock = [1000.0]
+    monkeypatch.setattr("time.monotonic", lambda: clock[0])
+    mallory = SimpleNamespace(id=MALLORY, username="mallory")
+    with caplog.at_level(logging.WARNING, logger=bot_module.log.name):
+        for _ in range(50):
+            bot._log_refusal(mallory)
+        clock[0] += 61
+        bot._log_refusal(mallory)
+    lines = [r.getMessage() for r in caplog.records if "refused user" in r.getMessage()]
+    assert lines == [f"refused user {MALLORY} (@mallory)", f"refused user {MALLORY} (@mallory) (and 49 more since the last line)"]
+
+
+def test_telegram_unreachable_at_start_is_one_clear_error(generator, tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = BotSettings(allow=frozenset({ALICE}), output=tmp_path / "drawn", steps=2, width=64, height=64,
+                           base_url=f"http://127.0.0.1:{port}/bot", base_file_url=f"http://127.0.0.1:{port}/file/bot",
+                           poll_timeout=1)
+    bot = ImagineBot(TOKEN, settings, generator)
+    with pytest.raises(BotError, match=rf"cannot reach Telegram at http://127.0.0.1:{port} .*check the connection"):
+        with serving(bot):
+            pass

@@ -176,3 +176,18 @@ def test_offline_use_from_the_hub_cache_records_the_commit(sd_dir, tmp_path, mon
     assert g.commit == commit and g.repo == "someone/tiny-sd"
     row = generate("a camel", tmp_path / "out", generator=g, progress=False, **SMALL).to_pandas().iloc[0]
     assert row.generate_commit == commit and row.generate_model == "someone/tiny-sd"
+
+
+@pytest.mark.parametrize("table", [None, "t.csv"])
+def test_a_second_call_into_the_same_folder_adds_to_its_table(sd, tmp_path, table):
+    """The folder's table lists every image in it (it held only the last call's rows)."""
+    import pandas as pd
+
+    out = dict(progress=False, table=tmp_path / table if table else None, **SMALL)
+    generate("a blue door", tmp_path, n=2, generator=sd, **out)
+    generate(["a red door", "a blue door"], tmp_path, n=1, generator=sd, **out)
+    path = tmp_path / (table or "generated.parquet")
+    df = pd.read_csv(path) if table else pd.read_parquet(path)
+    pngs = sorted(str(p) for p in tmp_path.glob("*.png"))
+    assert sorted(df["source"]) == pngs and len(pngs) == 3 and df["source"].is_unique
+    assert sorted(df["generate_prompt"]) == ["a blue door", "a blue door", "a red door"]

@@ -20,6 +20,7 @@ import sys
 
 from .._version import __version__
 from . import explain, generate, objects, run, search, train
+from .common import describe
 
 GROUPS = (run, train, explain, objects, search, generate)  # the order `imagevars --help` lists them
 
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The parser of every command; each group adds its own (``add_commands``)."""
     parser = argparse.ArgumentParser(prog="imagevars", description="Turn images and video into research variables.")
     parser.add_argument("--version", action="version", version=f"imagevars {__version__}")
+    parser.add_argument("--debug", action="store_true", help="on an error, show the full traceback")
     sub = parser.add_subparsers(dest="command", required=True)
     for group in GROUPS:
         group.add_commands(sub)
@@ -35,16 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; any failure is one line on stderr (``--debug``: the traceback) and exit code 2."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (FileNotFoundError, ValueError, KeyError, RuntimeError, ImportError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"imagevars {args.command}: error: {message}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - every failure reaches the user as one line
+        if args.debug:
+            raise
+        print(f"imagevars {args.command}: error: {describe(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

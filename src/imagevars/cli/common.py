@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 
 
@@ -43,3 +44,26 @@ def print_summary(results, output) -> None:
 
         with pd.option_context("display.width", 160, "display.max_columns", 12):
             print(results.to_pandas().head(20))
+
+
+def describe(exc: BaseException) -> str:
+    """One line for the user: what failed, on which file, and what to do about it.
+
+    Example:
+        >>> describe(OSError(errno.ENOSPC, "No space left on device", "out/vars.parquet"))
+        'the disk is full (writing out/vars.parquet): free some space, or write the output to another disk'
+    """
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    if isinstance(exc, OSError) and exc.errno is not None and not str(exc).startswith(str(exc.filename or "\0")):
+        name = exc.filename or "a file"
+        if exc.errno == errno.ENOSPC:
+            return f"the disk is full (writing {name}): free some space, or write the output to another disk"
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return f"{name}: permission denied: write to a folder you may write to"
+        if exc.errno == errno.ENOTDIR:
+            return f"{name}: a part of this path is a file, not a folder: choose another output path"
+        return f"{name}: {exc.strerror or exc}"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return text if isinstance(exc, (ValueError, RuntimeError, FileNotFoundError, ImportError)) and text \
+        else f"{type(exc).__name__}: {text}" if text else type(exc).__name__

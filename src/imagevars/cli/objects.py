@@ -49,6 +49,8 @@ def cmd_video(args: argparse.Namespace) -> int:
 
         rows = add_track_ids(rows, threshold=args.threshold)
     print(f"{len(rows):,} rows from {rows.to_pandas()['source'].nunique():,} video(s); {rows.n_errors:,} with errors")
+    for reason in rows.errors()["error"].head(5) if rows.n_errors else ():
+        print(f"  error: {reason}")
     out = Path(args.output) if args.output else None
     if args.summary:
         from ..video.summary import per_second, per_video, plot_counts

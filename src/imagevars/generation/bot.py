@@ -117,6 +117,7 @@ class ImagineBot:
                                     width=settings.width, height=settings.height))
         self.token, self.settings, self.generator, self.tasks = token, settings, generator, list(tasks)
         self.busy: set[int] = set()  # users with an image queued or being drawn (one each)
+        self.refusals: dict[int, tuple[float, int]] = {}  # stranger -> (last logged, refused since)
         self.queue: asyncio.Queue[_Job] | None = None
         self.app = self._build()
 
@@ -136,7 +137,7 @@ class ImagineBot:
 
     async def serve(self, stop: asyncio.Event | None = None) -> None:
         """Poll Telegram until ``stop`` is set (or the task is cancelled); the token is checked first."""
-        from telegram.error import InvalidToken
+        from telegram.error import InvalidToken, NetworkError
 
         logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request: noise (and scrubbed anyway)
         self.queue = asyncio.Queue(self.settings.queue_size)
@@ -146,6 +147,10 @@ class ImagineBot:
             except InvalidToken as exc:
                 raise BotError(f"Telegram refused the token in {TOKEN_ENV} ({exc.message}): it is wrong or was "
                                "revoked; get a new one from @BotFather") from None
+            except NetworkError as exc:
+                where = self.settings.base_url.rsplit("/bot", 1)[0]
+                raise BotError(f"cannot reach Telegram at {where} ({exc.message}): check the connection "
+                               "(or --base-url) and start the bot again") from None
             me = self.app.bot
             log.info("serving as @%s; allowed users: %s", me.username, sorted(self.settings.allow))
             await self.app.start()
@@ -175,10 +180,23 @@ class ImagineBot:
             return False
         if user.id in self.settings.allow:
             return True
-        log.warning("refused user %s (@%s)", user.id, user.username or "-")
+        self._log_refusal(user)
         if update.effective_chat is not None:
             await update.effective_chat.send_message(say.refused(user.id))
         return False
+
+    def _log_refusal(self, user, every_s: float = 60.0) -> None:
+        """A stranger's refusals are logged once a minute at most, with how many were not logged between."""
+        import time
+
+        now = time.monotonic()
+        last, quiet = self.refusals.get(user.id, (-every_s, 0))
+        if now - last < every_s:
+            self.refusals[user.id] = (last, quiet + 1)
+            return
+        more = f" (and {quiet} more since the last line)" if quiet else ""
+        log.warning("refused user %s (@%s)%s", user.id, user.username or "-", more)
+        self.refusals[user.id] = (now, 0)
 
     async def _help(self, update, context) -> None:
         if await self._allowed(update):
@@ -296,19 +314,37 @@ def scrub_from_logs(token: str) -> None:
     if token in _SCRUBBED:
         return
     _SCRUBBED.add(token)
+    from urllib.parse import quote
+
+    forms = sorted({token, quote(token), quote(token, safe="")}, key=len, reverse=True)  # as URLs write it too
     make = logging.getLogRecordFactory()
+
+    def holds(text: str) -> bool:
+        return any(f in text for f in forms)
 
     def factory(*args, **kwargs) -> logging.LogRecord:
         record = make(*args, **kwargs)
         message = record.getMessage()
-        if token in message:
-            record.msg, record.args = message.replace(token, "<token>"), None
-        if record.exc_info and record.exc_info[1] is not None and token in str(record.exc_info[1]):
+        if holds(message):
+            for f in forms:
+                message = message.replace(f, "<token>")
+            record.msg, record.args = message, None
+        if record.exc_info and record.exc_info[1] is not None and any(holds(t) for t in _chain_texts(record.exc_info[1])):
             record.exc_info = None
             record.msg = f"{record.msg} (traceback withheld: it held the bot token)"
         return record
 
     logging.setLogRecordFactory(factory)
+
+
+def _chain_texts(exc: BaseException) -> list[str]:
+    """The texts of an exception and of every exception it was raised from or while handling."""
+    texts, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        texts += [str(exc), repr(exc.args)]
+        exc = exc.__cause__ or exc.__context__
+    return texts
 
 
 def _updates_request(**options):

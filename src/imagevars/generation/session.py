@@ -116,8 +116,45 @@ def generate(prompts: str | Sequence[str] | None = None, output: str | os.PathLi
     record = provenance.record(clock, [task], input=str(design) if design is not None else "prompts",
                                output=str(folder))
     results = Results(_to_table(out_rows, requests), record)
-    results.write(table or folder / "generated.parquet")
+    target = Path(table or folder / "generated.parquet")
+    Results(_with_earlier_rows(target, results.table), record).write(target)
     return results
+
+
+def _with_earlier_rows(path: Path, new):
+    """The table already at ``path`` (an earlier call into the same folder), its rows for images
+    drawn again replaced by the new ones, then the new rows: a folder's table lists every image in it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not path.exists():
+        return new
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        old = pq.read_table(path)
+    elif suffix == ".csv":
+        import csv
+
+        import pyarrow.csv as pcsv
+
+        with open(path, newline="") as f:
+            header = next(csv.reader(f), [])
+        types = {f.name: f.type for f in new.schema if f.name in header}  # read back as written
+        old = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=True))
+    else:
+        import pandas as pd
+
+        old = pa.Table.from_pandas(pd.read_stata(path), preserve_index=False)
+    columns = list(dict.fromkeys([*old.column_names, *new.column_names]))
+    old = old.filter(pc.invert(pc.is_in(old.column("source"), value_set=new.column("source"))))
+    try:
+        return pa.concat_tables([old.select([c for c in columns if c in old.column_names]),
+                                 new.select([c for c in columns if c in new.column_names])], promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise ValueError(f"{path} holds a table imagevars cannot add the new rows to ({exc}); write them with "
+                         "--table to another file") from None
 
 
 def draw_to(gen: Generator, request: Request, folder: str | os.PathLike, overwrite: bool = False):

@@ -67,8 +67,14 @@ def load_prompts(spec: str | Path | dict) -> dict[str, dict[str, Any]]:
             raise FileNotFoundError(f"no prompt file {spec}: pass a YAML file or a shipped set ({shipped})")
         import yaml
 
-        data = yaml.safe_load(path.read_text()) or {}
-    constructs = data.get("constructs") or {}
+        try:
+            data = yaml.safe_load(path.read_text()) or {}  # safe_load: tags that would build objects are refused
+        except yaml.YAMLError as exc:
+            raise ValueError(f"the prompt file {path} is not valid YAML: {' '.join(str(exc).split())[:200]}") from None
+    constructs = data.get("constructs") if isinstance(data, dict) else None
+    if constructs is not None and not isinstance(constructs, dict):
+        raise ValueError(f"the prompt file {spec if not isinstance(spec, dict) else ''}: `constructs` must map names "
+                         "to prompts: `constructs: {name: {prompts: [...], contrast: [...]}}`")
     if not constructs:
         raise ValueError(f"the prompt file {spec if not isinstance(spec, dict) else ''} defines no constructs: "
                          "write `constructs: {name: {prompts: [...], contrast: [...]}}`")
@@ -98,6 +104,9 @@ def _named(value, construct: str) -> dict[str, str]:
         return {}
     if isinstance(value, str):
         value = [value]
+    if not isinstance(value, (list, tuple, dict)):
+        raise ValueError(f"construct {construct!r}: prompts are a list of texts or a mapping name: text, "
+                         f"not {type(value).__name__}")
     items = value.items() if isinstance(value, dict) else ((_slug(v), v) for v in value)
     out: dict[str, str] = {}
     for k, v in items:
