@@ -58,3 +58,10 @@ def test_a_broken_or_hostile_prompt_file(photos, tmp_path, capsys, text, says):
 def test_debug_shows_the_traceback(tmp_path):
     with pytest.raises(FileNotFoundError):
         main(["--debug", "run", "quality", str(tmp_path / "nowhere")])
+
+
+def test_imagevars_video_says_why_a_video_failed(tmp_path, capsys):
+    (tmp_path / "broken.mp4").write_bytes(b"not a video at all")
+    assert main(["video", str(tmp_path / "broken.mp4"), "-q", "--workers", "0"]) == 1
+    out = capsys.readouterr().out
+    assert "1 with errors" in out and f"error: {tmp_path / 'broken.mp4'}:" in out

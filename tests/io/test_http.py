@@ -44,6 +44,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(bytes([b]))
                 self.wfile.flush()
                 time.sleep(0.2)
+        elif self.path == "/loop.png":  # redirects to itself for ever
+            self.send_response(302)
+            self.send_header("Location", "/loop.png")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         elif self.path == "/lie.png":  # an error page served with 200
             self._send(b"<html><body>Rate limit exceeded</body></html>", kind="text/html")
         else:
@@ -81,6 +86,13 @@ def test_a_dripping_server_is_cut_off_at_the_deadline(server):
     with pytest.raises(DecodeError, match="not done after the deadline of 1 s"):
         fetch(f"{server}/drip.png", retries=0, timeout=5, deadline=1.0)
     assert time.monotonic() - start < 4
+
+
+def test_a_redirect_loop_is_an_error_at_once(server):
+    start = time.monotonic()
+    with pytest.raises(DecodeError, match=r"loop\.png: HTTP 302"):
+        fetch(f"{server}/loop.png", retries=2)
+    assert time.monotonic() - start < 5 and _Handler.hits["/loop.png"] <= 12  # not retried: the answer is final
 
 
 def test_an_error_page_served_with_200_is_an_error_row_and_not_cached(server, isolated_cache, tmp_path):

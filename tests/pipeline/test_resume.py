@@ -276,3 +276,50 @@ def test_only_regular_files_are_read_and_under_a_size_cap(tmp_path):
     assert "not a regular file (a FIFO, device or socket)" in table["error"].iloc[0]
     assert "not a regular file" in table["error"].iloc[1]
     assert "is over the size cap of 1,073,741,824 for one image" in table["error"].iloc[2]
+
+
+def _cli(*args):
+    return [sys.executable, "-m", "imagevars.cli", "run", *map(str, args), "-q", "--workers", "0"]
+
+
+def test_killed_after_the_output_was_written_but_before_the_parts_were_removed(tmp_path):
+    src, out = tmp_path / "p", tmp_path / "v.parquet"
+    _images(src, {f"{i:02d}.png": 10 + i for i in range(6)})
+    dies = ("import os, signal, sys, shutil; import imagevars.pipeline.sink as s; "
+            "s.shutil = type('S', (), {'rmtree': staticmethod(lambda p: os.kill(os.getpid(), signal.SIGKILL))}); "
+            "from imagevars.cli import main; sys.exit(main(sys.argv[1:]))")
+    proc = subprocess.run([sys.executable, "-c", dies, "run", "quality", str(src), "-q", "--workers", "0",
+                           "--chunk-rows", "2", "-o", str(out)], capture_output=True)
+    assert proc.returncode == -9 and out.exists() and out.with_name(out.name + ".parts").exists()
+    subprocess.run(_cli("quality", src, "--chunk-rows", "2", "-o", out), check=True)
+    subprocess.run(_cli("quality", src, "-o", tmp_path / "clean.parquet"), check=True)
+    assert pq.read_table(out).equals(pq.read_table(tmp_path / "clean.parquet"))
+    assert not out.with_name(out.name + ".parts").exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 96 KiB tmpfs: a real full disk (mounting needs root, which these machines give)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("mounting a tmpfs is not allowed here; test_errors.py covers a full disk by its error code")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_full_disk_stops_with_one_line_and_the_rerun_after_freeing_space_completes(tmp_path, small_disk):
+    src = tmp_path / "p"
+    rng = np.random.default_rng(0)
+    src.mkdir()
+    for i in range(60):
+        Image.fromarray(rng.integers(0, 255, (24, 32, 3), dtype=np.uint8)).save(src / f"{i:02d}.png")
+    out = small_disk / "v.parquet"
+    cmd = _cli("quality", src, "--chunk-rows", "2", "--batch-size", "2", "-o", out)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    err = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(err) == 1 and "the disk is full" in err[0], proc.stderr[-2000:]
+    subprocess.run(["mount", "-o", "remount,size=8m", str(small_disk)], check=True)  # space freed
+    subprocess.run(cmd, check=True)
+    subprocess.run(_cli("quality", src, "-o", tmp_path / "clean.parquet"), check=True)
+    assert pq.read_table(out).equals(pq.read_table(tmp_path / "clean.parquet"))
