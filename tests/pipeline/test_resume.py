@@ -323,3 +323,18 @@ def test_a_full_disk_stops_with_one_line_and_the_rerun_after_freeing_space_compl
     subprocess.run(cmd, check=True)
     subprocess.run(_cli("quality", src, "-o", tmp_path / "clean.parquet"), check=True)
     assert pq.read_table(out).equals(pq.read_table(tmp_path / "clean.parquet"))
+
+
+def test_an_output_in_a_read_only_folder_is_one_line(tmp_path):
+    """Root may write anywhere, but not on a read-only file system: a real refusal from the OS."""
+    disk = tmp_path / "ro"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("mounting a tmpfs is not allowed here; test_errors.py covers permission errors by their code")
+    try:
+        _images(tmp_path / "p", {"a.png": 5})
+        proc = subprocess.run(_cli("quality", tmp_path / "p", "-o", disk / "v.parquet"), capture_output=True, text=True)
+        err = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(err) == 1 and "permission denied: write to a folder you may write to" in err[0]
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
