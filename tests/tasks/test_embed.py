@@ -1,0 +1,63 @@
+"""`embed`: EfficientNet-Lite0 features on real photos: like images close, the classifier's own input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import imagevars
+from imagevars.tasks.embed import EmbedTask
+
+
+@pytest.fixture(scope="module")
+def vectors(tmp_path_factory):
+    import skimage.data as data
+
+    folder = tmp_path_factory.mktemp("photos")
+    cat = data.chelsea()
+    Image.fromarray(cat).save(folder / "cat.jpg", quality=92)
+    Image.fromarray(cat[:, ::-1]).save(folder / "cat_mirrored.jpg", quality=92)  # the same cat, mirrored
+    Image.fromarray(data.coffee()).save(folder / "coffee.jpg", quality=92)
+    Image.fromarray(data.rocket()).save(folder / "rocket.jpg", quality=92)
+    res = imagevars.run(["embed"], folder, workers=0, progress=False)
+    df = res.to_pandas().set_index("source")
+    return {p.split("/")[-1]: np.asarray(v, np.float32) for p, v in df["embed_vector"].items()}, res
+
+
+def _cos(a, b):
+    return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+
+
+def test_the_same_scene_is_closer_than_other_scenes(vectors):
+    v, _ = vectors
+    assert all(x.shape == (1280,) for x in v.values())
+    same = _cos(v["cat.jpg"], v["cat_mirrored.jpg"])
+    assert same > 0.8 and same > max(_cos(v["cat.jpg"], v["coffee.jpg"]), _cos(v["cat.jpg"], v["rocket.jpg"])) + 0.2
+
+
+def test_the_vector_is_what_the_classifier_reads(vectors, tmp_path):
+    """A linear layer on the features gives the classifier's answer: the features are its input."""
+    from imagevars.tasks.classify import ClassifyTask
+
+    v, res = vectors
+    assert res.provenance["tasks"][0]["weights_sha256"] == imagevars.get_card("efficientnet-lite0").weights.sha256
+    task = ClassifyTask(top=1)
+    probabilities, features = task.model.predict(np.stack([task.preprocessor()(_decoded(tmp_path))]))
+    assert features.shape == (1, 1280) and probabilities[0].argmax() == 967  # espresso
+    assert np.allclose(features[0], v["coffee.jpg"], atol=1e-5)
+
+
+def _decoded(tmp_path):
+    import skimage.data as data
+
+    from imagevars.io.decode import decode
+
+    path = tmp_path / "coffee.jpg"
+    Image.fromarray(data.coffee()).save(path, quality=92)
+    return decode(path.read_bytes(), str(path), max_side=448)
+
+
+def test_a_model_without_features_is_refused():
+    with pytest.raises(ValueError, match="no backbone 'mnist-cnn' with features"):
+        EmbedTask(model="mnist-cnn")
