@@ -3,6 +3,7 @@
     imagevars run quality PHOTOS/ -o vars.parquet           measure images; one tidy table out (run.py)
     imagevars codebook [detect]                             the columns each task writes, defined
     imagevars demo                                          the main job on built-in data, offline
+    imagevars learn labels.csv --target rugged -o m/        a measure learned from labels (learn.py)
     imagevars train mnist [--recipe fast] | train PHOTOS/   the lecture's CNN; your own folder (train.py)
     imagevars eval mnist-cnn; imagevars models              evaluate; registered models and cards
     imagevars explain mnist-cnn --correct --incorrect       SHAP and Grad-CAM figures (explain.py)
@@ -19,10 +20,10 @@ import argparse
 import sys
 
 from .._version import __version__
-from . import explain, generate, objects, run, search, train
+from . import explain, generate, learn, objects, run, search, train
 from .common import describe
 
-GROUPS = (run, train, explain, objects, search, generate)  # the order `imagevars --help` lists them
+GROUPS = (run, learn, train, explain, objects, search, generate)  # the order `imagevars --help` lists them
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,7 +15,7 @@ from typing import Any, Iterator, Sequence
 
 from .decode import IMAGE_EXTENSIONS, read_file
 
-_PATH_COLUMNS = ("path", "image", "image_path", "file", "filename", "url", "image_url")
+PATH_COLUMNS = ("path", "image", "image_path", "file", "filename", "url", "image_url")
 
 
 @dataclass(frozen=True)
@@ -320,11 +320,11 @@ def _manifest(path: Path, path_column: str | None, keep: tuple[str, ...]) -> Sou
         table = pcsv.read_csv(path, parse_options=pcsv.ParseOptions(delimiter=delimiter),
                               convert_options=pcsv.ConvertOptions(strings_can_be_null=False))
     names = table.column_names
-    column = path_column or next((c for c in _PATH_COLUMNS if c in names), None)
+    column = path_column or next((c for c in PATH_COLUMNS if c in names), None)
     if column is None or column not in names:
         raise ValueError(
             f"{path} has no column {path_column!r}" if path_column else
-            f"{path} has none of the usual path columns ({', '.join(_PATH_COLUMNS)}); name one with --path-column"
+            f"{path} has none of the usual path columns ({', '.join(PATH_COLUMNS)}); name one with --path-column"
         )
     missing = [k for k in keep if k not in names]
     if missing:

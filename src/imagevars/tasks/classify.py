@@ -84,48 +84,68 @@ class ClassifyTask(CenterCropTask):
     name = "classify"
     max_side = 2 * 224  # JPEGs decode at reduced size down to this, then crop and resize
     options = (
-        Option("--model", "model", str, "classify: a registered classifier (default: the bundled efficientnet-lite0)"),
+        Option("--model", "model", str, "classify: a registered classifier (default: the bundled efficientnet-lite0) "
+               "or a folder written by imagevars learn"),
         Option("--classes", "classes", lambda s: tuple(c.strip() for c in s.split(",") if c.strip()),
                "classify: class names whose probabilities become columns, comma-separated"),
     )
 
     def __init__(self, model: str = _MODEL, top: int = 5, classes: tuple[str, ...] | list[str] = (),
                  threads: int | None = None):
-        from ..models.registry import create_model, get_card, list_models
+        from ..models import linear_probe
+        from ..models.registry import create_model, get_card
 
         if not 0 <= top <= 20:
             raise ValueError(f"top must be between 0 and 20, got {top}")
-        if model not in list_models() or get_card(model).task != "classify":
-            names = [n for n in list_models() if get_card(n).task == "classify"]
-            raise ValueError(f"no image classifier {model!r}; registered: {', '.join(names)}")
-        self.card = get_card(model)
-        if self.card.config.get("format") != "onnx":
-            raise ValueError(f"{model} is a trainable classifier: apply it with imagevars eval or explain for now")
-        labels = self.card.labels
-        unknown = [c for c in classes if c not in labels]
-        if unknown:
-            close = [lab for lab in labels if any(u.lower() in lab.lower() for u in unknown)][:8]
-            raise ValueError(f"{model} has no class {unknown[0]!r}" + (f"; close: {', '.join(close)}" if close else ""))
-        self.model_name, self.top, self.classes = model, top, tuple(classes)
-        self.model = create_model(model, pretrained=True, threads=threads)
+        self.model_name, self.top, self.classes, self.heads = str(model), top, tuple(classes), None
+        if linear_probe.is_measure(model):  # a measure learned with `imagevars learn`
+            self.measure, self.heads = linear_probe.load(model)
+            self.card = get_card(self.measure.config["backbone"])
+            if self.classes:
+                raise ValueError(f"{model} is a learned measure: its columns are its targets; leave --classes out")
+        else:
+            self.card = _imagenet_card(model, self.classes)
+        self.model = create_model(self.card.name, pretrained=True, threads=threads)
         self.side = self.card.input_size[0]
         self.max_side = 2 * self.side
 
     def params(self) -> dict[str, Any]:
+        if self.heads is not None:
+            return {"model": self.model_name}
         return {"model": self.model_name, "top": self.top, "classes": list(self.classes)}
+
+    def provenance(self) -> dict[str, Any]:
+        out = super().provenance()
+        if self.heads is not None:
+            from ..models.linear_probe import describe
+
+            out.update(model=self.measure.name, weights_sha256=self.measure.weights.sha256,
+                       measure=describe(self.measure))
+        return out
 
     def fields(self) -> list:
         import pyarrow as pa
 
         f = []
+        if self.heads is not None:  # a learned measure: per target, its answer and each class's probability
+            for h in self.heads:
+                if h.kind == "number":
+                    f.append((h.target, pa.float64()))
+                else:
+                    f += [(h.target, pa.string())] + [(f"{h.target}_p_{class_column(k)}", pa.float64()) for k in h.classes]
+            return [pa.field(f"classify_{n}", t) for n, t in f]
         for k in range(1, self.top + 1):
             f += [(f"top{k}_label", pa.string()), (f"top{k}_score", pa.float64())]
         f += [(f"p_{class_column(c)}", pa.float64()) for c in self.classes]
         return [pa.field(f"classify_{n}", t) for n, t in f]
 
     def __call__(self, batch: list[np.ndarray]) -> dict[str, list]:
-        probabilities, _ = self.model.predict(np.stack(batch)) if batch else (np.zeros((0, 0)), None)
         out: dict[str, list] = {f.name: [] for f in self.fields()}
+        if not batch:
+            return out
+        probabilities, features = self.model.predict(np.stack(batch))
+        if self.heads is not None:
+            return self._measured(features, out)
         labels = self.card.labels
         index = {c: labels.index(c) for c in self.classes}
         for p in probabilities:
@@ -136,3 +156,32 @@ class ClassifyTask(CenterCropTask):
             for c, i in index.items():
                 out[f"classify_p_{class_column(c)}"].append(float(p[i]))
         return out
+
+    def _measured(self, features: np.ndarray, out: dict[str, list]) -> dict[str, list]:
+        for h in self.heads:
+            pred = h.predict(features)
+            if h.kind == "number":
+                out[f"classify_{h.target}"] = [float(v) for v in pred]
+                continue
+            out[f"classify_{h.target}"] = [h.classes[i] for i in pred.argmax(1)]
+            for j, k in enumerate(h.classes):
+                out[f"classify_{h.target}_p_{class_column(k)}"] = [float(v) for v in pred[:, j]]
+        return out
+
+
+def _imagenet_card(model: str, classes: tuple[str, ...]):
+    """The card of a registered ImageNet-style classifier, with ``classes`` checked against its labels."""
+    from ..models.registry import get_card, list_models
+
+    if model not in list_models() or get_card(model).task != "classify":
+        names = [n for n in list_models() if get_card(n).task == "classify"]
+        raise ValueError(f"no image classifier {model!r}; registered: {', '.join(names)}, or a folder written by "
+                         "imagevars learn")
+    card = get_card(model)
+    if card.config.get("format") != "onnx":
+        raise ValueError(f"{model} is a trainable classifier: apply it with imagevars eval or explain for now")
+    unknown = [c for c in classes if c not in card.labels]
+    if unknown:
+        close = [lab for lab in card.labels if any(u.lower() in lab.lower() for u in unknown)][:8]
+        raise ValueError(f"{model} has no class {unknown[0]!r}" + (f"; close: {', '.join(close)}" if close else ""))
+    return card

@@ -1,0 +1,47 @@
+"""The labels a measure is learned from: a CSV or Parquet file (a path column and target columns), or class folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+from ..io.decode import IMAGE_EXTENSIONS
+from ..io.sources import PATH_COLUMNS, walk
+
+
+def read_labels(spec: str | os.PathLike, targets: Sequence[str], *, path_column: str | None = None,
+                group: str | None = None):
+    """A DataFrame with ``source``, the ``targets`` and ``group``: one row per labelled image.
+
+    A folder is read as class folders (``FOLDER/<class>/<image>``): one target, named ``targets[0]``
+    (default ``class``). Paths in a file are read as ``imagevars run`` reads a manifest's: as given.
+
+    Example:
+        >>> read_labels("labels.csv", ["rugged"], group="brand").columns.tolist()  # doctest: +SKIP
+        ['source', 'rugged', 'brand']
+    """
+    import pandas as pd
+
+    path = Path(spec)
+    if path.is_dir():
+        name = targets[0] if targets else "class"
+        rows = [(p, Path(p).relative_to(path).parts[0]) for p in walk(path, IMAGE_EXTENSIONS)
+                if len(Path(p).relative_to(path).parts) > 1]
+        if not rows:
+            raise ValueError(f"{path} has no class folders with images (FOLDER/<class>/<image>)")
+        return pd.DataFrame(rows, columns=["source", name])
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: pass a CSV or Parquet file of labels, or class folders")
+    df = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
+    column = path_column or next((c for c in PATH_COLUMNS if c in df.columns), None)
+    if column is None or column not in df.columns:
+        raise ValueError(f"{path} has no path column ({', '.join(PATH_COLUMNS)}); name it with --path-column")
+    if not targets:
+        raise ValueError("name the label column(s) to learn with --target")
+    missing = [c for c in [*targets, *([group] if group else [])] if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path} has no column(s) {', '.join(missing)}; it has {', '.join(map(str, df.columns))}")
+    out = df[[column, *targets, *([group] if group else [])]].rename(columns={column: "source"})
+    out["source"] = out["source"].astype(str)
+    return out.reset_index(drop=True)

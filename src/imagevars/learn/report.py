@@ -1,0 +1,77 @@
+"""The report of a learned measure: report.json (every number), report.md (for a reader), figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..io.files import atomic_write, save_figure
+
+
+def write(report, summary: dict[str, Any], record: dict[str, Any]) -> None:
+    """Write report.json, report.md and each target's confusion matrix and learning curve into ``report.folder``."""
+    folder = Path(report.folder)
+    data = {"provenance": record, "targets": summary, "dropped": [{"source": s, "error": e} for s, e in report.dropped]}
+    text = json.dumps(data, indent=2, default=_plain) + "\n"
+    atomic_write(folder / "report.json", lambda tmp: Path(tmp).write_text(text))
+    lines = [f"# {folder.name}: a measure learned by imagevars {record['version']}", ""]
+    for target, r in report.results.items():
+        lines += _target_lines(target, r)
+        _figures(folder, target, r)
+    if report.dropped:
+        lines += [f"## Images left out ({len(report.dropped)}: they could not be read)", ""]
+        lines += [f"- {e if e.startswith(s) else f'{s}: {e}'}" for s, e in report.dropped[:50]] + [""]
+    md = "\n".join(lines)
+    atomic_write(folder / "report.md", lambda tmp: Path(tmp).write_text(md))
+
+
+def _target_lines(target: str, r: dict[str, Any]) -> list[str]:
+    how = f"{r['folds']}-fold cross-validation" + (", grouped" if r["grouped"] else "")
+    lines = [f"## {target} ({'classes: ' + ', '.join(r['classes']) if r['classes'] else 'a number'})", "",
+             f"{r['n']} labelled images, {how}; mean over folds with 95% intervals.", "",
+             "| metric | model | 95% interval | baseline |", "| --- | --- | --- | --- |"]
+    for m, v in r["metrics"].items():
+        b = r["baseline"].get(m, {}).get("mean", float("nan"))
+        lines.append(f"| {m} | {v['mean']:.3f} | {v['low']:.3f} - {v['high']:.3f} | {b:.3f} |")
+    lines += ["", "Learning curve (labels used for training -> " + ("R²" if r["kind"] == "number" else "accuracy")
+              + "): " + ", ".join(f"{p['labels']} -> {list(p.values())[1]:.3f}" for p in r["learning_curve"]), ""]
+    return lines
+
+
+def _figures(folder: Path, target: str, r: dict[str, Any]) -> None:
+    from .._extras import pyplot
+
+    plt = pyplot()
+    if r["classes"]:
+        classes = r["classes"]
+        pred = np.asarray(classes)[r["oof"].argmax(1)]
+        m = np.array([[np.sum((r["y"] == a) & (pred == b)) for b in classes] for a in classes])
+        fig, ax = plt.subplots(figsize=(1.2 + 0.6 * len(classes), 1 + 0.6 * len(classes)))
+        ax.imshow(m, cmap="Blues")
+        for i in range(len(classes)):
+            for j in range(len(classes)):
+                ax.text(j, i, int(m[i, j]), ha="center", va="center", fontsize=9)
+        ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+        ax.set_yticks(range(len(classes)), classes)
+        ax.set_xlabel("predicted (out of fold)"), ax.set_ylabel("label")
+        fig.tight_layout()
+        save_figure(fig, folder / f"{target}_confusion.png", dpi=100)
+    curve = r["learning_curve"]
+    fig, ax = plt.subplots(figsize=(4.5, 3))
+    key = "r2" if r["kind"] == "number" else "accuracy"
+    ax.plot([p["labels"] for p in curve], [p[key] for p in curve], "o-")
+    ax.axhline(r["baseline"][key]["mean"], color="grey", ls="--", label="baseline")
+    ax.set_xlabel("labels used for training"), ax.set_ylabel(key), ax.legend()
+    fig.tight_layout()
+    save_figure(fig, folder / f"{target}_learning_curve.png", dpi=100)
+
+
+def _plain(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)

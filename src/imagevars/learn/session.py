@@ -1,0 +1,153 @@
+"""``imagevars learn``: labels -> backbone features (cached) -> cross-validated heads -> a saved measure and its report.
+
+The output folder holds::
+
+    model.safetensors, card.json   the learned measure (``imagevars run classify --model FOLDER``)
+    features.parquet               the backbone's features per image: a re-fit encodes nothing again
+    report.json, report.md         per target: CV metrics with 95% intervals, baseline, learning curve,
+                                   confusion matrix; the images that could not be read
+    <target>_confusion.png, <target>_learning_curve.png
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..io import provenance
+from ..io.files import atomic_write
+from . import report as write_report
+from .fit import CLASSES, cross_validate, final_head, kind_of
+from .labels import read_labels
+
+
+@dataclass
+class LearnReport:
+    """What :func:`learn` made: the measure's folder, the CV results per target, the images left out."""
+
+    folder: Path
+    results: dict[str, dict[str, Any]]
+    dropped: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def metrics(self) -> dict[str, dict[str, float]]:
+        """Per target, each metric's mean over the folds."""
+        return {t: {m: v["mean"] for m, v in r["metrics"].items()} for t, r in self.results.items()}
+
+
+def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathLike, *,
+          features: str = "efficientnet-lite0", group: str | None = None, path_column: str | None = None,
+          folds: int = 5, seed: int = 0, progress: bool = True) -> LearnReport:
+    """Learn a measure of each target from labelled images; save it with its cross-validated report.
+
+    Args:
+        labels: a CSV or Parquet file with a path column and the target columns, or class folders.
+        targets: the columns to learn (several: one head each; classes or a number, found from the values).
+        out: the folder for the measure, its features cache and its report.
+        features: the backbone whose features the heads read (a registered model with features).
+        group: a column whose values never straddle training and test folds (brand, property).
+        folds: outer cross-validation folds.
+        seed: seeds the folds and the learning curve's subsamples.
+
+    Example:
+        >>> report = learn("labels.csv", ["professional"], "pro-vs-amateur/", group="property")  # doctest: +SKIP
+        >>> report.results["professional"]["metrics"]["accuracy"]  # doctest: +SKIP
+        {'mean': 0.86, 'low': 0.81, 'high': 0.91}
+    """
+    from ..models import linear_probe
+    from ..models.card import ModelCard
+    from ..models.registry import get_card
+
+    # 1. Labels and features (the features computed once per image and kept)
+    clock = provenance.begin()
+    out = Path(out)
+    df = read_labels(labels, targets, path_column=path_column, group=group)
+    targets = list(targets) or [c for c in df.columns if c not in ("source", group)]
+    X, ok, dropped = _features(df["source"].tolist(), features, out, progress)
+    if not ok.any():
+        raise ValueError(f"none of the {len(df)} labelled images could be read; the first reason: {dropped[0][1]}")
+    df = df[ok].reset_index(drop=True)
+
+    # 2. Cross-validated estimates and the final heads, target by target
+    results, heads = {}, []
+    groups = df[group].to_numpy() if group else None
+    for target in targets:
+        y = df[target]
+        if y.isna().any():
+            raise ValueError(f"{target}: {int(y.isna().sum())} image(s) have no label; fill or drop those rows")
+        kind = kind_of(y)
+        results[target] = cross_validate(X, y, kind=kind, groups=groups, folds=folds, seed=seed, name=target)
+        heads.append(final_head(X, y, kind, target, seed))
+
+    # 3. The measure, its card and its report
+    backbone = get_card(features)
+    lines = ("\t".join(map(str, row)) for row in df[["source", *targets]].itertuples(index=False))
+    data_sha = hashlib.sha256("\n".join(lines).encode()).hexdigest()  # which images, which labels
+    summary = {t: {k: v for k, v in r.items() if k not in ("oof", "y")} for t, r in results.items()}
+    card = ModelCard(name=out.name or "measure", task="classify",
+                     labels=tuple(heads[0].classes) if len(heads) == 1 and heads[0].kind == CLASSES else (),
+                     input_size=backbone.input_size, scale=backbone.scale, mean=backbone.mean, std=backbone.std,
+                     license="the license of the labels and images it was learned from",
+                     description=f"learned by imagevars learn: {', '.join(targets)} from {features} features",
+                     config={"backbone": features, "backbone_sha256": backbone.weights.sha256,
+                             "features": int(X.shape[1])},
+                     training={"labels": str(labels), "n": int(len(df)), "dropped": len(dropped), "folds": folds,
+                               "group": group, "seed": seed, "data_sha256": data_sha, "cv": summary})
+    linear_probe.save(out, heads, card)
+    record = provenance.record(clock, [{"name": "learn", "params": {"targets": targets, "features": features,
+                                                                   "group": group, "folds": folds, "seed": seed},
+                                        "model": features, "weights_sha256": backbone.weights.sha256}],
+                               input=str(labels), n=int(len(df)))
+    report = LearnReport(out, results, dropped, record["seconds"])
+    write_report.write(report, summary, record)
+    return report
+
+
+def _features(sources: list[str], backbone: str, out: Path, progress: bool):
+    """(X, ok, dropped): the backbone's features of each source (cached in ``out/features.parquet``)."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from ..pipeline.runner import run
+    from ..tasks.embed import EmbedTask
+
+    cache = out / "features.parquet"
+    known = {}
+    if cache.exists():
+        meta = json.loads(pq.read_schema(cache).metadata[b"imagevars"])
+        if meta["tasks"][0]["params"].get("model") == backbone:
+            t = pd.read_parquet(cache, columns=["source", "error", "embed_vector"])
+            known = {s: (e, v) for s, e, v in t.itertuples(index=False)}
+    missing = list(dict.fromkeys(s for s in sources if s not in known))
+    if missing:
+        listing = out / "features-todo.txt"
+        atomic_write(listing, lambda tmp: Path(tmp).write_text("\n".join(missing) + "\n"))
+        new = run([EmbedTask(backbone)], listing, progress=progress).to_pandas()
+        listing.unlink()
+        known.update({s: (e, v) for s, e, v in new[["source", "error", "embed_vector"]].itertuples(index=False)})
+        import pyarrow as pa
+
+        from ..io.table import Results
+
+        table = pa.table({"source": list(known), "error": [_error(e) for e, _ in known.values()],
+                          "embed_vector": pa.array([None if v is None else np.asarray(v, np.float32) for _, v in
+                                                    known.values()], pa.list_(pa.float32()))})
+        Results(table, {"tasks": [{"name": "embed", "params": {"model": backbone}}]}).write(cache)
+    ok = np.array([_error(known[s][0]) is None for s in sources])
+    dim = next(len(known[s][1]) for s, good in zip(sources, ok) if good) if ok.any() else 0
+    X = np.stack([np.asarray(known[s][1], np.float32) for s, good in zip(sources, ok) if good]) if ok.any() \
+        else np.zeros((0, dim), np.float32)
+    dropped = [(s, str(known[s][0])) for s, good in zip(sources, ok) if not good]
+    return X, ok, dropped
+
+
+def _error(e) -> str | None:
+    """An error cell as text, or None (pandas reads a missing one as None or NaN)."""
+    return None if e is None or (isinstance(e, float) and np.isnan(e)) else str(e)

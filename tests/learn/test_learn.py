@@ -1,0 +1,87 @@
+"""`imagevars learn` end to end on real images (MNIST digits), and the measure applied with `run classify`."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+import imagevars
+from imagevars.cli import main
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory, mnist):
+    (tx, ty), _ = mnist
+    folder = tmp_path_factory.mktemp("digits")
+    rng = np.random.default_rng(0)
+    appeal = {0: 0.2, 1: 0.9, 7: 0.5}  # a made-up continuous rating that follows what the image shows
+    rows = []
+    for digit in (0, 1, 7):
+        for k, i in enumerate(np.flatnonzero(ty == digit)[:30]):
+            path = folder / f"{digit}_{k}.png"
+            Image.fromarray(tx[i]).save(path)
+            rows.append({"path": str(path), "digit": str(digit), "writer": k % 6,
+                         "appeal": appeal[digit] + float(rng.normal(scale=0.05))})
+    (folder / "broken.png").write_bytes(b"not a png")
+    rows.append({"path": str(folder / "broken.png"), "digit": "0", "writer": 0, "appeal": 0.2})
+    labels = folder / "labels.csv"
+    pd.DataFrame(rows).to_csv(labels, index=False)
+    return labels
+
+
+def test_learn_reports_cross_validated_metrics_and_the_measure_applies_at_scale(labelled, tmp_path, capsys):
+    out = tmp_path / "digit-measure"
+    assert main(["learn", str(labelled), "--target", "digit,appeal", "--group", "writer", "--folds", "3", "-q",
+                 "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "digit: accuracy" in printed and "1 image(s) could not be read" in printed
+    report = json.loads((out / "report.json").read_text())
+    digit = report["targets"]["digit"]
+    assert digit["n"] == 90 and digit["grouped"] and digit["classes"] == ["0", "1", "7"]
+    assert digit["metrics"]["accuracy"]["mean"] > 0.85 > digit["baseline"]["accuracy"]["mean"]
+    assert report["targets"]["appeal"]["kind"] == "number" and report["targets"]["appeal"]["metrics"]["r2"]["mean"] > 0.5
+    assert report["dropped"][0]["source"].endswith("broken.png")
+    assert (out / "digit_confusion.png").exists() and (out / "appeal_learning_curve.png").exists()
+    assert "| accuracy |" in (out / "report.md").read_text()
+    # the measure, applied to the same images with `run classify`
+    scores = tmp_path / "scores.parquet"
+    listing = tmp_path / "images.txt"
+    labels = pd.read_csv(labelled)
+    listing.write_text("\n".join(labels["path"]))
+    assert main(["run", "classify", str(listing), "--model", str(out), "-q", "--workers", "0", "-o", str(scores)]) == 0
+    table = imagevars.Results.read(scores)
+    df = table.to_pandas().merge(labels.rename(columns={"path": "source"}), on="source")
+    good = df[df["error"].isna()]
+    assert (good["classify_digit"] == good["digit"].astype(str)).mean() > 0.95
+    assert np.allclose(good[["classify_digit_p_0", "classify_digit_p_1", "classify_digit_p_7"]].sum(axis=1), 1)
+    assert np.corrcoef(good["classify_appeal"], good["appeal"])[0, 1] > 0.8
+    task = table.provenance["tasks"][0]
+    assert task["measure"]["backbone"] == "efficientnet-lite0" and task["weights_sha256"] == task["measure"]["weights_sha256"]
+
+
+def test_a_refit_encodes_nothing_again(labelled, tmp_path, monkeypatch):
+    from imagevars.learn import learn
+
+    out = tmp_path / "m"
+    learn(labelled, ["digit"], out, folds=3, progress=False)
+
+    def no_encoding(*args, **kwargs):
+        raise AssertionError("the features should come from the cache")
+
+    monkeypatch.setattr("imagevars.tasks.embed.EmbedTask.__init__", no_encoding)
+    again = learn(labelled, ["digit"], out, folds=3, seed=1, progress=False)
+    assert again.metrics["digit"]["accuracy"] > 0.85
+
+
+def test_labels_that_cannot_be_learned_say_why(labelled, tmp_path, capsys):
+    labels = pd.read_csv(labelled)
+    one = tmp_path / "one.csv"
+    labels.assign(digit="7").to_csv(one, index=False)
+    assert main(["learn", str(one), "--target", "digit", "--folds", "3", "-q", "-o", str(tmp_path / "x")]) == 2
+    assert "every image has the same label" in capsys.readouterr().err
+    assert main(["learn", str(labelled), "--target", "colour", "-q", "-o", str(tmp_path / "x")]) == 2
+    assert "has no column(s) colour" in capsys.readouterr().err
