@@ -77,3 +77,14 @@ def small_mnist(mnist):
     """3,000 training and 1,000 test images: enough to learn, quick to fit."""
     (tx, ty), (vx, vy) = mnist
     return (np.ascontiguousarray(tx[:3000]), ty[:3000]), (vx[:1000], vy[:1000])
+
+
+@pytest.fixture
+def offline_hub(tmp_path, monkeypatch):
+    """An empty Hugging Face cache under $IMAGEVARS_HOME (returned) and downloads off: tests put snapshots
+    there with imagevars.testing.put_in_hub_cache, as a download would have."""
+    monkeypatch.setenv("IMAGEVARS_HOME", str(tmp_path))
+    monkeypatch.setenv("IMAGEVARS_OFFLINE", "1")
+    monkeypatch.delenv("HF_HOME", raising=False)
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    return tmp_path / "hf"

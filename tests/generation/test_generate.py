@@ -162,16 +162,12 @@ def test_cli_generate(sd_dir, tmp_path, capsys):
     assert "width 500 is not divisible by 8" in capsys.readouterr().err
 
 
-def test_offline_use_from_the_hub_cache_records_the_commit(sd_dir, tmp_path, monkeypatch):
+def test_offline_use_from_the_hub_cache_records_the_commit(sd_dir, tmp_path, offline_hub):
     """A pipeline in the hub cache layout under $IMAGEVARS_HOME/hf loads offline, by its repo id."""
     from imagevars.testing import put_in_hub_cache
 
     commit = "0123456789abcdef0123456789abcdef01234567"
-    put_in_hub_cache(sd_dir, "someone/tiny-sd", tmp_path / "hf", commit)
-    monkeypatch.setenv("IMAGEVARS_HOME", str(tmp_path))
-    monkeypatch.setenv("IMAGEVARS_OFFLINE", "1")
-    monkeypatch.delenv("HF_HOME", raising=False)
-    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    put_in_hub_cache(sd_dir, "someone/tiny-sd", offline_hub, commit)
     g = Generator("someone/tiny-sd", threads=2)
     assert g.commit == commit and g.repo == "someone/tiny-sd"
     row = generate("a camel", tmp_path / "out", generator=g, progress=False, **SMALL).to_pandas().iloc[0]

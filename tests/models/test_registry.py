@@ -94,9 +94,12 @@ def test_every_model_builds_with_random_weights_without_downloading_them(name, h
         assert model.predict(np.zeros((2, *card.input_size), np.uint8)).shape == (2, len(card.labels))
     elif card.task == "detect":
         side = card.input_size[0]
+        if card.weights.hf_repo:  # the snapshot's commit is what the provenance records
+            assert model.commit == "0123456789abcdef0123456789abcdef01234567"
         assert tuple(model.labels) == card.labels
         assert np.asarray(model.predict(np.zeros((1, side, side, 3), np.uint8))[0]).shape[1] == 6
     elif card.task == "embed":
+        assert model.commit == "0123456789abcdef0123456789abcdef01234567"
         emb = model.embed_texts(["a dog on a beach"])
         assert emb.shape == (1, model.dim) and np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
         assert model.kind == ("siglip" if name.startswith("siglip") else "clip") and model.repo == card.config["hf_repo"]

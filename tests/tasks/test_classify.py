@@ -70,3 +70,50 @@ def test_the_cli_takes_the_classes(photos, tmp_path):
                  "-o", str(out)]) == 0
     df = imagevars.Results.read(out).to_pandas()
     assert df["classify_p_espresso"].item() > 0.8 and df["classify_p_cup"].item() < 0.2
+
+
+@pytest.fixture(scope="module")
+def tiny_vit(tmp_path_factory):
+    """A tiny random ViT image classifier saved as save_pretrained writes it (offline; the weights draw noise)."""
+    import torch
+    import transformers
+
+    folder = tmp_path_factory.mktemp("tiny-vit")
+    torch.manual_seed(0)
+    config = transformers.ViTConfig(image_size=32, patch_size=8, hidden_size=16, num_hidden_layers=1,
+                                    num_attention_heads=2, intermediate_size=32,
+                                    id2label={0: "professional", 1: "amateur", 2: "screenshot"},
+                                    label2id={"professional": 0, "amateur": 1, "screenshot": 2})
+    transformers.ViTForImageClassification(config).save_pretrained(folder)
+    transformers.ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)
+    return folder
+
+
+def test_a_hub_classifier_by_folder_and_by_repo_id_offline(photos, tiny_vit, offline_hub):
+    import torch
+    import transformers
+
+    from imagevars.testing import put_in_hub_cache
+
+    local = imagevars.run([ClassifyTask(str(tiny_vit), top=2, classes=["screenshot"])], photos / "coffee.jpg",
+                          workers=0, progress=False).to_pandas().iloc[0]
+    from imagevars.io.decode import decode
+    from imagevars.models.efficientnet import center_crop
+
+    decoded = decode((photos / "coffee.jpg").read_bytes(), "coffee.jpg", max_side=64)  # as the task decodes it
+    crop = center_crop(decoded.rgb, 32)
+    processor = transformers.ViTImageProcessor.from_pretrained(tiny_vit)
+    with torch.no_grad():
+        want = torch.softmax(transformers.ViTForImageClassification.from_pretrained(tiny_vit)(
+            **processor(images=[crop], return_tensors="pt")).logits, -1)[0].numpy()
+    order = np.argsort(-want)
+    labels = ("professional", "amateur", "screenshot")
+    assert local["classify_top1_label"] == labels[order[0]] and abs(local["classify_top1_score"] - want[order[0]]) < 1e-5
+    assert abs(local["classify_p_screenshot"] - want[2]) < 1e-5
+    commit = "89abcdef0123456789abcdef0123456789abcdef"
+    put_in_hub_cache(tiny_vit, "someone/tiny-vit", offline_hub, commit)
+    hub = imagevars.run([ClassifyTask("hf:someone/tiny-vit", top=2)], photos / "coffee.jpg", workers=0, progress=False)
+    assert hub.to_pandas()["classify_top1_label"].item() == local["classify_top1_label"]
+    assert hub.provenance["tasks"][0]["hub"]["commit"] == commit
+    with pytest.raises(Exception, match="downloads are off"):
+        ClassifyTask("hf:someone/not-cached")

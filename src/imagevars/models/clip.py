@@ -22,7 +22,7 @@ import numpy as np
 from .._extras import require
 from ..io.files import atomic_write
 from .card import ModelCard, WeightsSource
-from .hub import from_config, from_pretrained, split_spec
+from .hub import from_config, from_pretrained, snapshot_commit, split_spec
 from .registry import register_model
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
@@ -114,7 +114,7 @@ class ClipModel:
             raise ValueError(f"backend must be 'torch' or 'onnx', got {backend!r}")
         torch.set_num_threads(threads or default_threads())
         self.spec, self.repo, self.revision, self.backend = spec, repo, revision, backend
-        self.commit = getattr(self.model.config, "_commit_hash", None)
+        self.commit = getattr(self.model.config, "_commit_hash", None) or snapshot_commit(repo, revision)
         self.kind = "siglip" if "siglip" in type(self.model).__name__.lower() else "clip"
         self.max_tokens = int(getattr(self.model.config.text_config, "max_position_embeddings", 77))
         self.dim = int(getattr(self.model.config, "projection_dim", 0) or self.embed_texts(["x"]).shape[1])

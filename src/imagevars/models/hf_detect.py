@@ -21,7 +21,7 @@ import numpy as np
 
 from .._extras import require
 from .coco import COCO_LABELS
-from .hub import from_config, from_pretrained, split_spec
+from .hub import from_config, from_pretrained, processor_side, snapshot_commit, split_spec
 from .card import ModelCard, WeightsSource
 from .registry import register_model
 
@@ -76,10 +76,10 @@ class HubDetector:
         self.model = model.eval()
         torch.set_num_threads(threads or default_threads())
         self.spec, self.revision = spec, revision
-        self.commit = getattr(self.model.config, "_commit_hash", None)
+        self.commit = getattr(self.model.config, "_commit_hash", None) or snapshot_commit(spec, revision)
         id2label = self.model.config.id2label
         self.labels = tuple(str(id2label[i]) for i in sorted(id2label))
-        self.side = _side(self.processor)
+        self.side = processor_side(self.processor, 640)
         self.card = card or ModelCard(name=f"hf:{spec}", task="detect", labels=self.labels,
                                       input_size=(self.side, self.side, 3), scale=1.0,
                                       architecture=type(self.model).__name__, config={"hf_repo": spec})
@@ -105,15 +105,6 @@ class HubDetector:
                                    r["labels"].numpy().astype(np.float32)])
             out.append(det[np.argsort(-det[:, 4], kind="stable")].astype(np.float32))
         return out
-
-
-def _side(processor) -> int:
-    """The square input side the processor resizes to (640 for RT-DETR and D-FINE)."""
-    size = getattr(processor, "size", None) or {}
-    for key in ("height", "shortest_edge", "width"):
-        if isinstance(size, dict) and size.get(key):
-            return int(size[key])
-    return 640
 
 
 def _builder(card: ModelCard):

@@ -74,3 +74,20 @@ def from_config(repo: str, revision: str | None, what: str, error: type[Exceptio
 
     config, *rest = from_pretrained(repo, revision, what, error, AutoConfig, *classes)
     return [*rest, model_class.from_config(config)]
+
+
+def processor_side(processor, default: int) -> int:
+    """The square side an image processor crops (when it does) or resizes to.
+
+    Example:
+        >>> from types import SimpleNamespace as P
+        >>> processor_side(P(size={"height": 640, "width": 640}), 512), processor_side(P(size={}), 224)
+        (640, 224)
+    """
+    for attr in (("crop_size", "size") if getattr(processor, "do_center_crop", False) else ("size",)):
+        size = getattr(processor, attr, None)
+        for key in ("height", "shortest_edge", "width"):
+            value = size.get(key) if hasattr(size, "get") else getattr(size, key, None)
+            if value:
+                return int(value)
+    return default

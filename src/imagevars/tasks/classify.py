@@ -98,14 +98,21 @@ class ClassifyTask(CenterCropTask):
         if not 0 <= top <= 20:
             raise ValueError(f"top must be between 0 and 20, got {top}")
         self.model_name, self.top, self.classes, self.heads = str(model), top, tuple(classes), None
+        from ..models.hf_classify import HubClassifier, is_hub_classifier
+
         if linear_probe.is_measure(model):  # a measure learned with `imagevars learn`
             self.measure, self.heads = linear_probe.load(model)
             self.card = get_card(self.measure.config["backbone"])
             if self.classes:
                 raise ValueError(f"{model} is a learned measure: its columns are its targets; leave --classes out")
+            self.model = create_model(self.card.name, pretrained=True, threads=threads)
+        elif is_hub_classifier(str(model)):  # hf:<owner>/<name>[@revision] or a save_pretrained folder
+            self.model = HubClassifier(str(model), threads=threads)
+            self.card = self.model.card
+            _check_classes(self.card, self.classes)
         else:
             self.card = _imagenet_card(model, self.classes)
-        self.model = create_model(self.card.name, pretrained=True, threads=threads)
+            self.model = create_model(self.card.name, pretrained=True, threads=threads)
         self.side = self.card.input_size[0]
         self.max_side = 2 * self.side
 
@@ -121,6 +128,8 @@ class ClassifyTask(CenterCropTask):
 
             out.update(model=self.measure.name, weights_sha256=self.measure.weights.sha256,
                        measure=describe(self.measure))
+        if hasattr(self.model, "provenance"):  # hub models: repo, requested revision, commit loaded
+            out["hub"] = self.model.provenance()
         return out
 
     def fields(self) -> list:
@@ -175,13 +184,17 @@ def _imagenet_card(model: str, classes: tuple[str, ...]):
 
     if model not in list_models() or get_card(model).task != "classify":
         names = [n for n in list_models() if get_card(n).task == "classify"]
-        raise ValueError(f"no image classifier {model!r}; registered: {', '.join(names)}, or a folder written by "
-                         "imagevars learn")
+        raise ValueError(f"no image classifier {model!r}; registered: {', '.join(names)}, hf:<owner>/<name>, a "
+                         "save_pretrained folder, or a folder written by imagevars learn")
     card = get_card(model)
     if card.config.get("format") != "onnx":
         raise ValueError(f"{model} is a trainable classifier: apply it with imagevars eval or explain for now")
+    _check_classes(card, classes)
+    return card
+
+
+def _check_classes(card, classes: tuple[str, ...]) -> None:
     unknown = [c for c in classes if c not in card.labels]
     if unknown:
         close = [lab for lab in card.labels if any(u.lower() in lab.lower() for u in unknown)][:8]
-        raise ValueError(f"{model} has no class {unknown[0]!r}" + (f"; close: {', '.join(close)}" if close else ""))
-    return card
+        raise ValueError(f"{card.name} has no class {unknown[0]!r}" + (f"; close: {', '.join(close)}" if close else ""))

@@ -1,0 +1,80 @@
+"""Image classifiers from the Hugging Face hub through transformers (ViT, ConvNeXt, BEiT, your fine-tuned ones ...).
+
+Any model that ``AutoModelForImageClassification`` loads can stand behind the ``classify`` task:
+``hf:<owner>/<name>[@revision]`` or a local folder written by ``save_pretrained``. Weights
+download once into the Hugging Face cache under ``$IMAGEVARS_HOME/hf`` (or ``$HF_HOME``); with
+``IMAGEVARS_OFFLINE=1`` or ``HF_HUB_OFFLINE=1`` only the cache and local folders are used, and a
+missing model raises an error saying how to get it. The commit loaded is recorded in the provenance.
+
+Images arrive as the task's central crop at the model's input size; the model's own image
+processor then normalises them as the model was trained.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._extras import require
+from .card import ModelCard
+from .hub import from_pretrained, processor_side, snapshot_commit, split_spec
+
+
+class HubClassifierError(RuntimeError):
+    pass
+
+
+def is_hub_classifier(spec: str) -> bool:
+    """``hf:<owner>/<name>[@revision]``, or a folder that holds a transformers model (config.json, no card.json)."""
+    return spec.startswith("hf:") or (Path(spec).is_dir() and (Path(spec) / "config.json").is_file()
+                                      and not (Path(spec) / "card.json").exists())
+
+
+class HubClassifier:
+    """A transformers image classifier with the bundled classifier's interface.
+
+    ``predict`` takes (N, side, side, 3) uint8 RGB and returns (probabilities (N, K), None).
+
+    Example:
+        >>> clf = HubClassifier("hf:google/vit-base-patch16-224")  # doctest: +SKIP
+        >>> clf.labels[:2]  # doctest: +SKIP
+        ('tench, Tinca tinca', 'goldfish, Carassius auratus')
+    """
+
+    def __init__(self, spec: str, threads: int | None = None):
+        require("transformers", "hub image classifiers")
+        torch = require("torch", "hub image classifiers")
+        from transformers import AutoImageProcessor, AutoModelForImageClassification
+
+        from .._env import threads as default_threads
+
+        repo, revision = split_spec(spec[3:] if spec.startswith("hf:") else spec)
+        self.processor, model = from_pretrained(repo, revision, "image classifier", HubClassifierError,
+                                                AutoImageProcessor, AutoModelForImageClassification)
+        self.model = model.eval()
+        torch.set_num_threads(threads or default_threads())
+        self.spec, self.repo, self.revision = spec, repo, revision
+        self.commit = getattr(self.model.config, "_commit_hash", None) or snapshot_commit(repo, revision)
+        id2label = self.model.config.id2label
+        self.labels = tuple(str(id2label[i]) for i in sorted(id2label))
+        side = processor_side(self.processor, 224)
+        self.card = ModelCard(name=spec, task="classify", labels=self.labels, input_size=(side, side, 3), scale=1.0,
+                              architecture=type(self.model).__name__,
+                              config={"hf_repo": repo, "format": "transformers", "crop": 0.875})
+
+    def provenance(self) -> dict[str, Any]:
+        return {"hf_repo": self.repo, "revision": self.revision, "commit": self.commit,
+                "architecture": type(self.model).__name__}
+
+    def predict(self, images: np.ndarray) -> tuple[np.ndarray, None]:
+        import torch
+
+        images = np.asarray(images)
+        if not len(images):
+            return np.zeros((0, len(self.labels)), np.float32), None
+        inputs = self.processor(images=list(images), return_tensors="pt")
+        with torch.inference_mode():
+            logits = self.model(**inputs).logits
+        return torch.softmax(logits.float(), dim=-1).numpy(), None
