@@ -84,3 +84,18 @@ def test_kinds_and_intervals():
     assert kind_of(np.arange(100)) == "number"
     v = interval([0.8, 0.9, 0.85, 0.95, 0.9])
     assert v["low"] < 0.88 < v["high"] and round(v["mean"], 3) == 0.88
+
+
+def test_an_out_of_time_split_is_tested_once_with_bootstrap_intervals():
+    from imagevars.learn.fit import holdout
+
+    sigma = 0.8
+    X, signal, noise = _linear(1200, sigma=sigma, seed=4)
+    year = np.random.default_rng(4).integers(2000, 2020, 1200)
+    r = holdout(X, 3.0 + signal + noise, year < 2015)
+    truth = 1 / (1 + sigma**2)
+    r2 = r["metrics"]["r2"]
+    assert r["n_train"] == (year < 2015).sum() and r["n_test"] == (year >= 2015).sum() and r["folds"] is None
+    assert r2["low"] < truth < r2["high"] and r2["high"] - r2["low"] < 0.15 and r["baseline"]["r2"]["mean"] < 0.02
+    with pytest.raises(ValueError, match="puts every image in training"):
+        holdout(X, signal, np.ones(1200, bool))

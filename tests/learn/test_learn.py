@@ -85,3 +85,14 @@ def test_labels_that_cannot_be_learned_say_why(labelled, tmp_path, capsys):
     assert "every image has the same label" in capsys.readouterr().err
     assert main(["learn", str(labelled), "--target", "colour", "-q", "-o", str(tmp_path / "x")]) == 2
     assert "has no column(s) colour" in capsys.readouterr().err
+
+
+def test_an_out_of_time_split_from_the_command_line(labelled, tmp_path, capsys):
+    out = tmp_path / "split"
+    assert main(["learn", str(labelled), "--target", "digit", "--split", "writer < 4", "-q", "-o", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())["targets"]["digit"]
+    assert report["n_train"] == 60 and report["n_test"] == 30 and report["metrics"]["accuracy"]["mean"] > 0.8
+    assert "tested once on the other 30" in (out / "report.md").read_text()
+    capsys.readouterr()
+    assert main(["learn", str(labelled), "--target", "digit", "--split", "colour == 'red'", "-q", "-o", str(out)]) == 2
+    assert "--split \"colour == 'red'\": cannot be evaluated" in capsys.readouterr().err

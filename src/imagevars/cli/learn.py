@@ -2,6 +2,7 @@
 
     imagevars learn labels.csv --target rugged,glamorous --group brand -o my-measure/
     imagevars learn PHOTOS_BY_CLASS/ -o pro-vs-amateur/
+    imagevars learn paintings.csv --target log_price --split "year < 2015" -o price-model/
     imagevars run classify PHOTOS/ --model my-measure/ -o scores.parquet     # applied at scale
 """
 
@@ -15,7 +16,8 @@ def cmd_learn(args: argparse.Namespace) -> int:
 
     targets = [t.strip() for t in (args.target or "").split(",") if t.strip()]
     report = learn(args.labels, targets, args.output, features=args.features, group=args.group,
-                   path_column=args.path_column, folds=args.folds, seed=args.seed, progress=not args.quiet)
+                   path_column=args.path_column, folds=args.folds, split=args.split, seed=args.seed,
+                   progress=not args.quiet)
     for target, r in report.results.items():
         shown = ", ".join(f"{m} {v['mean']:.3f} [{v['low']:.3f}, {v['high']:.3f}]" for m, v in r["metrics"].items())
         base = "r2" if r["kind"] == "number" else "accuracy"
@@ -35,6 +37,8 @@ def add_commands(sub) -> None:
     p.add_argument("--group", help="a column whose values never straddle training and test (brand, property)")
     p.add_argument("--path-column", help="the column with the image paths (default: path, image, file ...)")
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    p.add_argument("--split", help="instead of cross-validation: the training rows, as a condition on the label "
+                                   "file's columns ('year < 2015'); the rest is the test set (out of time)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output", required=True, help="folder for the measure, its features and its report")
     p.add_argument("-q", "--quiet", action="store_true")

@@ -224,3 +224,54 @@ def final_head(X: np.ndarray, y, kind: str, name: str, seed: int = 0) -> Head:
     intercept = np.atleast_1d(linear.intercept_)
     classes = () if kind == NUMBER else tuple(str(names[c]) for c in linear.classes_)
     return Head(name, kind, classes, scaler.mean_, scaler.scale_, coef, intercept)
+
+
+def holdout(X: np.ndarray, y, train: np.ndarray, *, kind: str | None = None, seed: int = 0, name: str = "target",
+            boot: int = 1000) -> dict[str, Any]:
+    """Fit on the ``train`` rows, test once on the others (an out-of-time split): metrics with 95% bootstrap intervals.
+
+    Example:
+        >>> rng = np.random.default_rng(0); X = rng.normal(size=(300, 4)); y = X[:, 0] + rng.normal(size=300) * 0.1
+        >>> holdout(X, y, np.arange(300) < 200)["metrics"]["r2"]["mean"] > 0.9
+        True
+    """
+    import pandas as pd
+
+    y = pd.Series(y).to_numpy()
+    kind = kind or kind_of(y)
+    train = np.asarray(train, bool)
+    if train.all() or not train.any():
+        raise ValueError(f"{name}: the split puts {'every' if train.all() else 'no'} image in training; "
+                         "it must leave some for each side")
+    if kind == CLASSES:
+        y = y.astype(str)
+    check(y[train], kind, 2, f"{name} (training side)")
+    classes = np.unique(y) if kind == CLASSES else None
+    target = y if kind == NUMBER else _codes(y, classes)
+    test = ~train
+    model = _fit(_model(kind, seed), X[train], target[train])
+    predicted = _predict(model, kind, X[test], classes)
+    base = _predict(_baseline(kind).fit(X[train], target[train]), kind, X[test], classes)
+    rng = np.random.default_rng(seed)
+    draws = [rng.integers(0, test.sum(), test.sum()) for _ in range(boot)]
+    y_test = y[test]
+
+    def with_interval(p) -> dict[str, dict[str, float]]:
+        point = scores(kind, y_test, p, classes)
+        runs = [scores(kind, y_test[d], p[d], classes) for d in draws if kind == NUMBER or len(set(y_test[d])) > 1]
+        return {m: _bounded(m, {"mean": v, "low": float(np.percentile([r[m] for r in runs if m in r], 2.5)),
+                                "high": float(np.percentile([r[m] for r in runs if m in r], 97.5))})
+                for m, v in point.items()}
+
+    primary = "r2" if kind == NUMBER else "accuracy"
+    curve = []
+    for share in (0.25, 0.5, 1.0):
+        part = np.flatnonzero(train) if share == 1.0 else _subsample(np.flatnonzero(train), y, share, kind, rng)
+        if part is not None:
+            small = _fit(_model(kind, seed), X[part], target[part])
+            curve.append({"labels": int(len(part)), primary: scores(kind, y_test, _predict(small, kind, X[test], classes),
+                                                                     classes)[primary]})
+    return {"kind": kind, "n": int(len(y)), "n_train": int(train.sum()), "n_test": int(test.sum()), "folds": None,
+            "grouped": False, "classes": None if classes is None else [str(c) for c in classes],
+            "metrics": with_interval(predicted), "baseline": with_interval(base), "learning_curve": curve,
+            "oof": predicted, "y": y_test}

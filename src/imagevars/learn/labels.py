@@ -12,7 +12,7 @@ from ..io.sources import PATH_COLUMNS, walk
 
 def read_labels(spec: str | os.PathLike, targets: Sequence[str], *, path_column: str | None = None,
                 group: str | None = None):
-    """A DataFrame with ``source``, the ``targets`` and ``group``: one row per labelled image.
+    """A DataFrame with ``source`` and the file's other columns (targets, ``group`` ...): one row per labelled image.
 
     A folder is read as class folders (``FOLDER/<class>/<image>``): one target, named ``targets[0]``
     (default ``class``). Paths in a file are read as ``imagevars run`` reads a manifest's: as given.
@@ -42,6 +42,6 @@ def read_labels(spec: str | os.PathLike, targets: Sequence[str], *, path_column:
     missing = [c for c in [*targets, *([group] if group else [])] if c not in df.columns]
     if missing:
         raise ValueError(f"{path} has no column(s) {', '.join(missing)}; it has {', '.join(map(str, df.columns))}")
-    out = df[[column, *targets, *([group] if group else [])]].rename(columns={column: "source"})
+    out = df.rename(columns={column: "source"})  # every column: a --split condition may use any of them
     out["source"] = out["source"].astype(str)
     return out.reset_index(drop=True)

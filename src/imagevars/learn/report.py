@@ -29,9 +29,14 @@ def write(report, summary: dict[str, Any], record: dict[str, Any]) -> None:
 
 
 def _target_lines(target: str, r: dict[str, Any]) -> list[str]:
-    how = f"{r['folds']}-fold cross-validation" + (", grouped" if r["grouped"] else "")
+    if r["folds"]:
+        how = (f"{r['n']} labelled images, {r['folds']}-fold cross-validation" + (", grouped" if r["grouped"] else "")
+               + "; mean over folds with 95% intervals.")
+    else:
+        how = (f"Trained on {r['n_train']} labelled images, tested once on the other {r['n_test']} "
+               f"(split: {r['split']}); 95% bootstrap intervals over the test images.")
     lines = [f"## {target} ({'classes: ' + ', '.join(r['classes']) if r['classes'] else 'a number'})", "",
-             f"{r['n']} labelled images, {how}; mean over folds with 95% intervals.", "",
+             how, "",
              "| metric | model | 95% interval | baseline |", "| --- | --- | --- | --- |"]
     for m, v in r["metrics"].items():
         b = r["baseline"].get(m, {}).get("mean", float("nan"))

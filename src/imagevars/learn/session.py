@@ -23,7 +23,7 @@ import numpy as np
 from ..io import provenance
 from ..io.files import atomic_write
 from . import report as write_report
-from .fit import CLASSES, cross_validate, final_head, kind_of
+from .fit import CLASSES, cross_validate, final_head, holdout, kind_of
 from .labels import read_labels
 
 
@@ -44,7 +44,7 @@ class LearnReport:
 
 def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathLike, *,
           features: str = "efficientnet-lite0", group: str | None = None, path_column: str | None = None,
-          folds: int = 5, seed: int = 0, progress: bool = True) -> LearnReport:
+          folds: int = 5, split: str | None = None, seed: int = 0, progress: bool = True) -> LearnReport:
     """Learn a measure of each target from labelled images; save it with its cross-validated report.
 
     Args:
@@ -54,6 +54,8 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
         features: the backbone whose features the heads read (a registered model with features).
         group: a column whose values never straddle training and test folds (brand, property).
         folds: outer cross-validation folds.
+        split: instead of cross-validation, a condition on the label file's columns that picks the
+            training rows (``"year < 2015"``); the model is tested once on the rest (out of time).
         seed: seeds the folds and the learning curve's subsamples.
 
     Example:
@@ -83,7 +85,10 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
         if y.isna().any():
             raise ValueError(f"{target}: {int(y.isna().sum())} image(s) have no label; fill or drop those rows")
         kind = kind_of(y)
-        results[target] = cross_validate(X, y, kind=kind, groups=groups, folds=folds, seed=seed, name=target)
+        if split:
+            results[target] = {**holdout(X, y, _split(df, split), kind=kind, seed=seed, name=target), "split": split}
+        else:
+            results[target] = cross_validate(X, y, kind=kind, groups=groups, folds=folds, seed=seed, name=target)
         heads.append(final_head(X, y, kind, target, seed))
 
     # 3. The measure, its card and its report
@@ -99,10 +104,11 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
                      config={"backbone": features, "backbone_sha256": backbone.weights.sha256,
                              "features": int(X.shape[1])},
                      training={"labels": str(labels), "n": int(len(df)), "dropped": len(dropped), "folds": folds,
-                               "group": group, "seed": seed, "data_sha256": data_sha, "cv": summary})
+                               "group": group, "split": split, "seed": seed, "data_sha256": data_sha, "cv": summary})
     linear_probe.save(out, heads, card)
     record = provenance.record(clock, [{"name": "learn", "params": {"targets": targets, "features": features,
-                                                                   "group": group, "folds": folds, "seed": seed},
+                                                                   "group": group, "folds": folds, "split": split,
+                                                                   "seed": seed},
                                         "model": features, "weights_sha256": backbone.weights.sha256}],
                                input=str(labels), n=int(len(df)))
     report = LearnReport(out, results, dropped, record["seconds"])
@@ -146,6 +152,20 @@ def _features(sources: list[str], backbone: str, out: Path, progress: bool):
         else np.zeros((0, dim), np.float32)
     dropped = [(s, str(known[s][0])) for s, good in zip(sources, ok) if not good]
     return X, ok, dropped
+
+
+def _split(df, condition: str):
+    """The training rows: where ``condition`` on the label file's columns holds (pandas' query syntax)."""
+    import pandas as pd
+
+    try:
+        mask = df.eval(condition)
+    except Exception as exc:  # noqa: BLE001 - any failure of the user's condition is one message
+        raise ValueError(f"--split {condition!r}: cannot be evaluated on the label file's columns "
+                         f"({', '.join(map(str, df.columns))}): {exc}") from None
+    if not isinstance(mask, pd.Series) or mask.dtype != bool:
+        raise ValueError(f"--split {condition!r}: must be a condition, true for the training rows (e.g. 'year < 2015')")
+    return mask.to_numpy()
 
 
 def _error(e) -> str | None:
