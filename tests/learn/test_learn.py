@@ -46,6 +46,8 @@ def test_learn_reports_cross_validated_metrics_and_the_measure_applies_at_scale(
     assert report["targets"]["appeal"]["kind"] == "number" and report["targets"]["appeal"]["metrics"]["r2"]["mean"] > 0.5
     assert report["dropped"][0]["source"].endswith("broken.png")
     assert (out / "digit_confusion.png").exists() and (out / "appeal_learning_curve.png").exists()
+    assert (out / "digit_reliability.png").exists() and (out / "digit_confident.png").exists()
+    assert not (out / "appeal_reliability.png").exists()  # a number has no classes to be sure of
     assert "| accuracy |" in (out / "report.md").read_text()
     # the measure, applied to the same images with `run classify`
     scores = tmp_path / "scores.parquet"

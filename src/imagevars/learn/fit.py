@@ -189,7 +189,7 @@ def cross_validate(X: np.ndarray, y, *, kind: str | None = None, groups=None, fo
         "learning_curve": [{"labels": int(round(share * len(y) * (folds - 1) / folds)),
                             primary: interval([f[primary] for f in runs])["mean"]}
                            for share, runs in curve.items() if runs],
-        "oof": oof, "y": y,
+        "oof": oof, "y": y, "rows": np.arange(len(y)),
     }
 
 
@@ -274,4 +274,4 @@ def holdout(X: np.ndarray, y, train: np.ndarray, *, kind: str | None = None, see
     return {"kind": kind, "n": int(len(y)), "n_train": int(train.sum()), "n_test": int(test.sum()), "folds": None,
             "grouped": False, "classes": None if classes is None else [str(c) for c in classes],
             "metrics": with_interval(predicted), "baseline": with_interval(base), "learning_curve": curve,
-            "oof": predicted, "y": y_test}
+            "oof": predicted, "y": y_test, "rows": np.flatnonzero(test)}

@@ -11,8 +11,9 @@ import numpy as np
 from ..io.files import atomic_write, save_figure
 
 
-def write(report, summary: dict[str, Any], record: dict[str, Any]) -> None:
-    """Write report.json, report.md and each target's confusion matrix and learning curve into ``report.folder``."""
+def write(report, summary: dict[str, Any], record: dict[str, Any], sources: list[str]) -> None:
+    """Write report.json, report.md and each target's figures into ``report.folder``: confusion matrix,
+    learning curve, and for classes a reliability diagram and the most and least confident images."""
     folder = Path(report.folder)
     data = {"provenance": record, "targets": summary, "dropped": [{"source": s, "error": e} for s, e in report.dropped]}
     text = json.dumps(data, indent=2, default=_plain) + "\n"
@@ -21,6 +22,12 @@ def write(report, summary: dict[str, Any], record: dict[str, Any]) -> None:
     for target, r in report.results.items():
         lines += _target_lines(target, r)
         _figures(folder, target, r)
+        if r["classes"]:
+            _reliability(folder, target, r)
+            _confident(folder, target, r, sources)
+            lines += [f"Figures: {target}_confusion.png, {target}_learning_curve.png, {target}_reliability.png "
+                      f"(predicted confidence against how often it was right), {target}_confident.png (the "
+                      "images it was surest and least sure of, out of fold).", ""]
     if report.dropped:
         lines += [f"## Images left out ({len(report.dropped)}: they could not be read)", ""]
         lines += [f"- {e if e.startswith(s) else f'{s}: {e}'}" for s, e in report.dropped[:50]] + [""]
@@ -72,6 +79,53 @@ def _figures(folder: Path, target: str, r: dict[str, Any]) -> None:
     ax.set_xlabel("labels used for training"), ax.set_ylabel(key), ax.legend()
     fig.tight_layout()
     save_figure(fig, folder / f"{target}_learning_curve.png", dpi=100)
+
+
+def _reliability(folder: Path, target: str, r: dict[str, Any], bins: int = 10) -> None:
+    """Confidence of the predicted class against the share of those predictions that were right, in 10 bins."""
+    from .._extras import pyplot
+
+    p = r["oof"]
+    confidence = p.max(1)
+    right = np.asarray(r["classes"])[p.argmax(1)] == r["y"]
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges) - 1, 0, bins - 1)
+    shown = [(confidence[which == b].mean(), right[which == b].mean(), (which == b).sum()) for b in range(bins)
+             if (which == b).any()]
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1)
+    ax.scatter([c for c, _, _ in shown], [a for _, a, _ in shown], s=[20 + 4 * n for _, _, n in shown])
+    ax.plot([c for c, _, _ in shown], [a for _, a, _ in shown])
+    ax.set_xlim(0, 1), ax.set_ylim(0, 1)
+    ax.set_xlabel("predicted probability of the predicted class"), ax.set_ylabel("share right (out of fold)")
+    fig.tight_layout()
+    save_figure(fig, folder / f"{target}_reliability.png", dpi=100)
+
+
+def _confident(folder: Path, target: str, r: dict[str, Any], sources: list[str], k: int = 6) -> None:
+    """Two rows of thumbnails: the ``k`` predictions it was surest of, and the ``k`` it was least sure of."""
+    from .._extras import pyplot
+    from ..io.decode import DecodeError, decode
+    from ..io.sources import read_source
+
+    p = r["oof"]
+    order = np.argsort(-p.max(1), kind="stable")
+    picks = [("surest", i) for i in order[:k]] + [("least sure", i) for i in order[::-1][:k]]
+    plt = pyplot()
+    fig, axes = plt.subplots(2, k, figsize=(1.8 * k, 4.4))
+    for ax, (kind, i) in zip(axes.flat, picks):
+        ax.axis("off")
+        source = sources[r["rows"][i]]
+        try:
+            ax.imshow(decode(read_source(source), source, max_side=160).rgb)
+        except DecodeError:
+            continue
+        guess = r["classes"][int(p[i].argmax())]
+        ax.set_title(f"{kind}: {guess} {p[i].max():.2f}\nlabel {r['y'][i]}", fontsize=7,
+                     color="black" if guess == r["y"][i] else "red")
+    fig.tight_layout()
+    save_figure(fig, folder / f"{target}_confident.png", dpi=100)
 
 
 def _plain(o):

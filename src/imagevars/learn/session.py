@@ -95,7 +95,7 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
     backbone = get_card(features)
     lines = ("\t".join(map(str, row)) for row in df[["source", *targets]].itertuples(index=False))
     data_sha = hashlib.sha256("\n".join(lines).encode()).hexdigest()  # which images, which labels
-    summary = {t: {k: v for k, v in r.items() if k not in ("oof", "y")} for t, r in results.items()}
+    summary = {t: {k: v for k, v in r.items() if k not in ("oof", "y", "rows")} for t, r in results.items()}
     card = ModelCard(name=out.name or "measure", task="classify",
                      labels=tuple(heads[0].classes) if len(heads) == 1 and heads[0].kind == CLASSES else (),
                      input_size=backbone.input_size, scale=backbone.scale, mean=backbone.mean, std=backbone.std,
@@ -112,7 +112,7 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
                                         "model": features, "weights_sha256": backbone.weights.sha256}],
                                input=str(labels), n=int(len(df)))
     report = LearnReport(out, results, dropped, record["seconds"])
-    write_report.write(report, summary, record)
+    write_report.write(report, summary, record, df["source"].tolist())
     return report
 
 
