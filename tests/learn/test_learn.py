@@ -98,3 +98,21 @@ def test_an_out_of_time_split_from_the_command_line(labelled, tmp_path, capsys):
     capsys.readouterr()
     assert main(["learn", str(labelled), "--target", "digit", "--split", "colour == 'red'", "-q", "-o", str(out)]) == 2
     assert "--split \"colour == 'red'\": cannot be evaluated" in capsys.readouterr().err
+
+
+def test_tabular_columns_are_compared_with_the_image(labelled, tmp_path, capsys):
+    """The rating follows the digit shown; the writer and a made-up pen colour carry nothing of it."""
+    labels = pd.read_csv(labelled)
+    labels["pen"] = np.where(np.arange(len(labels)) % 2, "blue", "black")
+    with_pen = tmp_path / "labels.csv"
+    labels.to_csv(with_pen, index=False)
+    out = tmp_path / "tab"
+    assert main(["learn", str(with_pen), "--target", "appeal", "--tabular", "writer,pen", "--folds", "3", "-q",
+                 "-o", str(out)]) == 0
+    assert "tabular only: r2" in capsys.readouterr().out
+    r = json.loads((out / "report.json").read_text())["targets"]["appeal"]
+    assert r["compare"]["tabular only"]["r2"]["mean"] < 0.15
+    assert r["compare"]["image + tabular"]["r2"]["mean"] > 0.5 and r["metrics"]["r2"]["mean"] > 0.5
+    assert "*tabular only*" in (out / "report.md").read_text()
+    assert main(["learn", str(with_pen), "--target", "appeal", "--tabular", "price", "-q", "-o", str(out)]) == 2
+    assert "--tabular: no column(s) price" in capsys.readouterr().err

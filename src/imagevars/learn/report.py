@@ -48,6 +48,9 @@ def _target_lines(target: str, r: dict[str, Any]) -> list[str]:
     for m, v in r["metrics"].items():
         b = r["baseline"].get(m, {}).get("mean", float("nan"))
         lines.append(f"| {m} | {v['mean']:.3f} | {v['low']:.3f} - {v['high']:.3f} | {b:.3f} |")
+    for name, metrics in r.get("compare", {}).items():
+        lines.append(f"| *{name}* | " + "; ".join(f"{m} {v['mean']:.3f} ({v['low']:.3f} - {v['high']:.3f})"
+                                                  for m, v in metrics.items()) + " | | |")
     lines += ["", "Learning curve (labels used for training -> " + ("R²" if r["kind"] == "number" else "accuracy")
               + "): " + ", ".join(f"{p['labels']} -> {list(p.values())[1]:.3f}" for p in r["learning_curve"]), ""]
     return lines

@@ -44,7 +44,8 @@ class LearnReport:
 
 def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathLike, *,
           features: str = "efficientnet-lite0", group: str | None = None, path_column: str | None = None,
-          folds: int = 5, split: str | None = None, seed: int = 0, progress: bool = True) -> LearnReport:
+          folds: int = 5, split: str | None = None, tabular: Sequence[str] = (), seed: int = 0,
+          progress: bool = True) -> LearnReport:
     """Learn a measure of each target from labelled images; save it with its cross-validated report.
 
     Args:
@@ -56,6 +57,9 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
         folds: outer cross-validation folds.
         split: instead of cross-validation, a condition on the label file's columns that picks the
             training rows (``"year < 2015"``); the model is tested once on the rest (out of time).
+        tabular: columns of the label file (numbers, or categories one-hot encoded) to compare with:
+            the report adds the same estimate for the tabular columns alone and for image features
+            plus tabular columns, which says what the image adds. The saved measure reads images only.
         seed: seeds the folds and the learning curve's subsamples.
 
     Example:
@@ -85,10 +89,12 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
         if y.isna().any():
             raise ValueError(f"{target}: {int(y.isna().sum())} image(s) have no label; fill or drop those rows")
         kind = kind_of(y)
-        if split:
-            results[target] = {**holdout(X, y, _split(df, split), kind=kind, seed=seed, name=target), "split": split}
-        else:
-            results[target] = cross_validate(X, y, kind=kind, groups=groups, folds=folds, seed=seed, name=target)
+        estimate = _estimator(df, split, groups, folds, seed, kind, target)
+        results[target] = estimate(X, y)
+        if tabular:
+            T = _tabular(df, tabular)
+            results[target]["compare"] = {"tabular only": estimate(T, y)["metrics"],
+                                          "image + tabular": estimate(np.hstack([X, T]), y)["metrics"]}
         heads.append(final_head(X, y, kind, target, seed))
 
     # 3. The measure, its card and its report
@@ -108,7 +114,7 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
     linear_probe.save(out, heads, card)
     record = provenance.record(clock, [{"name": "learn", "params": {"targets": targets, "features": features,
                                                                    "group": group, "folds": folds, "split": split,
-                                                                   "seed": seed},
+                                                                   "tabular": list(tabular), "seed": seed},
                                         "model": features, "weights_sha256": backbone.weights.sha256}],
                                input=str(labels), n=int(len(df)))
     report = LearnReport(out, results, dropped, record["seconds"])
@@ -152,6 +158,29 @@ def _features(sources: list[str], backbone: str, out: Path, progress: bool):
         else np.zeros((0, dim), np.float32)
     dropped = [(s, str(known[s][0])) for s, good in zip(sources, ok) if not good]
     return X, ok, dropped
+
+
+def _estimator(df, split, groups, folds: int, seed: int, kind: str, target: str):
+    """The estimate every feature set of a target gets: the same folds, or the same split."""
+    if split:
+        train = _split(df, split)
+        return lambda X, y: {**holdout(X, y, train, kind=kind, seed=seed, name=target), "split": split}
+    return lambda X, y: cross_validate(X, y, kind=kind, groups=groups, folds=folds, seed=seed, name=target)
+
+
+def _tabular(df, columns: Sequence[str]) -> np.ndarray:
+    """The tabular columns as numbers: numeric ones as they are, others one-hot (one column per category)."""
+    import pandas as pd
+
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"--tabular: no column(s) {', '.join(missing)} in the label file")
+    empty = [c for c in columns if df[c].isna().any()]
+    if empty:
+        raise ValueError(f"--tabular {empty[0]}: {int(df[empty[0]].isna().sum())} row(s) have no value; fill them")
+    parts = [df[[c]].astype(float) if pd.api.types.is_numeric_dtype(df[c]) else
+             pd.get_dummies(df[c].astype(str), prefix=c, dtype=float) for c in columns]
+    return pd.concat(parts, axis=1).to_numpy(np.float64)
 
 
 def _split(df, condition: str):
