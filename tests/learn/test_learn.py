@@ -116,3 +116,8 @@ def test_tabular_columns_are_compared_with_the_image(labelled, tmp_path, capsys)
     assert "*tabular only*" in (out / "report.md").read_text()
     assert main(["learn", str(with_pen), "--target", "appeal", "--tabular", "price", "-q", "-o", str(out)]) == 2
     assert "--tabular: no column(s) price" in capsys.readouterr().err
+
+
+def test_a_backbone_learn_cannot_read_is_refused(labelled, tmp_path, capsys):
+    assert main(["learn", str(labelled), "--target", "digit", "--features", "mnist-cnn", "-q", "-o", str(tmp_path)]) == 2
+    assert "learn reads a registered backbone (efficientnet-lite0)" in capsys.readouterr().err

@@ -61,3 +61,34 @@ def _decoded(tmp_path):
 def test_a_model_without_features_is_refused():
     with pytest.raises(ValueError, match="no backbone 'mnist-cnn' with features"):
         EmbedTask(model="mnist-cnn")
+
+
+def test_a_hub_backbone_gives_its_own_pooled_output(tmp_path, offline_hub):
+    import torch
+    import transformers
+
+    from imagevars.testing import put_in_hub_cache
+
+    folder = tmp_path / "tiny-vit"
+    torch.manual_seed(0)
+    config = transformers.ViTConfig(image_size=32, patch_size=8, hidden_size=16, num_hidden_layers=1,
+                                    num_attention_heads=2, intermediate_size=32)
+    transformers.ViTModel(config).save_pretrained(folder)
+    transformers.ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)
+    put_in_hub_cache(folder, "someone/tiny-vit", offline_hub)
+    photo = tmp_path / "coffee.png"
+    import skimage.data as data
+
+    Image.fromarray(data.coffee()).save(photo)
+    res = imagevars.run([EmbedTask("hf:someone/tiny-vit")], photo, workers=0, progress=False)
+    got = np.asarray(res.to_pandas()["embed_vector"].item(), np.float32)
+    from imagevars.io.decode import decode
+    from imagevars.models.efficientnet import center_crop
+
+    crop = center_crop(decode(photo.read_bytes(), "p", max_side=64).rgb, 32)
+    with torch.no_grad():
+        want = transformers.ViTModel.from_pretrained(folder)(
+            **transformers.ViTImageProcessor.from_pretrained(folder)(images=[crop], return_tensors="pt")).pooler_output
+    assert got.shape == (16,) and np.allclose(got, want[0].numpy(), atol=1e-5)
+    hub = res.provenance["tasks"][0]["hub"]
+    assert hub["pooling"] == "pooler_output" and hub["dim"] == 16 and hub["commit"]

@@ -72,6 +72,7 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
     from ..models.registry import get_card
 
     # 1. Labels and features (the features computed once per image and kept)
+    _check_backbone(features)
     clock = provenance.begin()
     out = Path(out)
     df = read_labels(labels, targets, path_column=path_column, group=group)
@@ -158,6 +159,15 @@ def _features(sources: list[str], backbone: str, out: Path, progress: bool):
         else np.zeros((0, dim), np.float32)
     dropped = [(s, str(known[s][0])) for s, good in zip(sources, ok) if not good]
     return X, ok, dropped
+
+
+def _check_backbone(features: str) -> None:
+    from ..models.registry import get_card, list_models
+
+    if features not in list_models() or "features" not in get_card(features).config:
+        names = [n for n in list_models() if "features" in get_card(n).config]
+        raise ValueError(f"--features {features}: learn reads a registered backbone ({', '.join(names)}); hub "
+                         "backbones give vectors with `imagevars run embed --model hf:...` for now")
 
 
 def _estimator(df, split, groups, folds: int, seed: int, kind: str, target: str):

@@ -17,9 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .._extras import require
 from .card import ModelCard
-from .hub import from_pretrained, processor_side, snapshot_commit, split_spec
+from .hub import open_image_model, processor_side
 
 
 class HubClassifierError(RuntimeError):
@@ -44,25 +43,14 @@ class HubClassifier:
     """
 
     def __init__(self, spec: str, threads: int | None = None):
-        require("transformers", "hub image classifiers")
-        torch = require("torch", "hub image classifiers")
-        from transformers import AutoImageProcessor, AutoModelForImageClassification
-
-        from .._env import threads as default_threads
-
-        repo, revision = split_spec(spec[3:] if spec.startswith("hf:") else spec)
-        self.processor, model = from_pretrained(repo, revision, "image classifier", HubClassifierError,
-                                                AutoImageProcessor, AutoModelForImageClassification)
-        self.model = model.eval()
-        torch.set_num_threads(threads or default_threads())
-        self.spec, self.repo, self.revision = spec, repo, revision
-        self.commit = getattr(self.model.config, "_commit_hash", None) or snapshot_commit(repo, revision)
+        open_image_model(self, spec, "image classifier", HubClassifierError,
+                         lambda t: t.AutoModelForImageClassification, threads)
         id2label = self.model.config.id2label
         self.labels = tuple(str(id2label[i]) for i in sorted(id2label))
         side = processor_side(self.processor, 224)
         self.card = ModelCard(name=spec, task="classify", labels=self.labels, input_size=(side, side, 3), scale=1.0,
                               architecture=type(self.model).__name__,
-                              config={"hf_repo": repo, "format": "transformers", "crop": 0.875})
+                              config={"hf_repo": self.repo, "format": "transformers", "crop": 0.875})
 
     def provenance(self) -> dict[str, Any]:
         return {"hf_repo": self.repo, "revision": self.revision, "commit": self.commit,

@@ -91,3 +91,24 @@ def processor_side(processor, default: int) -> int:
             if value:
                 return int(value)
     return default
+
+
+def open_image_model(obj, spec: str, what: str, error: type[Exception], model_class, threads: int | None) -> None:
+    """Load ``spec`` (``hf:<owner>/<name>[@revision]`` or a folder) with its image processor onto ``obj``:
+    ``processor``, ``model`` (eval mode), ``spec``, ``repo``, ``revision`` and ``commit``; threads set.
+
+    ``model_class`` picks the auto class from the transformers module: ``lambda t: t.AutoModel``
+    (transformers is an optional dependency, imported here).
+    """
+    from .._env import threads as default_threads
+    from .._extras import require
+
+    transformers = require("transformers", f"hub {what}s")
+    torch = require("torch", f"hub {what}s")
+    repo, revision = split_spec(spec[3:] if spec.startswith("hf:") else spec)
+    obj.processor, model = from_pretrained(repo, revision, what, error, transformers.AutoImageProcessor,
+                                           model_class(transformers))
+    obj.model = model.eval()
+    torch.set_num_threads(threads or default_threads())
+    obj.spec, obj.repo, obj.revision = spec, repo, revision
+    obj.commit = getattr(obj.model.config, "_commit_hash", None) or snapshot_commit(repo, revision)

@@ -2,7 +2,9 @@
 
 The default backbone is the bundled EfficientNet-Lite0 (``efficientnet-lite0``, offline): the
 1,280 numbers its ImageNet classifier reads (the global average of its last convolution),
-computed from the same 224 x 224 central crop as ``classify``. Images that look alike have
+computed from the same 224 x 224 central crop as ``classify``. Any image model on the Hugging
+Face hub works too (``hf:facebook/dinov2-small``, ViT, ConvNeXt ...): its own pooled output, or
+the mean of its last hidden states (the provenance says which). Images that look alike have
 vectors that point the same way; the vectors are the input of measures learned from a few
 hundred labels (a linear model on them is a "linear probe"), of clustering and of near-duplicate
 search. For image-text search use ``clip-embed``.
@@ -10,7 +12,8 @@ search. For image-text search use ``clip-embed``.
 Columns:
 
 =================  =========================================================================
-embed_vector       the feature vector, float32, length 1,280 for EfficientNet-Lite0, as the
+embed_vector       the feature vector, float32, length 1,280 for EfficientNet-Lite0 (the hub
+                   model's size otherwise), as the
                    network gives it (not normalised; divide by its norm for cosine similarity)
 =================  =========================================================================
 
@@ -45,21 +48,35 @@ class EmbedTask(CenterCropTask):
     name = "embed"
     max_side = 2 * 224
     options = (Option("--model", "model", str, "embed: a registered backbone (default: the bundled "
-                      "efficientnet-lite0)"),)
+                      "efficientnet-lite0) or hf:<owner>/<name> (DINOv2, ViT, ConvNeXt ...)"),)
 
     def __init__(self, model: str = _MODEL, threads: int | None = None):
+        from ..models.hf_classify import is_hub_classifier
         from ..models.registry import create_model, get_card, list_models
 
-        card = get_card(model) if model in list_models() else None
-        if card is None or "features" not in card.config or card.config.get("format") != "onnx":
-            names = [n for n in list_models() if "features" in get_card(n).config]
-            raise ValueError(f"no backbone {model!r} with features; registered: {', '.join(names)} "
-                             "(CLIP and SigLIP: the clip-embed task)")
-        self.card, self.model_name = card, model
-        self.dim = int(card.config["features"])
-        self.model = create_model(model, pretrained=True, threads=threads)
-        self.side = card.input_size[0]
+        self.model_name = str(model)
+        if is_hub_classifier(str(model)):  # hf:<owner>/<name>[@revision] or a save_pretrained folder
+            from ..models.hf_backbone import HubBackbone
+
+            self.model = HubBackbone(str(model), threads=threads)
+            self.card = self.model.card
+        else:
+            card = get_card(model) if model in list_models() else None
+            if card is None or "features" not in card.config or card.config.get("format") != "onnx":
+                names = [n for n in list_models() if "features" in get_card(n).config]
+                raise ValueError(f"no backbone {model!r} with features; registered: {', '.join(names)}, or "
+                                 "hf:<owner>/<name> (CLIP and SigLIP: the clip-embed task)")
+            self.card = card
+            self.model = create_model(model, pretrained=True, threads=threads)
+        self.dim = int(self.card.config["features"])
+        self.side = self.card.input_size[0]
         self.max_side = 2 * self.side
+
+    def provenance(self) -> dict[str, Any]:
+        out = super().provenance()
+        if hasattr(self.model, "provenance"):  # hub models: repo, revision, commit, pooling
+            out["hub"] = self.model.provenance()
+        return out
 
     def params(self) -> dict[str, Any]:
         return {"model": self.model_name}
