@@ -5,8 +5,10 @@ search then maps it into memory and scores it block by block, so memory stays sm
 repeated queries are fast.
 
 The embeddings file is a Parquet file written by ``imagevars run clip-embed`` (column
-``clip_emb``); its provenance names the model, and the query is embedded with that same model.
-Files made by different models are refused: their spaces do not line up.
+``clip_emb``: search by text or by image) or ``imagevars run embed`` (column ``embed_vector``,
+scaled to unit length in the index: search by image); its provenance names the model, and the
+query is embedded with that same model. Files made by different models are refused: their
+spaces do not line up.
 """
 
 from __future__ import annotations
@@ -22,15 +24,24 @@ from .io.files import atomic_write
 BLOCK = 65536  # rows per matrix product: 128 MB of float32 512-d vectors at a time
 
 
+COLUMNS = {"clip-embed": "clip_emb", "embed": "embed_vector"}  # the task that wrote a file -> its vectors
+
+
 def embedding_model(path: str | os.PathLike) -> str:
-    """The model id a clip-embed file was made with (from its provenance)."""
+    """The model id a clip-embed or embed file was made with (from its provenance)."""
+    return embedding_task(path)[1]
+
+
+def embedding_task(path: str | os.PathLike) -> tuple[str, str]:
+    """(task, model id) of an embeddings file, from its provenance."""
     from .io.table import Results
 
     tasks = Results.read(path).provenance.get("tasks", [])
     for t in tasks:
-        if t.get("name") == "clip-embed":
-            return t["params"]["model"]
-    raise ValueError(f"{path} has no clip-embed provenance: make it with `imagevars run clip-embed`")
+        if t.get("name") in COLUMNS:
+            return t["name"], t["params"]["model"]
+    raise ValueError(f"{path} has no clip-embed or embed provenance: make it with `imagevars run clip-embed` "
+                     "(text and image search) or `imagevars run embed` (image search)")
 
 
 def index(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +65,10 @@ def index(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
             json.loads(stamp_path.read_text()) == stamp:
         return np.load(vec_path, mmap_mode="r"), np.load(valid_path)
     f = pq.ParquetFile(path)
-    field = f.schema_arrow.field("clip_emb")
+    column = next((c for c in COLUMNS.values() if c in f.schema_arrow.names), None)
+    if column is None:
+        raise ValueError(f"{path} has no clip_emb or embed_vector column to search")
+    field = f.schema_arrow.field(column)
     dim, dtype = field.type.list_size, field.type.value_type.to_pandas_dtype()
     n = f.metadata.num_rows
     valid = np.zeros(n, bool)
@@ -62,12 +76,15 @@ def index(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     def write_vectors(tmp: str) -> None:
         vectors = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=(n, dim))
         offset = 0
-        for batch in f.iter_batches(columns=["clip_emb"], batch_size=BLOCK):
+        for batch in f.iter_batches(columns=[column], batch_size=BLOCK):
             col = batch.column(0)
             ok = col.is_valid()
             rows = np.flatnonzero(ok.to_numpy(zero_copy_only=False)) + offset
             present = col if len(rows) == len(col) else col.filter(ok)
-            vectors[rows] = present.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
+            block = present.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
+            if column == "embed_vector":  # backbone features: unit length, so the product is the cosine
+                block = block / np.maximum(np.linalg.norm(block, axis=1, keepdims=True), 1e-12)
+            vectors[rows] = block
             valid[rows] = True
             offset += len(col)
         vectors.flush()
@@ -118,18 +135,36 @@ def search(paths: str | os.PathLike | Sequence[str | os.PathLike], text: str | N
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if (text is None) == (image is None):
         raise ValueError("search by text or by image: give exactly one of them")
-    models = {embedding_model(p) for p in paths}
+    models = {embedding_task(p) for p in paths}
     if len(models) > 1:
-        raise ValueError(f"these files were embedded by different models ({', '.join(sorted(models))}); "
+        raise ValueError(f"these files were embedded by different models ({', '.join(sorted(m for _, m in models))}); "
                          "their similarities are not comparable: search them separately")
-    spec = models.pop()
-    if model is not None and getattr(model, "spec", spec) != spec:
-        raise ValueError(f"the files were embedded by {spec}, the query model is {model.spec}")
-    model = model or ClipModel(spec)
-    if text is not None:
-        q = model.embed_texts([text])[0]
+    task, spec = models.pop()
+    if task == "embed":
+        if text is not None:
+            raise ValueError(f"{spec} features have no text side: search them by image (--image), or embed with "
+                             "clip-embed to search by text")
+        q = _backbone_query(spec, str(image))
     else:
-        q = model.embed_images([decode(read_source(str(image)), str(image)).rgb])[0]
+        if model is not None and getattr(model, "spec", spec) != spec:
+            raise ValueError(f"the files were embedded by {spec}, the query model is {model.spec}")
+        model = model or ClipModel(spec)
+        if text is not None:
+            q = model.embed_texts([text])[0]
+        else:
+            q = model.embed_images([decode(read_source(str(image)), str(image)).rgb])[0]
     hits = top_k([Path(p) for p in paths], q.astype(np.float32), top)
     return pd.DataFrame({"rank": range(1, len(hits) + 1), "source": [s for s, _ in hits],
                          "score": [v for _, v in hits]})
+
+
+def _backbone_query(spec: str, image: str) -> np.ndarray:
+    """An image's features from the backbone an ``embed`` file was made with, as the run computed them, unit length."""
+    from .io.decode import decode
+    from .io.sources import read_source
+    from .tasks.embed import EmbedTask
+
+    task = EmbedTask(spec)
+    decoded = decode(read_source(image), image, task.max_side)  # as `imagevars run embed` decodes it
+    v = np.asarray(task([task.preprocessor()(decoded)])["embed_vector"][0], np.float32)
+    return v / max(float(np.linalg.norm(v)), 1e-12)

@@ -92,3 +92,27 @@ def test_a_hub_backbone_gives_its_own_pooled_output(tmp_path, offline_hub):
     assert got.shape == (16,) and np.allclose(got, want[0].numpy(), atol=1e-5)
     hub = res.provenance["tasks"][0]["hub"]
     assert hub["pooling"] == "pooler_output" and hub["dim"] == 16 and hub["commit"]
+
+
+def test_an_embed_file_is_searched_by_image(tmp_path, capsys):
+    import skimage.data as data
+
+    from imagevars.cli import main
+    from imagevars.search import search
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    cat = data.chelsea()
+    Image.fromarray(cat).save(folder / "cat.jpg", quality=92)
+    Image.fromarray(cat[:, ::-1]).save(folder / "cat_mirrored.jpg", quality=92)
+    Image.fromarray(data.coffee()).save(folder / "coffee.jpg", quality=92)
+    Image.fromarray(data.rocket()).save(folder / "rocket.jpg", quality=92)
+    emb = tmp_path / "emb.parquet"
+    imagevars.run(["embed"], folder, emb, workers=0, progress=False)
+    hits = search(emb, image=str(folder / "cat.jpg"), top=3)
+    assert hits["source"].tolist()[:2] == [str(folder / "cat.jpg"), str(folder / "cat_mirrored.jpg")]
+    assert abs(hits["score"].iloc[0] - 1) < 1e-4 and hits["score"].iloc[1] > 0.8 > hits["score"].iloc[2]
+    with pytest.raises(ValueError, match="features have no text side"):
+        search(emb, "a cat")
+    assert main(["search", str(emb), "--image", str(folder / "coffee.jpg"), "--top", "1"]) == 0
+    assert "coffee.jpg" in capsys.readouterr().out
