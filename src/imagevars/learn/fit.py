@@ -120,7 +120,7 @@ def interval(values: list[float]) -> dict[str, float]:
 
     Example:
         >>> {k: round(v, 3) for k, v in interval([0.8, 0.9, 0.85, 0.95, 0.9]).items()}
-        {'mean': 0.88, 'low': 0.81, 'high': 0.95}
+        {'mean': 0.88, 'low': 0.809, 'high': 0.951}
     """
     from scipy import stats
 
@@ -140,10 +140,25 @@ def _predict(model, kind: str, X, classes):
     return p
 
 
-def _codes(y: np.ndarray, classes) -> np.ndarray:
-    """Class names as their positions in ``classes``: scikit-learn's balanced class weights fail on
-    labels such as "0", "1", "7" (text that looks like numbers), so the models see codes."""
-    return np.searchsorted(classes, y)
+def _prepared(y, kind: str | None):
+    """(labels, kind, classes, what the models are fitted on): class labels as text, and as their
+    positions in the sorted ``classes`` (scikit-learn's balanced class weights fail on labels such
+    as "0", "1", "7", text that looks like numbers, so the models see codes); a number as it is."""
+    import pandas as pd
+
+    y = pd.Series(y).to_numpy()
+    kind = kind or kind_of(y)
+    if kind == NUMBER:
+        return y, kind, None, y
+    y = y.astype(str)
+    classes = np.unique(y)
+    return y, kind, classes, np.searchsorted(classes, y)
+
+
+def _fit_predict(X: np.ndarray, target: np.ndarray, rows: np.ndarray, X_test: np.ndarray, kind: str, classes,
+                 seed: int, model=None):
+    """Fit ``model`` (default: the target's penalised linear model) on ``rows``; predict ``X_test``."""
+    return _predict(_fit(model or _model(kind, seed), X[rows], target[rows]), kind, X_test, classes)
 
 
 def cross_validate(X: np.ndarray, y, *, kind: str | None = None, groups=None, folds: int = 5, seed: int = 0,
@@ -155,30 +170,22 @@ def cross_validate(X: np.ndarray, y, *, kind: str | None = None, groups=None, fo
         >>> cross_validate(X, y)["metrics"]["accuracy"]["mean"] > 0.9
         True
     """
-    import pandas as pd
-
-    y = pd.Series(y).to_numpy()
-    kind = kind or kind_of(y)
-    if kind == CLASSES:
-        y = y.astype(str)
+    y, kind, classes, target = _prepared(y, kind)
     check(y, kind, folds, name, groups)
-    classes = np.unique(y) if kind == CLASSES else None
-    target = y if kind == NUMBER else _codes(y, classes)  # what the models are fitted on
     splits = _folds(y, groups, folds, kind, seed)
     oof = np.zeros(len(y)) if kind == NUMBER else np.zeros((len(y), len(classes)))
     per_fold, base_fold, curve = [], [], {f: [] for f in (0.25, 0.5, 1.0)}
     rng = np.random.default_rng(seed)
     for train, test in splits:
-        model = _fit(_model(kind, seed), X[train], target[train])
-        oof[test] = _predict(model, kind, X[test], classes)
+        oof[test] = _fit_predict(X, target, train, X[test], kind, classes, seed)
         per_fold.append(scores(kind, y[test], oof[test], classes))
-        base = _baseline(kind).fit(X[train], target[train])
-        base_fold.append(scores(kind, y[test], _predict(base, kind, X[test], classes), classes))
+        base = _fit_predict(X, target, train, X[test], kind, classes, seed, model=_baseline(kind))
+        base_fold.append(scores(kind, y[test], base, classes))
         for share in (0.25, 0.5):  # the learning curve: fewer labels, same test fold
             part = _subsample(train, y, share, kind, rng)
             if part is not None:
-                small = _fit(_model(kind, seed), X[part], target[part])
-                curve[share].append(scores(kind, y[test], _predict(small, kind, X[test], classes), classes))
+                curve[share].append(scores(kind, y[test], _fit_predict(X, target, part, X[test], kind, classes, seed),
+                                           classes))
         curve[1.0].append(per_fold[-1])
     primary = "r2" if kind == NUMBER else "accuracy"
     return {
@@ -214,11 +221,8 @@ def _subsample(train: np.ndarray, y, share: float, kind: str, rng) -> np.ndarray
 
 def final_head(X: np.ndarray, y, kind: str, name: str, seed: int = 0) -> Head:
     """The model fitted on every label, as a :class:`~imagevars.models.linear_probe.Head`."""
-    import pandas as pd
-
-    y = pd.Series(y).to_numpy()
-    names = np.unique(y.astype(str)) if kind == CLASSES else None
-    pipe = _fit(_model(kind, seed), X, y if kind == NUMBER else _codes(y.astype(str), names))
+    _, kind, names, target = _prepared(y, kind)
+    pipe = _fit(_model(kind, seed), X, target)
     scaler, linear = pipe.steps[0][1], pipe.steps[1][1]
     coef = np.atleast_2d(linear.coef_)
     intercept = np.atleast_1d(linear.intercept_)
@@ -235,23 +239,15 @@ def holdout(X: np.ndarray, y, train: np.ndarray, *, kind: str | None = None, see
         >>> holdout(X, y, np.arange(300) < 200)["metrics"]["r2"]["mean"] > 0.9
         True
     """
-    import pandas as pd
-
-    y = pd.Series(y).to_numpy()
-    kind = kind or kind_of(y)
     train = np.asarray(train, bool)
     if train.all() or not train.any():
         raise ValueError(f"{name}: the split puts {'every' if train.all() else 'no'} image in training; "
                          "it must leave some for each side")
-    if kind == CLASSES:
-        y = y.astype(str)
+    y, kind, classes, target = _prepared(y, kind)
     check(y[train], kind, 2, f"{name} (training side)")
-    classes = np.unique(y) if kind == CLASSES else None
-    target = y if kind == NUMBER else _codes(y, classes)
     test = ~train
-    model = _fit(_model(kind, seed), X[train], target[train])
-    predicted = _predict(model, kind, X[test], classes)
-    base = _predict(_baseline(kind).fit(X[train], target[train]), kind, X[test], classes)
+    predicted = _fit_predict(X, target, train, X[test], kind, classes, seed)
+    base = _fit_predict(X, target, train, X[test], kind, classes, seed, model=_baseline(kind))
     rng = np.random.default_rng(seed)
     draws = [rng.integers(0, test.sum(), test.sum()) for _ in range(boot)]
     y_test = y[test]
@@ -265,12 +261,12 @@ def holdout(X: np.ndarray, y, train: np.ndarray, *, kind: str | None = None, see
 
     primary = "r2" if kind == NUMBER else "accuracy"
     curve = []
-    for share in (0.25, 0.5, 1.0):
-        part = np.flatnonzero(train) if share == 1.0 else _subsample(np.flatnonzero(train), y, share, kind, rng)
+    for share in (0.25, 0.5):  # the learning curve: fewer training labels, the same test images
+        part = _subsample(np.flatnonzero(train), y, share, kind, rng)
         if part is not None:
-            small = _fit(_model(kind, seed), X[part], target[part])
-            curve.append({"labels": int(len(part)), primary: scores(kind, y_test, _predict(small, kind, X[test], classes),
-                                                                     classes)[primary]})
+            small = _fit_predict(X, target, part, X[test], kind, classes, seed)
+            curve.append({"labels": int(len(part)), primary: scores(kind, y_test, small, classes)[primary]})
+    curve.append({"labels": int(train.sum()), primary: scores(kind, y_test, predicted, classes)[primary]})  # all of them
     return {"kind": kind, "n": int(len(y)), "n_train": int(train.sum()), "n_test": int(test.sum()), "folds": None,
             "grouped": False, "classes": None if classes is None else [str(c) for c in classes],
             "metrics": with_interval(predicted), "baseline": with_interval(base), "learning_curve": curve,

@@ -85,6 +85,7 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
     # 2. Cross-validated estimates and the final heads, target by target
     results, heads = {}, []
     groups = df[group].to_numpy() if group else None
+    T = _tabular(df, tabular) if tabular else None  # the same for every target
     for target in targets:
         y = df[target]
         if y.isna().any():
@@ -92,8 +93,7 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
         kind = kind_of(y)
         estimate = _estimator(df, split, groups, folds, seed, kind, target)
         results[target] = estimate(X, y)
-        if tabular:
-            T = _tabular(df, tabular)
+        if T is not None:
             results[target]["compare"] = {"tabular only": estimate(T, y)["metrics"],
                                           "image + tabular": estimate(np.hstack([X, T]), y)["metrics"]}
         heads.append(final_head(X, y, kind, target, seed))
