@@ -194,21 +194,26 @@ def walk(folder: Path, extensions=IMAGE_EXTENSIONS, _seen: set | None = None, de
         if is_dir:
             if depth is None or depth > 0:
                 yield from walk(Path(e.path), extensions, seen, None if depth is None else depth - 1)
-        elif (extensions is None or os.path.splitext(e.name)[1].lower() in extensions) and _first_time(e.path, seen):
-            yield e.path
+        elif extensions is None or os.path.splitext(e.name)[1].lower() in extensions:
+            key = _file_key(e, here.st_dev)
+            if key is None or key not in seen:  # None: a dangling link, whose row says why
+                seen.add(key)
+                yield e.path
 
 
-def _first_time(path: str, seen: set) -> bool:
-    """True the first time this real file (device, inode) comes up; a dangling link counts as new (its row says why)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return True
-    key = (st.st_dev, st.st_ino, "file")
-    if key in seen:
-        return False
-    seen.add(key)
-    return True
+def _file_key(entry: os.DirEntry, folder_device: int) -> int | None:
+    """The real file behind a folder entry as one int (device, inode): exact, and small to keep.
+
+    A plain file costs no system call (its inode comes with the listing, its device is the
+    folder's); a link is followed (one stat), and a dangling one gives None.
+    """
+    if entry.is_symlink():
+        try:
+            st = os.stat(entry.path)
+        except OSError:
+            return None
+        return (st.st_dev << 64) | st.st_ino
+    return (folder_device << 64) | entry.inode()
 
 
 def _glob(pattern: str) -> Iterator[str]:
