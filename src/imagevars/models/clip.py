@@ -22,7 +22,7 @@ import numpy as np
 from .._extras import require
 from ..io.files import atomic_write
 from .card import ModelCard, WeightsSource
-from .hub import from_config, from_pretrained, snapshot_commit, split_spec
+from .hub import open_hub_model, split_spec
 from .registry import register_model
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
@@ -95,26 +95,17 @@ class ClipModel:
 
     def __init__(self, spec: str = DEFAULT_CLIP, threads: int | None = None, backend: str = "torch",
                  pretrained: bool = True):
-        require("transformers", "CLIP models")
-        torch = require("torch", "CLIP models")
-        from transformers import AutoModel, AutoProcessor
-
         from .._env import threads as default_threads
 
         repo, revision = _repo(spec)
-        if pretrained:
-            self.processor, model = from_pretrained(repo, revision, "CLIP model", ClipModelError,
-                                                    AutoProcessor, AutoModel)
-        else:  # the architecture from config.json, random weights (nothing large downloaded)
-            self.processor, model = from_config(repo, revision, "CLIP model", ClipModelError, AutoModel, AutoProcessor)
-        self.model = model.eval()
+        self.processor, self.model, self.commit = open_hub_model(
+            repo, revision, "CLIP model", ClipModelError, lambda t: t.AutoModel,
+            processor_class=lambda t: t.AutoProcessor, pretrained=pretrained, threads=threads, purpose="CLIP models")
         if not hasattr(self.model, "get_image_features") or not hasattr(self.model, "get_text_features"):
             raise ClipModelError(f"{spec} is a {type(self.model).__name__}, not an image-text model (CLIP, SigLIP)")
         if backend not in ("torch", "onnx"):
             raise ValueError(f"backend must be 'torch' or 'onnx', got {backend!r}")
-        torch.set_num_threads(threads or default_threads())
         self.spec, self.repo, self.revision, self.backend = spec, repo, revision, backend
-        self.commit = getattr(self.model.config, "_commit_hash", None) or snapshot_commit(repo, revision)
         self.kind = "siglip" if "siglip" in type(self.model).__name__.lower() else "clip"
         self.max_tokens = int(getattr(self.model.config.text_config, "max_position_embeddings", 77))
         self.dim = int(getattr(self.model.config, "projection_dim", 0) or self.embed_texts(["x"]).shape[1])

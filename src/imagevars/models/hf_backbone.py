@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .card import ModelCard
-from .hub import open_image_model, processor_side
+from .hub import open_hub_model, processor_side, split_spec
 
 
 class HubBackboneError(RuntimeError):
@@ -31,7 +31,10 @@ class HubBackbone:
     """
 
     def __init__(self, spec: str, threads: int | None = None):
-        open_image_model(self, spec, "image backbone", HubBackboneError, lambda t: t.AutoModel, threads)
+        self.spec = spec
+        self.repo, self.revision = split_spec(spec[3:] if spec.startswith("hf:") else spec)
+        self.processor, self.model, self.commit = open_hub_model(self.repo, self.revision, "image backbone",
+                                                                 HubBackboneError, lambda t: t.AutoModel, threads=threads)
         side = processor_side(self.processor, 224)
         probe = self._pool(np.zeros((1, side, side, 3), np.uint8))
         self.dim = int(probe.shape[1])

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .card import ModelCard
-from .hub import open_image_model, processor_side
+from .hub import open_hub_model, processor_side, split_spec
 
 
 class HubClassifierError(RuntimeError):
@@ -43,8 +43,11 @@ class HubClassifier:
     """
 
     def __init__(self, spec: str, threads: int | None = None):
-        open_image_model(self, spec, "image classifier", HubClassifierError,
-                         lambda t: t.AutoModelForImageClassification, threads)
+        self.spec = spec
+        self.repo, self.revision = split_spec(spec[3:] if spec.startswith("hf:") else spec)
+        self.processor, self.model, self.commit = open_hub_model(
+            self.repo, self.revision, "image classifier", HubClassifierError,
+            lambda t: t.AutoModelForImageClassification, threads=threads)
         id2label = self.model.config.id2label
         self.labels = tuple(str(id2label[i]) for i in sorted(id2label))
         side = processor_side(self.processor, 224)

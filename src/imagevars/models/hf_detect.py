@@ -19,9 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from .._extras import require
 from .coco import COCO_LABELS
-from .hub import from_config, from_pretrained, processor_side, snapshot_commit, split_spec
+from .hub import open_hub_model, processor_side, split_spec
 from .card import ModelCard, WeightsSource
 from .registry import register_model
 
@@ -61,22 +60,10 @@ class HubDetector:
 
     def __init__(self, spec: str, revision: str | None = None, card: ModelCard | None = None,
                  threads: int | None = None, pretrained: bool = True):
-        require("transformers", "hub object detectors")
-        torch = require("torch", "hub object detectors")
-        from transformers import AutoImageProcessor, AutoModelForObjectDetection
-
-        from .._env import threads as default_threads
-
-        if pretrained:
-            self.processor, model = from_pretrained(spec, revision, "detector", HubDetectorError,
-                                                    AutoImageProcessor, AutoModelForObjectDetection)
-        else:  # the architecture from config.json, random weights (nothing large downloaded)
-            self.processor, model = from_config(spec, revision, "detector", HubDetectorError,
-                                                AutoModelForObjectDetection, AutoImageProcessor)
-        self.model = model.eval()
-        torch.set_num_threads(threads or default_threads())
+        self.processor, self.model, self.commit = open_hub_model(
+            spec, revision, "detector", HubDetectorError, lambda t: t.AutoModelForObjectDetection,
+            pretrained=pretrained, threads=threads, purpose="hub object detectors")
         self.spec, self.revision = spec, revision
-        self.commit = getattr(self.model.config, "_commit_hash", None) or snapshot_commit(spec, revision)
         id2label = self.model.config.id2label
         self.labels = tuple(str(id2label[i]) for i in sorted(id2label))
         self.side = processor_side(self.processor, 640)

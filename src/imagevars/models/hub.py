@@ -93,22 +93,27 @@ def processor_side(processor, default: int) -> int:
     return default
 
 
-def open_image_model(obj, spec: str, what: str, error: type[Exception], model_class, threads: int | None) -> None:
-    """Load ``spec`` (``hf:<owner>/<name>[@revision]`` or a folder) with its image processor onto ``obj``:
-    ``processor``, ``model`` (eval mode), ``spec``, ``repo``, ``revision`` and ``commit``; threads set.
+def open_hub_model(repo: str, revision: str | None, what: str, error: type[Exception], model_class, *,
+                   processor_class=None, pretrained: bool = True, threads: int | None = None, purpose: str = ""):
+    """(processor, model in eval mode, commit loaded) of a transformers model, with the compute threads set.
 
-    ``model_class`` picks the auto class from the transformers module: ``lambda t: t.AutoModel``
-    (transformers is an optional dependency, imported here).
+    ``repo`` is a hub id (from the cache, downloaded unless offline) or a local folder;
+    ``pretrained=False`` builds random weights from its configuration (:func:`from_config`).
+    ``model_class`` and ``processor_class`` pick auto classes from the transformers module
+    (``lambda t: t.AutoModel``; default processor: ``AutoImageProcessor``), which is imported here
+    because it is an optional dependency. ``purpose`` names the feature in a missing-install error.
     """
     from .._env import threads as default_threads
     from .._extras import require
 
-    transformers = require("transformers", f"hub {what}s")
-    torch = require("torch", f"hub {what}s")
-    repo, revision = split_spec(spec[3:] if spec.startswith("hf:") else spec)
-    obj.processor, model = from_pretrained(repo, revision, what, error, transformers.AutoImageProcessor,
-                                           model_class(transformers))
-    obj.model = model.eval()
+    transformers = require("transformers", purpose or f"hub {what}s")
+    torch = require("torch", purpose or f"hub {what}s")
+    auto_model = model_class(transformers)
+    auto_processor = (processor_class or (lambda t: t.AutoImageProcessor))(transformers)
+    if pretrained:
+        processor, model = from_pretrained(repo, revision, what, error, auto_processor, auto_model)
+    else:  # the architecture from config.json, random weights (nothing large downloaded)
+        processor, model = from_config(repo, revision, what, error, auto_model, auto_processor)
     torch.set_num_threads(threads or default_threads())
-    obj.spec, obj.repo, obj.revision = spec, repo, revision
-    obj.commit = getattr(obj.model.config, "_commit_hash", None) or snapshot_commit(repo, revision)
+    model = model.eval()
+    return processor, model, getattr(model.config, "_commit_hash", None) or snapshot_commit(repo, revision)
