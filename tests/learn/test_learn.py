@@ -74,7 +74,7 @@ def test_a_refit_encodes_nothing_again(labelled, tmp_path, monkeypatch):
     def no_encoding(*args, **kwargs):
         raise AssertionError("the features should come from the cache")
 
-    monkeypatch.setattr("imagevars.tasks.embed.EmbedTask.__init__", no_encoding)
+    monkeypatch.setattr("imagevars.tasks.embed.EmbedTask.__call__", no_encoding)
     again = learn(labelled, ["digit"], out, folds=3, seed=1, progress=False)
     assert again.metrics["digit"]["accuracy"] > 0.85
 
@@ -120,4 +120,42 @@ def test_tabular_columns_are_compared_with_the_image(labelled, tmp_path, capsys)
 
 def test_a_backbone_learn_cannot_read_is_refused(labelled, tmp_path, capsys):
     assert main(["learn", str(labelled), "--target", "digit", "--features", "mnist-cnn", "-q", "-o", str(tmp_path)]) == 2
-    assert "learn reads a registered backbone (efficientnet-lite0)" in capsys.readouterr().err
+    assert "--features mnist-cnn: no backbone 'mnist-cnn' with features; registered: efficientnet-lite0" in capsys.readouterr().err
+
+
+def test_a_hub_backbone_is_learned_from_and_applied_at_the_commit_it_learned_from(labelled, tmp_path, offline_hub):
+    from hubmodels import tiny_vit  # tests/helpers
+    from imagevars.models.linear_probe import load
+
+    tiny_vit(tmp_path / "tiny-vit", offline_hub)
+    out = tmp_path / "m"
+    assert main(["learn", str(labelled), "--target", "digit", "--features", "hf:someone/tiny-vit", "--folds", "3",
+                 "-q", "-o", str(out)]) == 0
+    card, heads = load(out)
+    backbone = card.config["backbone"]
+    assert backbone.startswith("hf:someone/tiny-vit@") and len(backbone.split("@")[1]) == 40
+    assert card.config["backbone_sha256"] == backbone.split("@")[1] and card.config["features"] == 16
+    features = pd.read_parquet(out / "features.parquet")
+    features = features[features["error"].isna()]
+    scores = tmp_path / "scores.parquet"
+    assert main(["run", "classify", str(labelled), "--model", str(out), "-q", "--workers", "0", "-o", str(scores)]) == 0
+    got = imagevars.Results.read(scores).to_pandas().merge(features, on="source")
+    want = heads[0].predict(np.stack(got["embed_vector"].map(np.asarray)))
+    assert len(got) == 90 and np.allclose(got[["classify_digit_p_0", "classify_digit_p_1", "classify_digit_p_7"]], want,
+                                          atol=1e-4)
+
+
+def test_a_column_of_label_sets_becomes_one_yes_no_target_per_label(labelled, tmp_path):
+    from imagevars.learn import learn
+
+    shapes = {"0": "round", "1": "straight", "7": "straight;angled"}  # what each digit's strokes are, as sets
+    df = pd.read_csv(labelled, dtype={"digit": str})
+    df["strokes"] = df["digit"].map(shapes)
+    with_sets = tmp_path / "sets.csv"
+    df.to_csv(with_sets, index=False)
+    report = learn(with_sets, [], tmp_path / "m", multilabel=["strokes"], folds=3, progress=False)
+    assert sorted(report.results) == ["strokes_angled", "strokes_round", "strokes_straight"]
+    assert all(report.metrics[t]["accuracy"] > 0.85 for t in report.results)
+    assert report.results["strokes_straight"]["classes"] == ["no", "yes"]
+    with pytest.raises(ValueError, match=r"has no column\(s\) shapes"):
+        learn(with_sets, [], tmp_path / "m", multilabel=["shapes"], folds=3, progress=False)

@@ -67,15 +67,9 @@ def test_a_hub_backbone_gives_its_own_pooled_output(tmp_path, offline_hub):
     import torch
     import transformers
 
-    from imagevars.testing import put_in_hub_cache
+    from hubmodels import tiny_vit  # tests/helpers
 
-    folder = tmp_path / "tiny-vit"
-    torch.manual_seed(0)
-    config = transformers.ViTConfig(image_size=32, patch_size=8, hidden_size=16, num_hidden_layers=1,
-                                    num_attention_heads=2, intermediate_size=32)
-    transformers.ViTModel(config).save_pretrained(folder)
-    transformers.ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)
-    put_in_hub_cache(folder, "someone/tiny-vit", offline_hub)
+    folder = tiny_vit(tmp_path / "tiny-vit", offline_hub)
     photo = tmp_path / "coffee.png"
     import skimage.data as data
 

@@ -230,6 +230,23 @@ def final_head(X: np.ndarray, y, kind: str, name: str, seed: int = 0) -> Head:
     return Head(name, kind, classes, scaler.mean_, scaler.scale_, coef, intercept)
 
 
+def bootstrap(kind: str, y_test, classes, seed: int = 0, boot: int = 1000):
+    """A function: predictions for ``y_test`` -> each metric with a 95% bootstrap interval over the test
+    images (the same ``boot`` resamples for every set of predictions, so model and baseline compare alike)."""
+    y_test = np.asarray(y_test)
+    rng = np.random.default_rng(seed)
+    draws = [rng.integers(0, len(y_test), len(y_test)) for _ in range(boot)]
+
+    def with_interval(p) -> dict[str, dict[str, float]]:
+        point = scores(kind, y_test, p, classes)
+        runs = [scores(kind, y_test[d], p[d], classes) for d in draws if kind == NUMBER or len(set(y_test[d])) > 1]
+        return {m: _bounded(m, {"mean": v, "low": float(np.percentile([r[m] for r in runs if m in r], 2.5)),
+                                "high": float(np.percentile([r[m] for r in runs if m in r], 97.5))})
+                for m, v in point.items()}
+
+    return with_interval
+
+
 def holdout(X: np.ndarray, y, train: np.ndarray, *, kind: str | None = None, seed: int = 0, name: str = "target",
             boot: int = 1000) -> dict[str, Any]:
     """Fit on the ``train`` rows, test once on the others (an out-of-time split): metrics with 95% bootstrap intervals.
@@ -249,16 +266,8 @@ def holdout(X: np.ndarray, y, train: np.ndarray, *, kind: str | None = None, see
     predicted = _fit_predict(X, target, train, X[test], kind, classes, seed)
     base = _fit_predict(X, target, train, X[test], kind, classes, seed, model=_baseline(kind))
     rng = np.random.default_rng(seed)
-    draws = [rng.integers(0, test.sum(), test.sum()) for _ in range(boot)]
     y_test = y[test]
-
-    def with_interval(p) -> dict[str, dict[str, float]]:
-        point = scores(kind, y_test, p, classes)
-        runs = [scores(kind, y_test[d], p[d], classes) for d in draws if kind == NUMBER or len(set(y_test[d])) > 1]
-        return {m: _bounded(m, {"mean": v, "low": float(np.percentile([r[m] for r in runs if m in r], 2.5)),
-                                "high": float(np.percentile([r[m] for r in runs if m in r], 97.5))})
-                for m, v in point.items()}
-
+    with_interval = bootstrap(kind, y_test, classes, seed, boot)
     primary = "r2" if kind == NUMBER else "accuracy"
     curve = []
     for share in (0.25, 0.5):  # the learning curve: fewer training labels, the same test images

@@ -45,3 +45,34 @@ def read_labels(spec: str | os.PathLike, targets: Sequence[str], *, path_column:
     out = df.rename(columns={column: "source"})  # every column: a --split condition may use any of them
     out["source"] = out["source"].astype(str)
     return out.reset_index(drop=True)
+
+
+def expand_sets(df, column: str):
+    """A column of label sets (``"rugged;fun"``, ``|`` works too; empty: none) as one yes/no column per label.
+
+    Returns the frame with columns ``<column>_<label>`` added, and their names: each becomes a
+    target of its own (multi-label: an image can be rugged and fun at once).
+
+    Example:
+        >>> import pandas as pd
+        >>> df, names = expand_sets(pd.DataFrame({"tags": ["fun;rugged", "fun", ""]}), "tags")
+        >>> names, df["tags_rugged"].tolist()
+        (['tags_fun', 'tags_rugged'], ['no', 'yes', 'no'])
+    """
+    import re
+
+    if column not in df.columns:
+        raise ValueError(f"--multi-label {column}: no such column; the label file has {', '.join(map(str, df.columns))}")
+    sets = [frozenset(t.strip() for t in re.split(r"[;|]", "" if v is None or v != v else str(v)) if t.strip())
+            for v in df[column]]
+    labels = sorted(set().union(*sets))
+    if not labels:
+        raise ValueError(f"--multi-label {column}: every cell is empty; write each image's labels as 'a;b'")
+    names = []
+    for label in labels:
+        name = f"{column}_" + "".join(c if c.isalnum() else "_" for c in label.lower()).strip("_")
+        if name in df.columns or name in names:
+            raise ValueError(f"--multi-label {column}: label {label!r} would become column {name}, which exists")
+        df[name] = ["yes" if label in s else "no" for s in sets]
+        names.append(name)
+    return df, names

@@ -25,9 +25,10 @@ def write(report, summary: dict[str, Any], record: dict[str, Any], sources: list
         if r["classes"]:
             _reliability(folder, target, r)
             _confident(folder, target, r, sources)
-            lines += [f"Figures: {target}_confusion.png, {target}_learning_curve.png, {target}_reliability.png "
+            curve = f"{target}_learning_curve.png, " if r["learning_curve"] else ""
+            lines += [f"Figures: {target}_confusion.png, {curve}{target}_reliability.png "
                       f"(predicted confidence against how often it was right), {target}_confident.png (the "
-                      "images it was surest and least sure of, out of fold).", ""]
+                      "images it was surest and least sure of, on images it was not trained on).", ""]
     if report.dropped:
         lines += [f"## Images left out ({len(report.dropped)}: they could not be read)", ""]
         lines += [f"- {e if e.startswith(s) else f'{s}: {e}'}" for s, e in report.dropped[:50]] + [""]
@@ -51,9 +52,15 @@ def _target_lines(target: str, r: dict[str, Any]) -> list[str]:
     for name, metrics in r.get("compare", {}).items():
         lines.append(f"| *{name}* | " + "; ".join(f"{m} {v['mean']:.3f} ({v['low']:.3f} - {v['high']:.3f})"
                                                   for m, v in metrics.items()) + " | | |")
-    lines += ["", "Learning curve (labels used for training -> " + ("R²" if r["kind"] == "number" else "accuracy")
-              + "): " + ", ".join(f"{p['labels']} -> {list(p.values())[1]:.3f}" for p in r["learning_curve"]), ""]
-    return lines
+    if r["learning_curve"]:
+        lines += ["", "Learning curve (labels used for training -> " + ("R²" if r["kind"] == "number" else "accuracy")
+                  + "): " + ", ".join(f"{p['labels']} -> {list(p.values())[1]:.3f}" for p in r["learning_curve"])]
+    if "training" in r:  # fine-tuned: how the epochs went
+        t = r["training"]
+        lines += ["", f"Fine-tuned on {r['n_train']} images for {t['epochs_run']} epoch(s); early stopping watched "
+                  f"{r['n_validation']} other images and kept epoch {t['best_epoch']} (lowest validation loss). "
+                  "The test images took no part in training or in choosing the epoch."]
+    return lines + [""]
 
 
 def _figures(folder: Path, target: str, r: dict[str, Any]) -> None:
@@ -71,10 +78,12 @@ def _figures(folder: Path, target: str, r: dict[str, Any]) -> None:
                 ax.text(j, i, int(m[i, j]), ha="center", va="center", fontsize=9)
         ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
         ax.set_yticks(range(len(classes)), classes)
-        ax.set_xlabel("predicted (out of fold)"), ax.set_ylabel("label")
+        ax.set_xlabel("predicted (held out)"), ax.set_ylabel("label")
         fig.tight_layout()
         save_figure(fig, folder / f"{target}_confusion.png", dpi=100)
     curve = r["learning_curve"]
+    if not curve:
+        return
     fig, ax = plt.subplots(figsize=(4.5, 3))
     key = "r2" if r["kind"] == "number" else "accuracy"
     ax.plot([p["labels"] for p in curve], [p[key] for p in curve], "o-")
@@ -101,7 +110,7 @@ def _reliability(folder: Path, target: str, r: dict[str, Any], bins: int = 10) -
     ax.scatter([c for c, _, _ in shown], [a for _, a, _ in shown], s=[20 + 4 * n for _, _, n in shown])
     ax.plot([c for c, _, _ in shown], [a for _, a, _ in shown])
     ax.set_xlim(0, 1), ax.set_ylim(0, 1)
-    ax.set_xlabel("predicted probability of the predicted class"), ax.set_ylabel("share right (out of fold)")
+    ax.set_xlabel("predicted probability of the predicted class"), ax.set_ylabel("share right (held out)")
     fig.tight_layout()
     save_figure(fig, folder / f"{target}_reliability.png", dpi=100)
 

@@ -24,7 +24,7 @@ from ..io import provenance
 from ..io.files import atomic_write
 from . import report as write_report
 from .fit import CLASSES, cross_validate, final_head, holdout, kind_of
-from .labels import read_labels
+from .labels import expand_sets, read_labels
 
 
 @dataclass
@@ -44,8 +44,8 @@ class LearnReport:
 
 def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathLike, *,
           features: str = "efficientnet-lite0", group: str | None = None, path_column: str | None = None,
-          folds: int = 5, split: str | None = None, tabular: Sequence[str] = (), seed: int = 0,
-          progress: bool = True) -> LearnReport:
+          folds: int = 5, split: str | None = None, tabular: Sequence[str] = (), multilabel: Sequence[str] = (),
+          seed: int = 0, progress: bool = True) -> LearnReport:
     """Learn a measure of each target from labelled images; save it with its cross-validated report.
 
     Args:
@@ -60,6 +60,8 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
         tabular: columns of the label file (numbers, or categories one-hot encoded) to compare with:
             the report adds the same estimate for the tabular columns alone and for image features
             plus tabular columns, which says what the image adds. The saved measure reads images only.
+        multilabel: target columns that hold sets of labels (``"rugged;fun"``): each label becomes a yes/no
+            target of its own, named ``<column>_<label>`` (an image may have several at once).
         seed: seeds the folds and the learning curve's subsamples.
 
     Example:
@@ -69,15 +71,19 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
     """
     from ..models import linear_probe
     from ..models.card import ModelCard
-    from ..models.registry import get_card
 
     # 1. Labels and features (the features computed once per image and kept)
-    _check_backbone(features)
+    embed = _backbone(features)
+    backbone, backbone_sha = embed.card, _backbone_id(embed)
     clock = provenance.begin()
     out = Path(out)
+    targets = list(dict.fromkeys([*targets, *multilabel]))
     df = read_labels(labels, targets, path_column=path_column, group=group)
     targets = list(targets) or [c for c in df.columns if c not in ("source", group)]
-    X, ok, dropped = _features(df["source"].tolist(), features, out, progress)
+    for column in multilabel:
+        df, names = expand_sets(df, column)
+        targets = [t for t in targets if t != column] + names
+    X, ok, dropped = _features(df["source"].tolist(), embed, out, progress)
     if not ok.any():
         raise ValueError(f"none of the {len(df)} labelled images could be read; the first reason: {dropped[0][1]}")
     df = df[ok].reset_index(drop=True)
@@ -99,7 +105,6 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
         heads.append(final_head(X, y, kind, target, seed))
 
     # 3. The measure, its card and its report
-    backbone = get_card(features)
     lines = ("\t".join(map(str, row)) for row in df[["source", *targets]].itertuples(index=False))
     data_sha = hashlib.sha256("\n".join(lines).encode()).hexdigest()  # which images, which labels
     summary = {t: {k: v for k, v in r.items() if k not in ("oof", "y", "rows")} for t, r in results.items()}
@@ -108,29 +113,30 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
                      input_size=backbone.input_size, scale=backbone.scale, mean=backbone.mean, std=backbone.std,
                      license="the license of the labels and images it was learned from",
                      description=f"learned by imagevars learn: {', '.join(targets)} from {features} features",
-                     config={"backbone": features, "backbone_sha256": backbone.weights.sha256,
-                             "features": int(X.shape[1])},
+                     config={"backbone": _pinned(embed), "backbone_sha256": backbone_sha,
+                             "features": int(X.shape[1]), "crop": backbone.config.get("crop", 0.875)},
                      training={"labels": str(labels), "n": int(len(df)), "dropped": len(dropped), "folds": folds,
                                "group": group, "split": split, "seed": seed, "data_sha256": data_sha, "cv": summary})
     linear_probe.save(out, heads, card)
     record = provenance.record(clock, [{"name": "learn", "params": {"targets": targets, "features": features,
                                                                    "group": group, "folds": folds, "split": split,
-                                                                   "tabular": list(tabular), "seed": seed},
-                                        "model": features, "weights_sha256": backbone.weights.sha256}],
+                                                                   "tabular": list(tabular), "multilabel": list(multilabel),
+                                                                   "seed": seed},
+                                        "model": features, "weights_sha256": backbone_sha}],
                                input=str(labels), n=int(len(df)))
     report = LearnReport(out, results, dropped, record["seconds"])
     write_report.write(report, summary, record, df["source"].tolist())
     return report
 
 
-def _features(sources: list[str], backbone: str, out: Path, progress: bool):
+def _features(sources: list[str], embed, out: Path, progress: bool):
     """(X, ok, dropped): the backbone's features of each source (cached in ``out/features.parquet``)."""
     import pandas as pd
     import pyarrow.parquet as pq
 
     from ..pipeline.runner import run
-    from ..tasks.embed import EmbedTask
 
+    backbone = embed.model_name
     cache = out / "features.parquet"
     known = {}
     if cache.exists():
@@ -142,7 +148,7 @@ def _features(sources: list[str], backbone: str, out: Path, progress: bool):
     if missing:
         listing = out / "features-todo.txt"
         atomic_write(listing, lambda tmp: Path(tmp).write_text("\n".join(missing) + "\n"))
-        new = run([EmbedTask(backbone)], listing, progress=progress).to_pandas()
+        new = run([embed], listing, progress=progress).to_pandas()
         listing.unlink()
         known.update({s: (e, v) for s, e, v in new[["source", "error", "embed_vector"]].itertuples(index=False)})
         import pyarrow as pa
@@ -161,13 +167,31 @@ def _features(sources: list[str], backbone: str, out: Path, progress: bool):
     return X, ok, dropped
 
 
-def _check_backbone(features: str) -> None:
-    from ..models.registry import get_card, list_models
+def _backbone(features: str):
+    """The embed task that gives the features: a registered backbone, or a hub one (hf:<owner>/<name>)."""
+    from ..tasks.embed import EmbedTask
 
-    if features not in list_models() or "features" not in get_card(features).config:
-        names = [n for n in list_models() if "features" in get_card(n).config]
-        raise ValueError(f"--features {features}: learn reads a registered backbone ({', '.join(names)}); hub "
-                         "backbones give vectors with `imagevars run embed --model hf:...` for now")
+    try:
+        return EmbedTask(features)
+    except ValueError as exc:
+        raise ValueError(f"--features {features}: {exc}") from None
+
+
+def _backbone_id(embed) -> str | None:
+    """What pins the backbone's weights: their sha256, or the hub commit they were loaded from."""
+    if embed.card.weights is not None:
+        return embed.card.weights.sha256
+    return embed.model.provenance().get("commit") if hasattr(embed.model, "provenance") else None
+
+
+def _pinned(embed) -> str:
+    """The backbone as the measure names it: a hub model at the commit it learned from, so it applies to the same."""
+    if not hasattr(embed.model, "provenance"):
+        return embed.model_name
+    hub = embed.model.provenance()
+    if not embed.model_name.startswith("hf:") or not hub.get("commit"):
+        return embed.model_name  # a local save_pretrained folder: its path
+    return f"hf:{hub['hf_repo']}@{hub['commit']}"
 
 
 def _estimator(df, split, groups, folds: int, seed: int, kind: str, target: str):

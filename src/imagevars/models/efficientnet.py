@@ -119,3 +119,31 @@ def efficientnet_lite0(card: ModelCard, weights: str | None = None, pretrained: 
     from .weights import resolve_weights
 
     return OnnxImageNet(card, resolve_weights(card, weights), threads=threads)
+
+
+def is_onnx_folder(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a folder holding a fine-tuned EfficientNet-Lite (``imagevars learn --finetune``)."""
+    import json
+    from pathlib import Path
+
+    card = Path(path) / "card.json"
+    if not card.is_file():
+        return False
+    meta = json.loads(card.read_text())
+    return meta.get("architecture") == "efficientnet-lite" and meta.get("config", {}).get("format") == "onnx"
+
+
+def open_folder(folder: str | os.PathLike, threads: int | None = None) -> OnnxImageNet:
+    """A fine-tuned EfficientNet-Lite saved as ONNX with its card: its classes are the card's labels.
+
+    The ONNX file's sha256 is checked against the card before it is opened.
+    """
+    import json
+    from pathlib import Path
+
+    from .weights import verified_file
+
+    folder = Path(folder)
+    card = ModelCard.from_dict(json.loads((folder / "card.json").read_text()))
+    path = verified_file(folder / card.weights.filename, card.weights.sha256, card.name)
+    return OnnxImageNet(card, path, threads=threads)

@@ -84,8 +84,9 @@ class ClassifyTask(CenterCropTask):
     name = "classify"
     max_side = 2 * 224  # JPEGs decode at reduced size down to this, then crop and resize
     options = (
-        Option("--model", "model", str, "classify: a registered classifier (default: the bundled efficientnet-lite0) "
-               "or a folder written by imagevars learn"),
+        Option("--model", "model", str, "classify: a registered classifier (default: the bundled efficientnet-lite0), "
+               "hf:<owner>/<name>, or a folder written by imagevars learn"),
+        Option("--top", "top", int, "classify: how many of the most probable classes to report (default 5)"),
         Option("--classes", "classes", lambda s: tuple(c.strip() for c in s.split(",") if c.strip()),
                "classify: class names whose probabilities become columns, comma-separated"),
     )
@@ -93,19 +94,23 @@ class ClassifyTask(CenterCropTask):
     def __init__(self, model: str = _MODEL, top: int = 5, classes: tuple[str, ...] | list[str] = (),
                  threads: int | None = None):
         from ..models import linear_probe
-        from ..models.registry import create_model, get_card
+        from ..models.registry import create_model
 
         if not 0 <= top <= 20:
             raise ValueError(f"top must be between 0 and 20, got {top}")
         self.model_name, self.top, self.classes, self.heads = str(model), top, tuple(classes), None
+        from ..models.efficientnet import is_onnx_folder, open_folder
         from ..models.hf_classify import HubClassifier, is_hub_classifier
 
         if linear_probe.is_measure(model):  # a measure learned with `imagevars learn`
             self.measure, self.heads = linear_probe.load(model)
-            self.card = get_card(self.measure.config["backbone"])
             if self.classes:
                 raise ValueError(f"{model} is a learned measure: its columns are its targets; leave --classes out")
-            self.model = create_model(self.card.name, pretrained=True, threads=threads)
+            self.model, self.card = _backbone(self.measure.config["backbone"], threads)
+        elif is_onnx_folder(model):  # fine-tuned with `imagevars learn --finetune`
+            self.model = open_folder(model, threads=threads)
+            self.card = self.model.card
+            _check_classes(self.card, self.classes)
         elif is_hub_classifier(str(model)):  # hf:<owner>/<name>[@revision] or a save_pretrained folder
             self.model = HubClassifier(str(model), threads=threads)
             self.card = self.model.card
@@ -115,6 +120,8 @@ class ClassifyTask(CenterCropTask):
             self.model = create_model(self.card.name, pretrained=True, threads=threads)
         self.side = self.card.input_size[0]
         self.max_side = 2 * self.side
+        if self.heads is None:
+            self.top = min(self.top, len(self.card.labels))  # a two-class model has two columns of ranks, not five
 
     def params(self) -> dict[str, Any]:
         if self.heads is not None:
@@ -176,6 +183,19 @@ class ClassifyTask(CenterCropTask):
             for j, k in enumerate(h.classes):
                 out[f"classify_{h.target}_p_{class_column(k)}"] = [float(v) for v in pred[:, j]]
         return out
+
+
+def _backbone(spec: str, threads: int | None):
+    """(model, card) of a learned measure's backbone: registered, or from the hub at the commit it learned from."""
+    from ..models.hf_classify import is_hub_classifier
+    from ..models.registry import create_model, get_card
+
+    if is_hub_classifier(spec):
+        from ..models.hf_backbone import HubBackbone
+
+        model = HubBackbone(spec, threads=threads)
+        return model, model.card
+    return create_model(spec, pretrained=True, threads=threads), get_card(spec)
 
 
 def _imagenet_card(model: str, classes: tuple[str, ...]):

@@ -84,6 +84,7 @@ class Classifier:
         self.metrics: list[str] = []
         self.history: History | None = None
         self.stop_training = False
+        self.augment: Callable[[torch.Tensor], torch.Tensor] | None = None  # applied to training batches only
 
     # ------------------------------------------------------------------ description
     @property
@@ -123,6 +124,8 @@ class Classifier:
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         """One optimisation step on a batch; returns batch-mean figures. Override for a custom step."""
+        if self.augment is not None:
+            x = self.augment(x)
         logits = self.module(x)
         loss = F.cross_entropy(logits, y)
         self.optimizer.zero_grad(set_to_none=True)

@@ -1,0 +1,71 @@
+"""`imagevars learn --finetune`: the bundled network trained further on class folders of real images."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+import imagevars
+from imagevars.cli import main
+
+
+@pytest.fixture(scope="module")
+def digit_folders(tmp_path_factory, mnist):
+    """Class folders of real handwritten 3s and 8s (their strokes look alike: ImageNet knows neither)."""
+    (tx, ty), _ = mnist
+    root = tmp_path_factory.mktemp("folders")
+    for digit, name in ((3, "three"), (8, "eight")):
+        (root / name).mkdir()
+        for k, i in enumerate(np.flatnonzero(ty == digit)[:30]):
+            Image.fromarray(tx[i]).convert("RGB").resize((84, 84)).save(root / name / f"{k}.png")
+    (root / "three" / "broken.png").write_bytes(b"not a png")
+    return root
+
+
+def test_finetuning_learns_the_classes_and_the_saved_onnx_applies_at_scale(digit_folders, tmp_path, capsys):
+    out = tmp_path / "ft"
+    assert main(["learn", str(digit_folders), "--target", "digit", "--finetune", "efficientnet-lite0", "--epochs", "3",
+                 "--batch-size", "8", "--learning-rate", "1e-3", "-q", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "digit: accuracy" in printed and "1 image(s) could not be read" in printed
+    report = json.loads((out / "report.json").read_text())
+    r = report["targets"]["digit"]
+    assert r["classes"] == ["eight", "three"] and r["n_test"] == 12 and r["n_train"] + r["n_validation"] == 48
+    assert r["metrics"]["accuracy"]["mean"] >= 0.9 > r["baseline"]["accuracy"]["mean"]
+    assert r["training"]["epochs_run"] <= 3 and len(r["training"]["history"]["val_loss"]) == r["training"]["epochs_run"]
+    assert "took no part in training" in (out / "report.md").read_text()
+    card = json.loads((out / "card.json").read_text())
+    assert card["labels"] == ["eight", "three"] and card["config"]["finetuned_from"] == "efficientnet-lite0"
+    assert card["weights"]["sha256"] == imagevars.io.files.sha256_file(out / "model.onnx")
+    # applied with `run classify`: the held-out images get the predictions the report scored
+    scores = tmp_path / "scores.parquet"
+    assert main(["run", "classify", str(digit_folders), "--model", str(out), "--classes", "three",
+                 "-q", "--workers", "0", "-o", str(scores)]) == 0
+    table = imagevars.Results.read(scores)
+    df = table.to_pandas()
+    good = df[df["error"].isna()].copy()
+    good["truth"] = ["three" if "/three/" in s else "eight" for s in good["source"]]
+    assert len(good) == 60 and (good["classify_top1_label"] == good["truth"]).mean() >= 0.9
+    assert "classify_top3_label" not in df  # two classes: two ranks, though the default is five
+    assert np.allclose(good["classify_top1_score"] + good["classify_top2_score"], 1, atol=1e-5)
+    three = np.where(good["classify_top1_label"] == "three", good["classify_top1_score"], good["classify_top2_score"])
+    assert np.allclose(good["classify_p_three"], three)
+    assert table.provenance["tasks"][0]["weights_sha256"] == card["weights"]["sha256"]
+
+
+def test_what_finetuning_cannot_do_is_refused(digit_folders, tmp_path, capsys):
+    args = ["learn", str(digit_folders), "--finetune", "efficientnet-lite0", "-q", "-o", str(tmp_path / "x")]
+    assert main([*args, "--group", "writer"]) == 2
+    assert "--group belongs to the linear probe" in capsys.readouterr().err
+    assert main(["learn", str(digit_folders), "--finetune", "mnist-cnn", "-q", "-o", str(tmp_path / "x")]) == 2
+    assert "fine-tuning starts from efficientnet-lite0" in capsys.readouterr().err
+    labels = tmp_path / "numbers.csv"
+    pd.DataFrame({"path": [str(p) for p in sorted(digit_folders.rglob("[0-9]*.png"))],
+                  "price": np.linspace(1, 2, 60)}).to_csv(labels, index=False)
+    assert main(["learn", str(labels), "--target", "price", "--finetune", "efficientnet-lite0", "-q",
+                 "-o", str(tmp_path / "x")]) == 2
+    assert "fine-tuning learns classes, and this column holds numbers" in capsys.readouterr().err
