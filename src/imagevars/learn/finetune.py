@@ -36,7 +36,7 @@ from . import report as write_report
 from .fit import CLASSES, bootstrap, check, kind_of
 from .labels import read_labels
 
-BACKBONES = ("efficientnet-lite0",)
+BACKBONES = ("efficientnet-lite0", "hf:<owner>/<name>")
 
 
 def finetune(labels: str | os.PathLike, target: str | None, out: str | os.PathLike, *,
@@ -60,16 +60,20 @@ def finetune(labels: str | os.PathLike, target: str | None, out: str | os.PathLi
     """
     from .session import LearnReport
 
-    if backbone not in BACKBONES:
-        raise ValueError(f"--finetune {backbone}: fine-tuning starts from {', '.join(BACKBONES)} for now; "
-                         "for other backbones learn a linear probe on their features (--features)")
+    from ..models.hf_classify import is_hub_classifier
+
+    hub = is_hub_classifier(backbone)
+    if backbone != BACKBONES[0] and not hub:
+        raise ValueError(f"--finetune {backbone}: fine-tuning starts from {' or '.join(BACKBONES)} (a hub image "
+                         "classifier); for other backbones learn a linear probe on their features (--features)")
     if not 0.05 <= test <= 0.5:
         raise ValueError(f"--test {test}: keep between 5% and 50% of the labelled images for the test set")
     clock = provenance.begin()
     out = Path(out)
     df = read_labels(labels, [target] if target else [], path_column=path_column)
     target = target or [c for c in df.columns if c != "source"][0]
-    images, ok, dropped = _images(df["source"].tolist())
+    model, processor = _hub_model(backbone, seed) if hub else (_efficientnet_model(seed), None)
+    images, ok, dropped = _images(df["source"].tolist(), model.card.input_size[0])
     df = df[ok].reset_index(drop=True)
     y = df[target].astype(str).to_numpy() if kind_of(df[target]) == CLASSES else None
     if y is None:
@@ -78,12 +82,12 @@ def finetune(labels: str | os.PathLike, target: str | None, out: str | os.PathLi
     check(y, CLASSES, 3, target)  # every class in training, validation and test
     classes = np.unique(y)
     train, val, held = _split(y, test, seed)
-    model = _model(classes, learning_rate, seed)
+    _new_head(model, classes, learning_rate, seed)
     fitted = _fit(model, images, np.searchsorted(classes, y), train, val, epochs, batch_size, patience, seed, progress)
     probabilities = model.predict(images[held])
     result = _result(y, held, probabilities, classes, train, val, fitted, seed)
     result["n"] = int(len(y))
-    _save(model, out, backbone, df[["source", target]], result, fitted)
+    _save(model, processor, out, backbone, df[["source", target]], result, fitted)
     record = provenance.record(clock, [{"name": "learn --finetune", "params": {
         "target": target, "backbone": backbone, "epochs": epochs, "batch_size": batch_size,
         "learning_rate": learning_rate, "test": test, "patience": patience, "seed": seed}, "model": backbone}],
@@ -94,8 +98,8 @@ def finetune(labels: str | os.PathLike, target: str | None, out: str | os.PathLi
     return report
 
 
-def _images(sources: list[str]):
-    """(uint8 (N, 224, 224, 3) central crops of the readable images, readable mask, [(source, error)])."""
+def _images(sources: list[str], side: int):
+    """(uint8 (N, side, side, 3) central crops of the readable images, readable mask, [(source, error)])."""
     from ..io.decode import DecodeError, decode
     from ..io.sources import read_source
     from ..models.efficientnet import center_crop
@@ -103,7 +107,7 @@ def _images(sources: list[str]):
     crops, ok, dropped = [], [], []
     for s in sources:
         try:
-            crops.append(center_crop(decode(read_source(s), s, max_side=448).rgb))
+            crops.append(center_crop(decode(read_source(s), s, max_side=2 * side).rgb, side))
             ok.append(True)
         except (DecodeError, OSError) as exc:
             ok.append(False)
@@ -123,27 +127,101 @@ def _split(y: np.ndarray, test: float, seed: int):
     return train, val, held
 
 
-def _model(classes: np.ndarray, learning_rate: float, seed: int):
-    """EfficientNet-Lite0 from the bundled weights with a new head for ``classes``, compiled for fine-tuning."""
+def _efficientnet_model(seed: int):
+    """EfficientNet-Lite0 from the bundled weights as a Keras-style classifier (its head replaced later)."""
     import torch
 
-    from ..models.card import ModelCard
     from ..models.efficientnet import EFFICIENTNET_LITE0
     from ..models.efficientnet_torch import from_onnx
-    from ..train.augment import photo_augment
     from ..train.classifier import Classifier
 
     torch.manual_seed(seed)
-    net = from_onnx(num_classes=len(classes))
-    card = dataclasses.replace(EFFICIENTNET_LITE0, labels=tuple(str(c) for c in classes), weights=None, training={})
-    model = Classifier(net, card)
-    head = list(net.fc.parameters())
-    body = [p for n, p in net.named_parameters() if not n.startswith("fc.")]
+    return Classifier(from_onnx(), dataclasses.replace(EFFICIENTNET_LITE0, weights=None, training={}))
+
+
+def _hub_model(spec: str, seed: int):
+    """(classifier, image processor) of a hub image classifier, normalising as its processor does."""
+    import torch
+
+    from ..models.card import ModelCard
+    from ..models.hf_classify import HubClassifier
+    from ..train.classifier import Classifier
+
+    torch.manual_seed(seed)
+    hub = HubClassifier(spec)
+    p = hub.processor
+    rescale = float(getattr(p, "rescale_factor", 1 / 255)) if getattr(p, "do_rescale", True) else 1.0
+    normalise = getattr(p, "do_normalize", False)
+    card = ModelCard(name=spec, task="classify", labels=hub.labels, input_size=hub.card.input_size, scale=rescale,
+                     mean=tuple(p.image_mean) if normalise else (0.0,) * 3,
+                     std=tuple(p.image_std) if normalise else (1.0,) * 3, architecture=hub.card.architecture,
+                     config={**hub.card.config, "commit": hub.commit})
+    return Classifier(_Logits(hub.model), card), p
+
+
+def _Logits(model):  # noqa: N802 - builds a module; torch is imported only when fine-tuning
+    """A transformers classifier as a module from normalised images (N, 3, H, W) to logits."""
+    from torch import nn
+
+    class Logits(nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            return self.inner(pixel_values=x).logits
+
+    return Logits(model)
+
+
+def _replace_head(module, n: int) -> list:
+    """Put a new n-class output layer in place of the network's last one; return its parameters.
+
+    EfficientNet-Lite's is ``fc``; a transformers classifier's is its last linear layer with as many
+    outputs as the model has labels (``classifier`` in ViT, ConvNeXt, BEiT, ResNet ...), and its
+    configuration's labels follow.
+    """
+    from torch import nn
+
+    inner = getattr(module, "inner", None)
+    if inner is None:  # EfficientNet-Lite
+        parent, name, old = module, "fc", module.fc
+    else:
+        found = [(k, m) for k, m in inner.named_modules() if isinstance(m, nn.Linear)
+                 and m.out_features == inner.config.num_labels]
+        if not found:
+            raise ValueError(f"{type(inner).__name__}: no output layer with {inner.config.num_labels} outputs to replace")
+        path, old = found[-1]
+        parent_path, _, name = path.rpartition(".")
+        parent = inner.get_submodule(parent_path) if parent_path else inner
+    new = nn.Linear(old.in_features, n)
+    nn.init.xavier_uniform_(new.weight)
+    nn.init.zeros_(new.bias)
+    setattr(parent, name, new)
+    return list(new.parameters())
+
+
+def _new_head(model, classes: np.ndarray, learning_rate: float, seed: int) -> None:
+    """Replace the model's classes with ``classes`` (a new head) and compile it: AdamW, the backbone at a
+    tenth of the head's learning rate, photo augmentation on the training batches."""
+    import torch
+
+    from ..train.augment import photo_augment
+
+    torch.manual_seed(seed)
+    model.with_card(labels=tuple(str(c) for c in classes))
+    head = _replace_head(model.module, len(classes))
+    inner = getattr(model.module, "inner", None)
+    if inner is not None:  # the configuration saved with the model names the new classes
+        inner.config.num_labels = len(classes)
+        inner.config.id2label = {i: str(c) for i, c in enumerate(classes)}
+        inner.config.label2id = {str(c): i for i, c in enumerate(classes)}
+    ids = {id(p) for p in head}
+    body = [p for p in model.module.parameters() if id(p) not in ids]
     model.compile(optimizer=torch.optim.AdamW([{"params": body, "lr": learning_rate / 10},
                                                {"params": head, "lr": learning_rate}], weight_decay=1e-4))
     generator = torch.Generator().manual_seed(seed)
     model.augment = lambda x: photo_augment(x, generator)
-    return model
 
 
 def _fit(model, images, codes, train, val, epochs: int, batch_size: int, patience: int, seed: int,
@@ -170,21 +248,31 @@ def _result(y, held, probabilities, classes, train, val, fitted, seed: int) -> d
             "oof": probabilities, "y": y_test, "rows": held}
 
 
-def _save(model, out: Path, backbone: str, labels, result: dict[str, Any], fitted: dict[str, Any]) -> None:
-    """The network as ONNX (the bundled graph with the new weights) and its card, sha256 in it."""
+def _save(model, processor, out: Path, backbone: str, labels, result: dict[str, Any], fitted: dict[str, Any]) -> None:
+    """The network and its card (sha256 in it): EfficientNet-Lite as ONNX (the bundled graph with the new
+    weights); a hub model as ``save_pretrained`` writes it (safetensors), with its image processor."""
     from ..models.card import WeightsSource
-    from ..models.efficientnet import EFFICIENTNET_LITE0
-    from ..models.efficientnet_torch import write_onnx
 
     out.mkdir(parents=True, exist_ok=True)
-    weights = write_onnx(model.module.eval(), out / "model.onnx")
+    module = model.module.eval()
+    if processor is None:
+        from ..models.efficientnet import EFFICIENTNET_LITE0
+        from ..models.efficientnet_torch import write_onnx
+
+        weights = write_onnx(module, out / "model.onnx")
+        config = {**EFFICIENTNET_LITE0.config, "finetuned_from": backbone,
+                  "backbone_sha256": EFFICIENTNET_LITE0.weights.sha256}
+        license = "the license of the labels and images it was learned from, and Apache-2.0 for the backbone"
+    else:
+        module.inner.save_pretrained(out)  # safetensors
+        processor.save_pretrained(out)
+        weights = out / "model.safetensors"
+        config = {**model.card.config, "finetuned_from": backbone, "backbone_commit": model.card.config.get("commit")}
+        license = f"the license of the labels and images it was learned from, and {backbone}'s"
     lines = ("\t".join(map(str, row)) for row in labels.itertuples(index=False))
     card = dataclasses.replace(
         model.card, name=out.name or "finetuned", description=f"{backbone} fine-tuned by imagevars learn --finetune",
-        license="the license of the labels and images it was learned from, and Apache-2.0 for the backbone",
-        config={**EFFICIENTNET_LITE0.config, "finetuned_from": backbone,
-                "backbone_sha256": EFFICIENTNET_LITE0.weights.sha256},
-        weights=WeightsSource(filename=weights.name, sha256=sha256_file(weights)),
+        license=license, config=config, weights=WeightsSource(filename=weights.name, sha256=sha256_file(weights)),
         training={"n": int(len(labels)), "data_sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest(),
                   "test": {m: v for m, v in result["metrics"].items()}, **fitted})
     text = json.dumps(card.to_dict(), indent=2, default=str) + "\n"

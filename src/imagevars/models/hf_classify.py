@@ -26,9 +26,20 @@ class HubClassifierError(RuntimeError):
 
 
 def is_hub_classifier(spec: str) -> bool:
-    """``hf:<owner>/<name>[@revision]``, or a folder that holds a transformers model (config.json, no card.json)."""
-    return spec.startswith("hf:") or (Path(spec).is_dir() and (Path(spec) / "config.json").is_file()
-                                      and not (Path(spec) / "card.json").exists())
+    """``hf:<owner>/<name>[@revision]``, or a folder that holds a transformers model (config.json, and no
+    imagevars card.json, or one that says ``transformers``: a model ``imagevars learn --finetune`` wrote)."""
+    if spec.startswith("hf:"):
+        return True
+    folder = Path(spec)
+    if not (folder.is_dir() and (folder / "config.json").is_file()):
+        return False
+    return not (folder / "card.json").exists() or _card(folder).get("config", {}).get("format") == "transformers"
+
+
+def _card(folder: Path) -> dict:
+    import json
+
+    return json.loads((folder / "card.json").read_text())
 
 
 class HubClassifier:
@@ -45,6 +56,11 @@ class HubClassifier:
     def __init__(self, spec: str, threads: int | None = None):
         self.spec = spec
         self.repo, self.revision = split_spec(spec[3:] if spec.startswith("hf:") else spec)
+        if (Path(spec) / "card.json").is_file():  # fine-tuned by imagevars: the weights are the ones its card names
+            from .weights import verified_file
+
+            weights = _card(Path(spec))["weights"]
+            verified_file(Path(spec) / weights["filename"], weights["sha256"], spec)
         self.processor, self.model, self.commit = open_hub_model(
             self.repo, self.revision, "image classifier", HubClassifierError,
             lambda t: t.AutoModelForImageClassification, threads=threads)
