@@ -59,8 +59,8 @@ def test_finetuning_learns_the_classes_and_the_saved_onnx_applies_at_scale(digit
 
 def test_what_finetuning_cannot_do_is_refused(digit_folders, tmp_path, capsys):
     args = ["learn", str(digit_folders), "--finetune", "efficientnet-lite0", "-q", "-o", str(tmp_path / "x")]
-    assert main([*args, "--group", "writer"]) == 2
-    assert "--group belongs to the linear probe" in capsys.readouterr().err
+    assert main([*args, "--split", "year < 2015"]) == 2
+    assert "--split belongs to the linear probe" in capsys.readouterr().err
     assert main(["learn", str(digit_folders), "--finetune", "mnist-cnn", "-q", "-o", str(tmp_path / "x")]) == 2
     assert "fine-tuning starts from efficientnet-lite0" in capsys.readouterr().err
     labels = tmp_path / "numbers.csv"
@@ -103,3 +103,17 @@ def test_a_hub_classifier_is_finetuned_to_new_classes_and_applies_from_its_folde
     assert np.allclose(applied[["classify_p_eight", "classify_p_three"]], held["oof"], atol=1e-4)
     (out / "model.safetensors").write_bytes(b"changed")
     assert main(["run", "classify", str(digit_folders), "--model", str(out), "-q", "-o", str(tmp_path / "t.parquet")]) == 2
+
+
+def test_a_grouped_split_keeps_each_group_on_one_side_and_every_class_on_each():
+    from imagevars.learn.finetune import _split
+
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(30), 6)
+    y = np.where(rng.random(180) < 0.4, "pro", "amateur")
+    train, val, held = _split(y, 0.2, seed=0, groups=groups)
+    sets = [set(groups[i]) for i in (train, val, held)]
+    assert not (sets[0] & sets[1]) and not (sets[0] & sets[2]) and not (sets[1] & sets[2])
+    assert len(train) + len(val) + len(held) == 180 and all(set(y[i]) == {"pro", "amateur"} for i in (train, val, held))
+    with pytest.raises(ValueError, match="3 groups cannot be split 5 ways"):
+        _split(y[:18], 0.2, seed=0, groups=groups[:18])

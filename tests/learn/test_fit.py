@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from imagevars.learn.fit import cross_validate, final_head, interval, kind_of
+from imagevars.learn.fit import ImagePlusTabular, cross_validate, final_head, interval, kind_of
 
 
 def _linear(n, d=20, sigma=1.0, seed=0):
@@ -99,3 +99,23 @@ def test_an_out_of_time_split_is_tested_once_with_bootstrap_intervals():
     assert r2["low"] < truth < r2["high"] and r2["high"] - r2["low"] < 0.15 and r["baseline"]["r2"]["mean"] < 0.02
     with pytest.raises(ValueError, match="puts every image in training"):
         holdout(X, signal, np.ones(1200, bool))
+
+
+def test_image_plus_tabular_keeps_the_tabular_effects_that_one_penalty_would_shrink():
+    from imagevars.learn.fit import holdout
+
+    rng = np.random.default_rng(0)
+    n, d = 400, 600  # more image features than training rows: the image block needs a strong penalty
+    image = rng.normal(size=(n, d))
+    tabular = rng.normal(size=(n, 3))
+    y = image[:, :20].sum(1) / np.sqrt(20) + 2.0 * tabular[:, 0] - 1.5 * tabular[:, 1] + rng.normal(size=n) * 0.5
+    train = np.arange(n) < 300
+    X = np.hstack([image, tabular])
+    one_penalty = holdout(X, y, train)["metrics"]["r2"]["mean"]
+    stacked = holdout(X, y, train, make_model=lambda kind, seed: ImagePlusTabular(kind, d, seed))["metrics"]["r2"]["mean"]
+    best = 1 - 0.25 / np.var(y[~train])  # the noise's share is all that cannot be explained
+    assert stacked > one_penalty + 0.1 and stacked > best - 0.3
+    # classes: the same for a logistic model
+    cls = np.where(y > 0, "high", "low")
+    got = holdout(X, cls, train, make_model=lambda kind, seed: ImagePlusTabular(kind, d, seed))["metrics"]["accuracy"]
+    assert got["mean"] > holdout(X, cls, train)["metrics"]["accuracy"]["mean"] + 0.05

@@ -44,7 +44,7 @@ def _names(text: str | None) -> list[str]:
 def _finetune(args: argparse.Namespace, targets: list[str]):
     from ..learn.finetune import finetune
 
-    given = [flag for flag, value in (("--features", args.features), ("--group", args.group), ("--split", args.split),
+    given = [flag for flag, value in (("--features", args.features), ("--split", args.split),
                                       ("--tabular", args.tabular), ("--multi-label", args.multi_label)) if value]
     if given:
         raise ValueError(f"--finetune trains the network itself and tests it on a held-out share; {given[0]} belongs "
@@ -52,7 +52,7 @@ def _finetune(args: argparse.Namespace, targets: list[str]):
     if len(targets) > 1:
         raise ValueError(f"--finetune learns one target at a time; got {', '.join(targets)}")
     return finetune(args.labels, targets[0] if targets else None, args.output, backbone=args.finetune,
-                    path_column=args.path_column, epochs=args.epochs, batch_size=args.batch_size,
+                    path_column=args.path_column, group=args.group, epochs=args.epochs, batch_size=args.batch_size,
                     learning_rate=args.learning_rate, test=args.test, seed=args.seed, progress=not args.quiet)
 
 

@@ -40,7 +40,8 @@ BACKBONES = ("efficientnet-lite0", "hf:<owner>/<name>")
 
 
 def finetune(labels: str | os.PathLike, target: str | None, out: str | os.PathLike, *,
-             backbone: str = "efficientnet-lite0", path_column: str | None = None, epochs: int = 5,
+             backbone: str = "efficientnet-lite0", path_column: str | None = None, group: str | None = None,
+             epochs: int = 5,
              batch_size: int = 16, learning_rate: float = 3e-4, test: float = 0.2, patience: int = 2, seed: int = 0,
              progress: bool = True):
     """Fine-tune ``backbone`` to the classes of ``target``; save it as ONNX with its card and test report.
@@ -49,7 +50,9 @@ def finetune(labels: str | os.PathLike, target: str | None, out: str | os.PathLi
         labels: class folders (``FOLDER/<class>/<image>``), or a CSV/Parquet file of paths and labels.
         target: the label column (class folders: the name given to the class, default ``class``).
         out: the folder for the model, its card and its report.
-        backbone: the pretrained network to start from (the bundled ``efficientnet-lite0``).
+        backbone: the pretrained network to start from: the bundled ``efficientnet-lite0``, or a hub
+            image classifier (``hf:<owner>/<name>``).
+        group: a column whose values never straddle the training, validation and test images.
         epochs: passes over the training images at most (early stopping may end sooner).
         learning_rate: the new head's; the backbone learns at a tenth of it.
         test: the share of labelled images kept aside for the report.
@@ -70,7 +73,7 @@ def finetune(labels: str | os.PathLike, target: str | None, out: str | os.PathLi
         raise ValueError(f"--test {test}: keep between 5% and 50% of the labelled images for the test set")
     clock = provenance.begin()
     out = Path(out)
-    df = read_labels(labels, [target] if target else [], path_column=path_column)
+    df = read_labels(labels, [target] if target else [], path_column=path_column, group=group)
     target = target or [c for c in df.columns if c != "source"][0]
     model, processor = _hub_model(backbone, seed) if hub else (_efficientnet_model(seed), None)
     images, ok, dropped = _images(df["source"].tolist(), model.card.input_size[0])
@@ -81,15 +84,17 @@ def finetune(labels: str | os.PathLike, target: str | None, out: str | os.PathLi
                          "linear probe (imagevars learn without --finetune)")
     check(y, CLASSES, 3, target)  # every class in training, validation and test
     classes = np.unique(y)
-    train, val, held = _split(y, test, seed)
+    train, val, held = _split(y, test, seed, df[group].to_numpy() if group else None)
     _new_head(model, classes, learning_rate, seed)
     fitted = _fit(model, images, np.searchsorted(classes, y), train, val, epochs, batch_size, patience, seed, progress)
     probabilities = model.predict(images[held])
     result = _result(y, held, probabilities, classes, train, val, fitted, seed)
+    result["grouped"] = group is not None
+    result["split"] = "a stratified random test set" + (f", no {group} in training and test at once" if group else "")
     result["n"] = int(len(y))
     _save(model, processor, out, backbone, df[["source", target]], result, fitted)
     record = provenance.record(clock, [{"name": "learn --finetune", "params": {
-        "target": target, "backbone": backbone, "epochs": epochs, "batch_size": batch_size,
+        "target": target, "backbone": backbone, "group": group, "epochs": epochs, "batch_size": batch_size,
         "learning_rate": learning_rate, "test": test, "patience": patience, "seed": seed}, "model": backbone}],
         input=str(labels), n=int(len(df)))
     report = LearnReport(out, {target: result}, dropped, record["seconds"])
@@ -117,13 +122,26 @@ def _images(sources: list[str], side: int):
     return np.stack(crops), np.array(ok), dropped
 
 
-def _split(y: np.ndarray, test: float, seed: int):
-    """Row indices (train, validation, test), each stratified by class."""
-    from sklearn.model_selection import train_test_split
+def _split(y: np.ndarray, test: float, seed: int, groups: np.ndarray | None = None):
+    """Row indices (train, validation, test), each stratified by class; with ``groups``, no group in two of them."""
+    from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
     rows = np.arange(len(y))
-    rest, held = train_test_split(rows, test_size=test, stratify=y, random_state=seed)
-    train, val = train_test_split(rest, test_size=0.15, stratify=y[rest], random_state=seed)
+    if groups is None:
+        rest, held = train_test_split(rows, test_size=test, stratify=y, random_state=seed)
+        train, val = train_test_split(rest, test_size=0.15, stratify=y[rest], random_state=seed)
+        return train, val, held
+
+    def cut(index: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
+        k = max(2, round(1 / share))
+        if len(np.unique(groups[index])) < k:
+            raise ValueError(f"--group: {len(np.unique(groups[index]))} groups cannot be split {k} ways; "
+                             "label images from more groups, or leave out --group")
+        keep, out = next(StratifiedGroupKFold(k, shuffle=True, random_state=seed).split(index, y[index], groups[index]))
+        return index[keep], index[out]
+
+    rest, held = cut(rows, test)
+    train, val = cut(rest, 0.15)
     return train, val, held
 
 

@@ -11,6 +11,7 @@ The output folder holds::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -23,7 +24,7 @@ import numpy as np
 from ..io import provenance
 from ..io.files import atomic_write
 from . import report as write_report
-from .fit import CLASSES, cross_validate, final_head, holdout, kind_of
+from .fit import CLASSES, ImagePlusTabular, cross_validate, final_head, holdout, kind_of
 from .labels import expand_sets, read_labels
 
 
@@ -100,8 +101,9 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
         estimate = _estimator(df, split, groups, folds, seed, kind, target)
         results[target] = estimate(X, y)
         if T is not None:
+            both = functools.partial(_with_tabular, n_image=X.shape[1])
             results[target]["compare"] = {"tabular only": estimate(T, y)["metrics"],
-                                          "image + tabular": estimate(np.hstack([X, T]), y)["metrics"]}
+                                          "image + tabular": estimate(np.hstack([X, T]), y, both)["metrics"]}
         heads.append(final_head(X, y, kind, target, seed))
 
     # 3. The measure, its card and its report
@@ -198,8 +200,10 @@ def _estimator(df, split, groups, folds: int, seed: int, kind: str, target: str)
     """The estimate every feature set of a target gets: the same folds, or the same split."""
     if split:
         train = _split(df, split)
-        return lambda X, y: {**holdout(X, y, train, kind=kind, seed=seed, name=target), "split": split}
-    return lambda X, y: cross_validate(X, y, kind=kind, groups=groups, folds=folds, seed=seed, name=target)
+        return lambda X, y, make=None: {**holdout(X, y, train, kind=kind, seed=seed, name=target, make_model=make),
+                                        "split": split}
+    return lambda X, y, make=None: cross_validate(X, y, kind=kind, groups=groups, folds=folds, seed=seed, name=target,
+                                                  make_model=make)
 
 
 def _tabular(df, columns: Sequence[str]) -> np.ndarray:
@@ -215,6 +219,10 @@ def _tabular(df, columns: Sequence[str]) -> np.ndarray:
     parts = [df[[c]].astype(float) if pd.api.types.is_numeric_dtype(df[c]) else
              pd.get_dummies(df[c].astype(str), prefix=c, dtype=float) for c in columns]
     return pd.concat(parts, axis=1).to_numpy(np.float64)
+
+
+def _with_tabular(kind: str, seed: int, n_image: int) -> ImagePlusTabular:
+    return ImagePlusTabular(kind, n_image, seed)
 
 
 def _split(df, condition: str):
