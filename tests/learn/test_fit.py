@@ -71,6 +71,7 @@ def test_the_final_head_reproduces_the_fitted_model():
     (["a"] * 20, None, "every image has the same label"),
     (["a"] * 19 + ["b"], None, "class 'b' has 1 example"),
     ([1.5] * 10 + ["text"] * 10, "number", "a number target has text in it"),
+    ([i / 7 for i in range(30)] + ["n/a"], None, "a number target has text in it \\('n/a'\\)"),
     (["a", "b"] * 2, None, "4 labelled images for 5 folds"),
 ])
 def test_what_cannot_be_learned_is_refused(y, kind, says):

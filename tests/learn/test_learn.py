@@ -87,6 +87,11 @@ def test_labels_that_cannot_be_learned_say_why(labelled, tmp_path, capsys):
     assert "every image has the same label" in capsys.readouterr().err
     assert main(["learn", str(labelled), "--target", "colour", "-q", "-o", str(tmp_path / "x")]) == 2
     assert "has no column(s) colour" in capsys.readouterr().err
+    elsewhere = tmp_path / "relative.csv"
+    labels.assign(path=[f"photos/{i}.png" for i in range(len(labels))]).to_csv(elsewhere, index=False)
+    assert main(["learn", str(elsewhere), "--target", "digit", "-q", "-o", str(tmp_path / "x")]) == 2
+    assert "none of the 91 labelled images could be read" in (err := capsys.readouterr().err)
+    assert "read as written, from the current folder" in err
 
 
 def test_an_out_of_time_split_from_the_command_line(labelled, tmp_path, capsys):

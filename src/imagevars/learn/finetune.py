@@ -34,7 +34,7 @@ from ..io import provenance
 from ..io.files import atomic_write, sha256_file
 from . import report as write_report
 from .fit import CLASSES, bootstrap, check, kind_of
-from .labels import read_labels
+from .labels import none_readable, read_labels
 
 BACKBONES = ("efficientnet-lite0", "hf:<owner>/<name>")
 
@@ -118,7 +118,7 @@ def _images(sources: list[str], side: int):
             ok.append(False)
             dropped.append((s, str(exc)))
     if not crops:
-        raise ValueError(f"none of the {len(sources)} labelled images could be read; the first reason: {dropped[0][1]}")
+        raise none_readable(dropped)
     return np.stack(crops), np.array(ok), dropped
 
 

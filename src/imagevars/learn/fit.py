@@ -26,11 +26,16 @@ NUMBER, CLASSES = "number", "classes"
 
 
 def kind_of(y) -> str:
-    """"classes" for text, booleans or at most 20 distinct integers; "number" otherwise."""
+    """"classes" for text, booleans or at most 20 distinct integers; "number" otherwise (also for a
+    column of mostly numbers with some text in it, so that the text is reported, not learned as classes)."""
     import pandas as pd
 
     y = pd.Series(y)
-    if pd.api.types.is_bool_dtype(y) or not pd.api.types.is_numeric_dtype(y):
+    if not pd.api.types.is_bool_dtype(y) and not pd.api.types.is_numeric_dtype(y):
+        numbers = pd.to_numeric(y, errors="coerce")
+        # mostly numbers, many of them, and some text ("n/a"): a number with typos, which check() names
+        return NUMBER if numbers.notna().mean() >= 0.8 and numbers.nunique() > 20 else CLASSES
+    if pd.api.types.is_bool_dtype(y):
         return CLASSES
     integers = pd.api.types.is_integer_dtype(y) or bool(np.all(np.mod(y.dropna(), 1) == 0))
     return CLASSES if integers and y.nunique() <= 20 else NUMBER

@@ -76,3 +76,14 @@ def expand_sets(df, column: str):
         df[name] = ["yes" if label in s else "no" for s in sets]
         names.append(name)
     return df, names
+
+
+def none_readable(dropped: list[tuple[str, str]]) -> ValueError:
+    """The error for labels none of whose images could be read, with a hint when none of the files exist."""
+    import os
+
+    message = f"none of the {len(dropped)} labelled images could be read; the first reason: {dropped[0][1]}"
+    if all("not found" in e or "No such file" in e for _, e in dropped):
+        message += (f". Paths in a label file are read as written, from the current folder ({os.getcwd()}): "
+                    "run from the folder they start from, or write full paths")
+    return ValueError(message)

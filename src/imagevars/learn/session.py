@@ -25,7 +25,7 @@ from ..io import provenance
 from ..io.files import atomic_write
 from . import report as write_report
 from .fit import CLASSES, ImagePlusTabular, cross_validate, final_head, holdout, kind_of
-from .labels import expand_sets, read_labels
+from .labels import expand_sets, none_readable, read_labels
 
 
 @dataclass
@@ -86,7 +86,7 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
         targets = [t for t in targets if t != column] + names
     X, ok, dropped = _features(df["source"].tolist(), embed, out, progress)
     if not ok.any():
-        raise ValueError(f"none of the {len(df)} labelled images could be read; the first reason: {dropped[0][1]}")
+        raise none_readable(dropped)
     df = df[ok].reset_index(drop=True)
 
     # 2. Cross-validated estimates and the final heads, target by target
