@@ -12,7 +12,7 @@ export IMAGEVARS_DATA ?= $(SHARED)
 endif
 export IMAGEVARS_THREADS ?= 2
 
-.PHONY: setup demo test bench bench-tests bench-keras clean
+.PHONY: setup browser demo test bench bench-tests bench-keras clean
 
 $(STAMP): pyproject.toml constraints.txt
 	rm -f $(VENV)/.installed-*
@@ -27,7 +27,14 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/imagevars demo
 
-test: setup
+# The coding page's test drives a real headless Chromium (Debian's chromium and chromium-driver).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
+	  echo "note: install chromium and chromium-driver (apt-get) for the coding page's test"
+
+test: setup browser
 	$(BIN)/python -m pytest
 
 # Slow tests (full training runs against the figures the issues set).

@@ -4,6 +4,7 @@
     imagevars codebook [detect]                             the columns each task writes, defined
     imagevars demo                                          the main job on built-in data, offline
     imagevars learn labels.csv --target rugged -o m/        a measure learned from labels (learn.py)
+    imagevars validate sample|agree|estimate ...            human coding, agreement, corrected estimates
     imagevars train mnist [--recipe fast] | train PHOTOS/   the lecture's CNN; your own folder (train.py)
     imagevars eval mnist-cnn; imagevars models              evaluate; registered models and cards
     imagevars explain mnist-cnn --correct --incorrect       SHAP and Grad-CAM figures (explain.py)
@@ -20,10 +21,10 @@ import argparse
 import sys
 
 from .._version import __version__
-from . import explain, generate, learn, objects, run, search, train
+from . import explain, generate, learn, objects, run, search, train, validate
 from .common import describe
 
-GROUPS = (run, learn, train, explain, objects, search, generate)  # the order `imagevars --help` lists them
+GROUPS = (run, learn, validate, train, explain, objects, search, generate)  # the order `imagevars --help` lists them
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,67 @@
+"""The coding page: one static HTML file that works from ``file://``, with no server and no internet.
+
+It holds the sample's images (JPEG thumbnails, 1,024 px at most, inside the file), the codebook
+and each image's model answer, hidden unless the coder presses ``m`` (blind coding). One key per
+answer, ``b`` back, ``s`` skip, ``f`` flag; progress at the top; every answer is kept in the
+browser's local storage as it is given, so a reload or a crash loses nothing; "Export CSV" saves
+``coder_<name>.csv`` (source, coder, stratum, inclusion probability, one column per question,
+flagged, skipped), the input of ``imagevars validate agree``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+
+from ..io.files import atomic_write
+from .codebook import Codebook
+
+THUMBNAIL = 1024
+
+
+def thumbnail(source: str, side: int = THUMBNAIL) -> str:
+    """The image as a JPEG data URI, its longer side at most ``side`` px (EXIF orientation applied)."""
+    from PIL import Image
+
+    from ..io.decode import decode
+    from ..io.sources import read_source
+
+    rgb = decode(read_source(source), source, max_side=side).rgb
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG", quality=85)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def write_page(drawn, codebook: Codebook, out: str | os.PathLike, model_answers: dict | None = None) -> Path:
+    """Write ``coder.html`` for the sample ``drawn`` (``source``, ``stratum``, ``inclusion_probability``).
+
+    Images that cannot be read are left out of the page and listed in the error raised only if
+    none can be read; the rest are coded as usual.
+    """
+    from ..io.decode import DecodeError
+    from ..io.sources import printable
+
+    items, unreadable = [], []
+    for row in drawn.itertuples(index=False):
+        try:
+            image = thumbnail(row.source)
+        except (DecodeError, OSError) as exc:
+            unreadable.append((row.source, str(exc)))
+            continue
+        answer = (model_answers or {}).get(row.source)
+        items.append({"source": row.source, "name": printable(Path(row.source).name), "image": image,
+                      "stratum": str(row.stratum), "probability": float(row.inclusion_probability),
+                      "model": None if answer is None else str(answer)})
+    if not items:
+        raise ValueError(f"none of the {len(drawn)} sampled images could be read; the first: {unreadable[0][1]}")
+    ident = hashlib.sha256(json.dumps([[i["source"] for i in items], codebook.to_dict()]).encode()).hexdigest()[:16]
+    data = json.dumps({"id": ident, "codebook": codebook.to_dict(), "items": items}).replace("</", "<\\/")
+    template = (Path(__file__).parent / "coder.html").read_text()
+    html = template.replace("__DATA__", data)
+    path = Path(out) / "coder.html"
+    atomic_write(path, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
+    return path
