@@ -90,3 +90,41 @@ def test_split_is_stratified_and_seeded(photo_folder):
     assert np.bincount(te.y).tolist() == [16, 16, 16]
     tr2, te2 = folder.split(data, 0.2, seed=0)
     assert te.files == te2.files and set(tr.files).isdisjoint(te.files)
+
+
+def test_the_defaults_learn_a_small_folder_of_photos(tmp_path, capsys):
+    """Issue 25's case: 2 x 120 noise textures; with the lecture's epochs this stayed at chance, silently."""
+    from textures import write_textures  # tests/helpers
+
+    root = write_textures(tmp_path / "data")
+    report = train(str(root), out=tmp_path / "run", seed=0, verbose=1, onnx=False)
+    assert report.test_accuracy >= 0.9
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    schedule = metrics["schedule"]
+    assert schedule["epochs"] * schedule["steps_per_epoch"] >= 300 and schedule["batch_size"] <= 32
+    assert set(metrics["per_class"]) == {"plain", "red"} and metrics["per_class"]["red"]["recall"] >= 0.8
+    assert metrics["warnings"] == [] and "Warning" not in capsys.readouterr().out
+
+
+def test_a_folder_that_cannot_be_learned_says_so(tmp_path, capsys):
+    from textures import write_textures  # tests/helpers
+
+    root = write_textures(tmp_path / "data", per_class=40)
+    for f in sorted((root / "red").iterdir())[::2]:  # half of each class swapped: the labels mean nothing
+        f.rename(root / "plain" / f"swapped_{f.name}")
+    for f in sorted((root / "plain").glob("0*.png"))[::2]:
+        f.rename(root / "red" / f"swapped_{f.name}")
+    report = train(str(root), out=tmp_path / "run", seed=0, epochs=3, verbose=1, onnx=False)
+    printed = capsys.readouterr().out
+    assert "is not clearly above chance" in printed and "imagevars learn" in printed
+    assert "validation set has" in printed  # 8 validation images: too few to say anything
+    assert report.total == 16
+
+
+def test_the_validation_share_of_a_class_ordered_folder_holds_every_class():
+    from imagevars.train.folder_plan import stratified_validation
+
+    y = np.repeat(np.arange(3), [100, 30, 6])  # read class by class, as a folder is
+    train_rows, val = stratified_validation(y, 0.1, seed=0)
+    assert sorted(np.unique(y[val])) == [0, 1, 2] and len(set(train_rows) & set(val)) == 0
+    assert len(train_rows) + len(val) == len(y)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -81,3 +83,23 @@ def test_coders_who_coded_different_items_or_answers_outside_the_codebook_are_re
                                        "    answers: [{label: 'yes', key: b}, {label: 'no', key: n}]\n")
     with pytest.raises(ValueError, match="not b, s or f"):
         load_codebook(tmp_path / "bad.yaml")
+
+
+def test_a_score_gets_auc_thresholds_and_a_calibration_curve(tmp_path):
+    rng = np.random.default_rng(0)
+    truth = rng.random(400) < 0.3
+    score = np.clip(np.where(truth, rng.beta(5, 2, 400), rng.beta(2, 5, 400)), 0, 1)  # higher for the positives
+    answers = np.where(truth, "yes", "no")
+    _coder(tmp_path / "a.csv", "A", answers)
+    _coder(tmp_path / "b.csv", "B", answers)
+    Results(pa.table({"source": [f"img{i}.jpg" for i in range(400)], "error": pa.array([None] * 400, pa.string()),
+                      "clip_person": score}), {}).write(tmp_path / "vars.parquet")
+    r = agree([tmp_path / "a.csv", tmp_path / "b.csv"], table=tmp_path / "vars.parquet", variable="clip_person",
+              truth="person_present", out=tmp_path / "agreement", boot=50)["model"]
+    assert 0.85 < r["auc"] < 0.99 and 0.3 < r["threshold_best_f1"]["threshold"] < 0.7
+    share_above = np.mean(score >= r["threshold_matching_prevalence"])
+    assert abs(share_above - truth.mean()) < 0.02  # the threshold that makes the model's prevalence the gold's
+    rates = [c["gold_rate"] for c in r["calibration"]]
+    assert rates[0] < 0.1 and rates[-1] > 0.8 and (tmp_path / "agreement" / "calibration.png").exists()
+    record = json.loads((tmp_path / "agreement" / "provenance.json").read_text())
+    assert record["inputs"]["coder_1"]["sha256"] and record["tasks"][0]["params"]["truth"] == "person_present"

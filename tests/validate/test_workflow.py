@@ -44,6 +44,9 @@ def test_a_stratified_sample_is_reproducible_grows_without_redrawing_and_records
     more = sample(folder / "vars.parquet", 300, strata="detect_person_any", seed=1, out=folder / "coding")
     assert set(a["source"]) < set(more["source"]) and len(more) == 300
     assert len(pd.read_csv(folder / "coding" / "sample.csv")) == 300
+    record = json.loads((folder / "coding" / "provenance.json").read_text())
+    assert record["inputs"]["table"]["sha256"] and record["tasks"][0]["params"]["seed"] == 1
+    assert record["drawn"] == {"False": 150, "True": 150}
     with pytest.raises(ValueError, match="a sample only grows"):
         sample(folder / "vars.parquet", 300, strata="detect_person_any", seed=2, out=folder / "coding")
     with pytest.raises(ValueError, match="--n 5000: the table has 3000 images"):

@@ -22,7 +22,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     command = "imagevars " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     report = train(args.data, recipe=args.recipe, out=args.output, seed=args.seed, epochs=args.epochs,
-                   size=args.size, onnx=not args.no_onnx, verbose=0 if args.quiet else 1, command=command)
+                   size=args.size, onnx=not args.no_onnx, verbose=0 if args.quiet else 1, command=command,
+                   augment=not args.no_augment)
     return 0 if report.total else 1
 
 
@@ -53,7 +54,9 @@ def add_commands(sub) -> None:
     p.add_argument("data", help="'mnist', 'fashion-mnist', or a folder with one subfolder per class")
     p.add_argument("--recipe", default="lecture", help="lecture (default), fast, or bundled")
     p.add_argument("--seed", type=int, default=0, help="seed for weights, shuffling, dropout, split (default 0)")
-    p.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    p.add_argument("--epochs", type=int, help="override the recipe's epochs (a folder: sized for 300 steps)")
+    p.add_argument("--no-augment", action="store_true", help="a folder: no flips, crops or colour jitter "
+                   "(for images a mirror changes: digits, text)")
     p.add_argument("--size", type=int, help="image side for folders (default: from the images, at most 64)")
     p.add_argument("-o", "--output", help="output folder (default runs/<data>-<recipe>-seed<seed>)")
     p.add_argument("--no-onnx", action="store_true", help="skip the ONNX export")

@@ -18,9 +18,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from ..validate.sample import sample
     from ..validate.tables import variable_table
 
-    drawn = sample(args.table, args.n, strata=args.strata, allocation=args.allocation, seed=args.seed, out=args.output)
     variable = args.model_column or (args.strata.partition(":")[0] if args.strata else None)
     codebook = load_codebook(args.codebook) if args.codebook else default_codebook(variable or "image")
+    drawn = sample(args.table, args.n, strata=args.strata, allocation=args.allocation, seed=args.seed, out=args.output,
+                   codebook=codebook.source)
     answers = None
     if variable:
         values, _ = variable_table(args.table, variable)

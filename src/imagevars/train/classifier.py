@@ -161,7 +161,9 @@ class Classifier:
         """Train for ``epochs`` passes over ``x``; returns the :class:`History`.
 
         As in Keras, ``validation_split`` holds out the *last* fraction of ``x`` (before any
-        shuffling). Batches are shuffled each epoch by a generator seeded from ``seed`` (or from
+        shuffling): arrays ordered by class give a one-class validation set, so shuffle them first or
+        pass ``validation_data`` (``imagevars train`` on a folder draws a stratified random share:
+        :mod:`imagevars.train.folder_plan`). Batches are shuffled each epoch by a generator seeded from ``seed`` (or from
         PyTorch's generator, so :func:`imagevars.train.set_seed` makes runs reproducible).
         """
         if self.optimizer is None:

@@ -78,6 +78,7 @@ def train(
     onnx: bool = True,
     verbose: int = 1,
     command: str | None = None,
+    augment: bool = True,
 ) -> Report:
     """Train the lecture's CNN on ``data`` with a named recipe; save the model, card, ONNX and figures.
 
@@ -92,6 +93,13 @@ def train(
         onnx: also export and check an ONNX model.
         verbose: 0 silent, 1 progress bars and a summary.
         command: the command line to record in the card (default: ``sys.argv``).
+        augment: for a folder, flip, crop and colour-jitter the training images each epoch (photos);
+            ``False`` for images a mirror changes (digits, text). MNIST's recipes use none.
+
+    A folder is trained as :mod:`imagevars.train.folder_plan` says: batches and epochs sized for at
+    least 300 optimizer steps (``epochs`` overrides), a stratified random validation share, early
+    stopping that keeps the best epoch, per-class precision and recall in ``metrics.json``, and a
+    warning when the test accuracy is not clearly above chance or the validation set is too small.
 
     Example:
         >>> from imagevars.train.session import train
@@ -115,16 +123,29 @@ def train(
     (train_x, train_y), (test_x, test_y) = loaded["train"], loaded["test"]
     out = Path(out or Path("runs") / f"{loaded['name']}-{r.name}-seed{seed}")
 
-    model, callbacks = _compiled_model(r, loaded, data, seed, verbose)
+    folder_plan, fit = None, {"validation_split": r.validation_split}
+    if loaded["name"] not in ("mnist", "fashion-mnist"):  # a user's folder: sized in steps, validated by class
+        folder_plan, fit, train_x, train_y = _folder_fit(train_x, train_y, epochs, augment, seed)
+        r = dataclasses.replace(r, batch_size=folder_plan.batch_size, epochs=folder_plan.epochs, validation_split=0.0)
+    model, callbacks = _compiled_model(r, loaded, data, seed, verbose, n_fit=len(train_x))
+    if folder_plan is not None:
+        model.augment, callbacks = fit.pop("augment"), [*callbacks, *fit.pop("callbacks")]
     t1 = time.perf_counter()
     history = model.fit(train_x, train_y, batch_size=r.batch_size, epochs=r.epochs, verbose=verbose,
-                        validation_split=r.validation_split, callbacks=callbacks, seed=seed)
+                        callbacks=callbacks, seed=seed, **fit)
     t_fit = time.perf_counter() - t1
     probs = model.predict(test_x)
     test_loss, test_acc, correct = _scores(probs, test_y)
     t_eval = time.perf_counter() - t1 - t_fit
+    said = []
+    if folder_plan is not None:
+        from .folder_plan import per_class, warnings_for
+
+        said = warnings_for(test_acc, test_y, fit["validation_data"][1], data)
     if verbose:
         print(f"Test loss: {test_loss:.4f}  Test accuracy: {test_acc:.4%} ({correct:,} of {len(test_y):,} correct)")
+        for line in said:
+            print(f"Warning: {line}")
 
     record = {
         "command": command or f"imagevars.train.session.train({data!r}, recipe={recipe!r}, seed={seed}, epochs={epochs})",
@@ -133,6 +154,9 @@ def train(
         "threads": torch.get_num_threads(), "test_loss": test_loss, "test_accuracy": test_acc,
         "test_correct": correct,
     }
+    if folder_plan is not None:
+        record.update(schedule=folder_plan.to_dict(), per_class=per_class(probs, test_y, model.labels),
+                      warnings=said)
     t2 = time.perf_counter()
     model.save(out / "model", onnx=onnx, **record)
     files = {"model": out / "model"}
@@ -149,7 +173,25 @@ def train(
     return Report(model, test_loss, test_acc, correct, len(test_y), history.history, files, seconds, loaded["skipped"])
 
 
-def _compiled_model(r, loaded: dict, data, seed: int, verbose: int):
+def _folder_fit(train_x, train_y, epochs: int | None, augment: bool, seed: int):
+    """(plan, fit arguments, training x, training y) for a folder: a stratified validation share, early
+    stopping on it that keeps the best epoch, and photo augmentation (unless ``augment`` is false)."""
+    import torch
+
+    from .augment import photo_augment
+    from .callbacks import EarlyStopping
+    from .folder_plan import VALIDATION, plan, stratified_validation
+
+    fit_rows, val_rows = stratified_validation(train_y, VALIDATION, seed)
+    p = plan(len(fit_rows), 128, epochs, augment)
+    generator = torch.Generator().manual_seed(seed)
+    fit = {"validation_data": (train_x[val_rows], train_y[val_rows]),
+           "callbacks": [EarlyStopping("val_loss", patience=p.patience, restore_best_weights=True)],
+           "augment": (lambda x: photo_augment(x, generator, min_area=0.85, jitter=0.1)) if augment else None}
+    return p, fit, train_x[fit_rows], train_y[fit_rows]
+
+
+def _compiled_model(r, loaded: dict, data, seed: int, verbose: int, n_fit: int | None = None):
     """The recipe's network for the data (labels, channels, size), seeded and compiled; its callbacks."""
     from ..models.registry import create_model
     from . import set_seed
@@ -173,7 +215,7 @@ def _compiled_model(r, loaded: dict, data, seed: int, verbose: int):
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"], learning_rate=r.learning_rate)
     callbacks = []
     if r.schedule == "onecycle":
-        n_fit = len(loaded["train"][0]) - int(len(loaded["train"][0]) * r.validation_split)
+        n_fit = n_fit or len(loaded["train"][0]) - int(len(loaded["train"][0]) * r.validation_split)
         steps = r.epochs * -(-n_fit // r.batch_size)
         callbacks.append(LearningRateScheduler(one_cycle(steps, r.learning_rate, r.warmup), per_batch=True))
     return model, callbacks

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..io.files import atomic_write
-from .tables import PROBABILITY, _as_number, variable_table
+from .tables import PROBABILITY, _as_number, variable_table, write_provenance
 
 META = {"source", "coder", "stratum", PROBABILITY, "flagged", "skipped"}
 
@@ -126,6 +126,11 @@ def against_model(gold, predicted, weights) -> dict[str, Any]:
         k = int(np.searchsorted(share, out["weighted_prevalence"]))
         out["threshold_matching_prevalence"] = float(s[order][min(k, len(s) - 1)])
         s_label = s >= out["threshold_best_f1"]["threshold"]
+        if s.min() >= 0 and s.max() <= 1:  # a probability: how often the gold says yes at each level of it
+            which = np.clip((s * 10).astype(int), 0, 9)
+            out["calibration"] = [{"bin": f"{b / 10:.1f}-{(b + 1) / 10:.1f}", "mean_score": float(np.average(s[k], weights=w[k])),
+                                   "gold_rate": float(np.average(y[k], weights=w[k])), "n": int(k.sum())}
+                                  for b in range(10) if (k := which == b).any()]
     else:
         s_label = s >= 0.5
     out["accuracy"] = float(metrics.accuracy_score(y, s_label, sample_weight=w))
@@ -145,6 +150,9 @@ def agree(coder_files: Sequence[str | os.PathLike], *, table: str | os.PathLike 
         ...           variable="detect_person_any", truth="person_present")  # doctest: +SKIP
         >>> r["coders"]["person_present"]["alpha"]  # doctest: +SKIP
     """
+    from ..io import provenance
+
+    clock = provenance.begin()
     codes = read_codes(coder_files)
     questions = [c for c in codes.columns if c not in META]
     result: dict[str, Any] = {"coders": {}, "files": [str(p) for p in coder_files]}
@@ -159,6 +167,11 @@ def agree(coder_files: Sequence[str | os.PathLike], *, table: str | os.PathLike 
         result["model"] = _model_vs_gold(codes, table, variable, truth)
     if out is not None:
         _write(result, Path(out))
+        files = {f"coder_{i + 1}": p for i, p in enumerate(coder_files)}
+        write_provenance(Path(out), clock, "validate agree", {"variable": variable, "truth": truth, "boot": boot,
+                                                              "seed": seed,
+                                                              "codebook": codebook.source if codebook else None},
+                         {**files, "table": table})
     return result
 
 
@@ -205,3 +218,19 @@ def _write(result: dict[str, Any], out: Path) -> None:
                   f"probabilities): accuracy {m['accuracy']:.3f}" + (f", AUC {m['auc']:.3f}" if "auc" in m else "")
                   + f"; prevalence {m['weighted_prevalence']:.3f} (gold) vs {m['model_prevalence']:.3f} (model)."]
     atomic_write(out / "agreement.md", lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n"))
+    if "calibration" in result.get("model", {}):
+        _calibration_figure(result["model"]["calibration"], out / "calibration.png")
+
+
+def _calibration_figure(curve: list[dict], path: Path) -> None:
+    from .._extras import pyplot
+    from ..io.files import save_figure
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1)
+    ax.plot([c["mean_score"] for c in curve], [c["gold_rate"] for c in curve], "o-")
+    ax.set_xlim(0, 1), ax.set_ylim(0, 1)
+    ax.set_xlabel("model's score"), ax.set_ylabel("share the coders said yes (weighted)")
+    fig.tight_layout()
+    save_figure(fig, path, dpi=100)

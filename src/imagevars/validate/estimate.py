@@ -9,7 +9,6 @@ every term), ``estimates.png`` (the term of interest, one line per estimator) an
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import numpy as np
 from ..io import provenance
 from ..io.files import atomic_write, save_figure
 from .corrected import Design, estimates
-from .tables import gold_table, variable_table
+from .tables import gold_table, variable_table, write_provenance
 
 
 def estimate(table: str | os.PathLike, gold: str | os.PathLike, predicted: str, truth: str, *,
@@ -62,12 +61,10 @@ def estimate(table: str | os.PathLike, gold: str | os.PathLike, predicted: str, 
         out.mkdir(parents=True, exist_ok=True)
         atomic_write(out / "estimates.csv", lambda tmp: table_out.to_csv(tmp, index=False))
         _figure(table_out[table_out["term"] == terms[term]], terms[term], out / "estimates.png")
-        record = provenance.record(clock, [{"name": "validate estimate", "params": {
-            "predicted": predicted, "truth": truth, "formula": formula, "model": model, "gold": str(gold),
-            "data": None if data is None else str(data)}}], input=str(table), n=len(df))
-        record.update(dropped_rows=dropped, unequal_probabilities=bool(unequal))
-        text = json.dumps(record, indent=2, default=str) + "\n"
-        atomic_write(out / "provenance.json", lambda tmp: Path(tmp).write_text(text))
+        write_provenance(out, clock, "validate estimate", {"predicted": predicted, "truth": truth,
+                                                            "formula": formula, "model": model},
+                         {"table": table, "gold": gold, "data": data}, n=len(df), n_gold=int(design.gold.sum()),
+                         dropped_rows=dropped, unequal_probabilities=bool(unequal))
     table_out.attrs["note"] = ("the gold sample has unequal inclusion probabilities: report DSL (PPI++'s tuned "
                                "interval is too narrow for such samples)" if unequal else "")
     return table_out

@@ -20,13 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from ..io.files import atomic_write
-from .tables import PROBABILITY, variable_table
+from .tables import PROBABILITY, variable_table, write_provenance
 
 
 def sample(table: str | os.PathLike, n: int, *, strata: str | None = None, allocation: str = "equal",
-           seed: int = 0, out: str | os.PathLike | None = None):
+           seed: int = 0, out: str | os.PathLike | None = None, codebook: str | None = None):
     """The sample as a DataFrame (``source``, ``stratum``, ``inclusion_probability``, ``draw``); written to
-    ``out/sample.csv`` when ``out`` is given (keeping a previous sample there as its first rows).
+    ``out/sample.csv`` when ``out`` is given (keeping a previous sample there as its first rows), with
+    ``provenance.json`` (the table and its sha256, strata, allocation, seed, the codebook named).
 
     Example:
         >>> s = sample("vars.parquet", 300, strata="detect_person_any:10", seed=1, out="coding/")  # doctest: +SKIP
@@ -34,6 +35,9 @@ def sample(table: str | os.PathLike, n: int, *, strata: str | None = None, alloc
     """
     import pandas as pd
 
+    from ..io import provenance
+
+    clock = provenance.begin()
     if allocation not in ("equal", "proportional"):
         raise ValueError(f"--allocation {allocation}: use equal or proportional")
     variable, bins = _strata_spec(strata)
@@ -61,6 +65,10 @@ def sample(table: str | os.PathLike, n: int, *, strata: str | None = None, alloc
     drawn.attrs.update(seed=seed, strata=strata, allocation=allocation, population=int(len(df)))
     if out is not None:
         _write(drawn, Path(out))
+        write_provenance(Path(out), clock, "validate sample", {"n": n, "strata": strata, "allocation": allocation,
+                                                               "seed": seed, "codebook": codebook},
+                         {"table": table}, strata_sizes={str(k): int(v) for k, v in counts.items()},
+                         drawn={str(k): int(v) for k, v in take.items()})
     return drawn
 
 

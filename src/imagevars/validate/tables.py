@@ -10,6 +10,20 @@ import numpy as np
 PROBABILITY = "inclusion_probability"
 
 
+def write_provenance(out: Path, clock, name: str, params: dict, files: dict[str, str | os.PathLike | None],
+                     **extra) -> Path:
+    """``out/provenance.json``: the step, its parameters, and each input file with its sha256."""
+    import json
+
+    from ..io import provenance
+    from ..io.files import atomic_write, sha256_file
+
+    inputs = {k: {"path": str(v), "sha256": sha256_file(v)} for k, v in files.items() if v is not None}
+    record = provenance.record(clock, [{"name": name, "params": params}], inputs=inputs, **extra)
+    text = json.dumps(record, indent=2, default=str) + "\n"
+    return atomic_write(Path(out) / "provenance.json", lambda tmp: Path(tmp).write_text(text))
+
+
 def variable_table(table: str | os.PathLike, variable: str, numbers: bool = True):
     """(DataFrame of ``source`` and ``variable`` for the rows the model measured, rows with errors left out).
 
