@@ -17,6 +17,21 @@ from .models.registry import create_model, get_card, list_models, register_model
 from .train import mnist_cards  # registers mnist-cnn and mnist-fast-cnn (no PyTorch until one is built)
 
 
+_LAZY = {"Sequential": ("imagevars.train.sequential", "Sequential"), "layers": ("imagevars.train.layers", None),
+         "utils": ("imagevars.train.utils", None)}
+
+
+def __getattr__(name: str):
+    """``imagevars.Sequential``, ``imagevars.layers`` and ``imagevars.utils`` load PyTorch on first use."""
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        loaded = importlib.import_module(module)
+        return getattr(loaded, attr) if attr else loaded
+    raise AttributeError(f"module 'imagevars' has no attribute {name!r}")
+
+
 def run(tasks, source, output=None, **options):
     """Measure images with tasks; one tidy table out. See :func:`imagevars.pipeline.runner.run`.
 

@@ -23,7 +23,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     command = "imagevars " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     report = train(args.data, recipe=args.recipe, out=args.output, seed=args.seed, epochs=args.epochs,
                    size=args.size, onnx=not args.no_onnx, verbose=0 if args.quiet else 1, command=command,
-                   augment=not args.no_augment)
+                   augment=not args.no_augment, model_file=args.model_file)
     return 0 if report.total else 1
 
 
@@ -55,6 +55,8 @@ def add_commands(sub) -> None:
     p.add_argument("--recipe", default="lecture", help="lecture (default), fast, or bundled")
     p.add_argument("--seed", type=int, default=0, help="seed for weights, shuffling, dropout, split (default 0)")
     p.add_argument("--epochs", type=int, help="override the recipe's epochs (a folder: sized for 300 steps)")
+    p.add_argument("--model-file", help="your own network: a .py file that sets model = imagevars.Sequential([...]), "
+                   "or a .yaml layer list")
     p.add_argument("--no-augment", action="store_true", help="a folder: no flips, crops or colour jitter "
                    "(for images a mirror changes: digits, text)")
     p.add_argument("--size", type=int, help="image side for folders (default: from the images, at most 64)")

@@ -17,7 +17,11 @@ import copy
 import torch
 from torch import nn
 
-_ACTIVATIONS = {"relu": nn.ReLU, "softmax": None, None: None}  # softmax is chosen by ``output``
+def _activations() -> dict:
+    """Activation names as modules (softmax is chosen by ``output``): Keras's names, as imagevars.layers has them."""
+    from ..train.layers import ACTIVATIONS
+
+    return {k: v for k, v in ACTIVATIONS.items() if k not in ("softmax", "linear")} | {"softmax": None, None: None}
 
 
 def explainable(module: nn.Module, output: str = "probability") -> nn.Module:
@@ -38,6 +42,7 @@ def explainable(module: nn.Module, output: str = "probability") -> nn.Module:
     module = copy.deepcopy(module).to(memory_format=torch.contiguous_format)  # never touch the caller's model
     layers: list[nn.Module] = []
     if hasattr(module, "keras_layers"):
+        _ACTIVATIONS = _activations()
         for _, kind, layer, activation in module.keras_layers():
             if kind == "Dropout":
                 continue  # identity at inference

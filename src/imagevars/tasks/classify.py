@@ -100,6 +100,7 @@ class ClassifyTask(CenterCropTask):
             raise ValueError(f"top must be between 0 and 20, got {top}")
         self.model_name, self.top, self.classes, self.heads = str(model), top, tuple(classes), None
         from ..models.efficientnet import is_onnx_folder, open_folder
+        from ..train.mnist_cards import is_trained_folder
         from ..models.hf_classify import HubClassifier, is_hub_classifier
 
         if linear_probe.is_measure(model):  # a measure learned with `imagevars learn`
@@ -109,6 +110,12 @@ class ClassifyTask(CenterCropTask):
             self.model, self.card = _backbone(self.measure.config["backbone"], threads)
         elif is_onnx_folder(model):  # fine-tuned with `imagevars learn --finetune`
             self.model = open_folder(model, threads=threads)
+            self.card = self.model.card
+            _check_classes(self.card, self.classes)
+        elif is_trained_folder(model):  # trained by imagevars train or built with imagevars.Sequential
+            from ..train.loading import ImagePredictor
+
+            self.model = ImagePredictor(model, threads=threads)
             self.card = self.model.card
             _check_classes(self.card, self.classes)
         elif is_hub_classifier(str(model)):  # hf:<owner>/<name>[@revision] or a save_pretrained folder
@@ -208,7 +215,8 @@ def _imagenet_card(model: str, classes: tuple[str, ...]):
                          "save_pretrained folder, or a folder written by imagevars learn")
     card = get_card(model)
     if card.config.get("format") != "onnx":
-        raise ValueError(f"{model} is a trainable classifier: apply it with imagevars eval or explain for now")
+        raise ValueError(f"{model} is trained from scratch on its own data: save it (model.save('my-net/')) and "
+                         "pass the folder, or evaluate it with imagevars eval")
     _check_classes(card, classes)
     return card
 

@@ -23,7 +23,7 @@ from ..models.card import ModelCard
 from .arrays import to_inputs, to_labels
 from .callbacks import Callback, History
 from .._memory import reuse_freed_memory
-from .summary import format_summary
+from .summary import format_summary, weight_count
 
 _LOSSES = {"categorical_crossentropy", "sparse_categorical_crossentropy", "crossentropy"}
 
@@ -92,7 +92,8 @@ class Classifier:
         return self.card.labels
 
     def count_params(self) -> int:
-        return sum(p.numel() for p in self.module.parameters())
+        """Every weight, as Keras counts them (batch normalisation's moving statistics included)."""
+        return sum(weight_count(self.module))
 
     def summary(self, print_fn: Callable[[str], Any] | None = print) -> str:
         """Print (and return) layer, output shape and parameter count per layer, as Keras does."""

@@ -29,6 +29,104 @@ if TYPE_CHECKING:  # the type only: the classifier imports the saving code, whic
 OPSET = 17
 
 
+def _input_sides(model: "Classifier") -> dict[str, tuple[int, int]]:
+    """Each layer's input height and width, from one forward pass (for "same" padding's explicit pads)."""
+    h, w, c = model.card.input_size
+    sides: dict[str, tuple[int, int]] = {}
+    hooks = [layer.register_forward_hook(lambda _m, inp, _o, name=name: sides.__setitem__(
+        name, tuple(inp[0].shape[-2:]) if inp[0].ndim == 4 else None)) for name, _, layer, _ in model.module.keras_layers()]
+    model.module.eval()
+    try:
+        with torch.no_grad():
+            model.module.forward_reference(torch.zeros(1, c, h, w))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return sides
+
+
+def _same_pads(side: tuple[int, int], kernel, stride) -> list[int]:
+    """ONNX pads (top, left, bottom, right) for TensorFlow's "same" on an input of ``side``."""
+    begin, end = [], []
+    for size, k, s in zip(side, kernel, stride):
+        total = max((-(-size // s) - 1) * s + k - size, 0)
+        begin.append(total // 2)
+        end.append(total - total // 2)
+    return begin + end
+
+
+def _activation_nodes(helper, kind: str, current: str, prefix: str) -> tuple[list, str]:
+    """Nodes computing an activation of ``current``; (nodes, output name)."""
+    out = f"{prefix}_{kind}"
+    simple = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "elu": "Elu", "selu": "Selu", "softplus": "Softplus"}
+    if kind in simple:
+        return [helper.make_node(simple[kind], [current], [out], name=out)], out
+    if kind in ("swish", "silu"):
+        return [helper.make_node("Sigmoid", [current], [f"{out}_s"]), helper.make_node("Mul", [current, f"{out}_s"], [out])], out
+    if kind == "gelu":  # 0.5 x (1 + erf(x / sqrt 2)), PyTorch's exact GELU
+        c = f"{out}_c"
+        return [helper.make_node("Constant", [], [c], value_float=float(2 ** -0.5)),
+                helper.make_node("Mul", [current, c], [f"{out}_a"]), helper.make_node("Erf", [f"{out}_a"], [f"{out}_e"]),
+                helper.make_node("Constant", [], [f"{out}_one"], value_float=1.0),
+                helper.make_node("Add", [f"{out}_e", f"{out}_one"], [f"{out}_b"]),
+                helper.make_node("Mul", [current, f"{out}_b"], [f"{out}_m"]),
+                helper.make_node("Constant", [], [f"{out}_half"], value_float=0.5),
+                helper.make_node("Mul", [f"{out}_m", f"{out}_half"], [out])], out
+    raise NotImplementedError(f"ONNX export of activation {kind!r}")
+
+
+_MODULE_ACTIVATIONS = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "ELU": "elu", "SELU": "selu",
+                       "Softplus": "softplus", "SiLU": "swish", "GELU": "gelu"}
+_IDENTITY = {"Dropout", "BitDropout", "Identity", "_RandomTransform"}  # at inference
+
+
+def _layer_nodes(helper, weight, name: str, layer, side, current: str) -> tuple[list, str]:
+    """The nodes of one layer (no activation); (nodes, output name)."""
+    out = f"{name}_out"
+    kind = type(layer).__name__
+    if isinstance(layer, torch.nn.Conv2d):
+        if layer.dilation != (1, 1) or layer.groups != 1:
+            raise NotImplementedError(f"ONNX export of {name}: dilated or grouped convolutions are not written")
+        pads = _same_pads(side, layer.kernel_size, layer.stride) if kind == "SameConv" else [*layer.padding] * 2
+        inputs = [current, weight(f"{name}.weight", layer.weight)]
+        if layer.bias is not None:
+            inputs.append(weight(f"{name}.bias", layer.bias))
+        return [helper.make_node("Conv", inputs, [out], name=name, kernel_shape=list(layer.kernel_size),
+                                 strides=list(layer.stride), pads=pads)], out
+    if isinstance(layer, torch.nn.MaxPool2d):
+        k = layer.kernel_size if isinstance(layer.kernel_size, tuple) else (layer.kernel_size,) * 2
+        return [helper.make_node("MaxPool", [current], [out], name=name, kernel_shape=list(k), strides=list(k))], out
+    if kind == "Pool2d":
+        pads = _same_pads(side, layer.kernel_size, layer.stride) if layer.same else [0, 0, 0, 0]
+        op = "MaxPool" if layer.mode == "max" else "AveragePool"
+        return [helper.make_node(op, [current], [out], name=name, kernel_shape=list(layer.kernel_size),
+                                 strides=list(layer.stride), pads=pads)], out
+    if kind == "_GlobalAverage":
+        return [helper.make_node("GlobalAveragePool", [current], [f"{out}_4d"], name=name),
+                helper.make_node("Flatten", [f"{out}_4d"], [out], axis=1)], out
+    if isinstance(layer, torch.nn.Flatten):
+        return [helper.make_node("Flatten", [current], [out], name=name, axis=1)], out
+    if isinstance(layer, torch.nn.Linear):
+        inputs = [current, weight(f"{name}.weight", layer.weight)]
+        if layer.bias is not None:
+            inputs.append(weight(f"{name}.bias", layer.bias))
+        return [helper.make_node("Gemm", inputs, [out], name=name, transB=1)], out
+    if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm):
+        inputs = [current, weight(f"{name}.weight", layer.weight), weight(f"{name}.bias", layer.bias),
+                  weight(f"{name}.running_mean", layer.running_mean), weight(f"{name}.running_var", layer.running_var)]
+        return [helper.make_node("BatchNormalization", inputs, [out], name=name, epsilon=float(layer.eps))], out
+    if kind == "_Rescale":
+        return [helper.make_node("Constant", [], [f"{name}_scale"], value_float=layer.scale),
+                helper.make_node("Constant", [], [f"{name}_offset"], value_float=layer.offset),
+                helper.make_node("Mul", [current, f"{name}_scale"], [f"{out}_m"]),
+                helper.make_node("Add", [f"{out}_m", f"{name}_offset"], [out], name=name)], out
+    if kind in _MODULE_ACTIVATIONS:
+        return _activation_nodes(helper, _MODULE_ACTIVATIONS[kind], current, name)
+    if kind in _IDENTITY:
+        return [], current
+    raise NotImplementedError(f"ONNX export of layer {name} ({kind}) is not supported")
+
+
 def to_onnx(model: "Classifier"):
     """The classifier as an ``onnx.ModelProto``: input ``image`` (N, C, H, W) float, output ``probabilities``."""
     onnx = require("onnx", "ONNX export")
@@ -42,36 +140,16 @@ def to_onnx(model: "Classifier"):
         inits.append(numpy_helper.from_array(t.detach().contiguous().numpy().astype(np.float32), name))
         return name
 
+    sides = _input_sides(model)
     for name, kind, layer, activation in model.module.keras_layers():
-        out = f"{name}_out"
-        if kind == "Conv2D":
-            if layer.stride != (1, 1) or layer.padding != (0, 0) or layer.dilation != (1, 1) or layer.groups != 1:
-                raise NotImplementedError(f"ONNX export of {name}: only stride-1, unpadded convolutions are written")
-            nodes.append(helper.make_node(
-                "Conv", [current, weight(f"{name}.weight", layer.weight), weight(f"{name}.bias", layer.bias)], [out],
-                name=name, kernel_shape=list(layer.kernel_size)))
-        elif kind == "MaxPooling2D":
-            k = layer.kernel_size if isinstance(layer.kernel_size, tuple) else (layer.kernel_size,) * 2
-            nodes.append(helper.make_node("MaxPool", [current], [out], name=name, kernel_shape=list(k), strides=list(k)))
-        elif kind == "Flatten":
-            nodes.append(helper.make_node("Flatten", [current], [out], name=name, axis=1))
-        elif kind == "Dropout":
-            continue  # identity at inference
-        elif kind == "Dense":
-            nodes.append(helper.make_node(
-                "Gemm", [current, weight(f"{name}.weight", layer.weight), weight(f"{name}.bias", layer.bias)], [out],
-                name=name, transB=1))
-        else:
-            raise NotImplementedError(f"ONNX export of layer {name} ({kind}) is not supported")
-        current = out
-        if activation == "relu":
-            nodes.append(helper.make_node("Relu", [current], [f"{name}_relu"], name=f"{name}_relu"))
-            current = f"{name}_relu"
-        elif activation == "softmax":
+        more, current = _layer_nodes(helper, weight, name, layer, sides.get(name), current)
+        nodes += more
+        if activation == "softmax":
             nodes.append(helper.make_node("Softmax", [current], ["probabilities"], name=f"{name}_softmax", axis=1))
             current = "probabilities"
         elif activation is not None:
-            raise NotImplementedError(f"ONNX export of activation {activation!r}")
+            more, current = _activation_nodes(helper, activation, current, name)
+            nodes += more
     if current != "probabilities":
         nodes.append(helper.make_node("Softmax", [current], ["probabilities"], name="softmax", axis=1))
     k = len(model.labels)

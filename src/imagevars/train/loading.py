@@ -50,3 +50,27 @@ def open_classifier(model: "str | os.PathLike | Classifier") -> Classifier:
     if not Path(model).is_dir():
         raise FileNotFoundError(f"{model} is neither a registered model (imagevars models) nor a saved model folder")
     return load_model(model)
+
+
+class ImagePredictor:
+    """A trained classifier with the bundled classifier's interface, for ``run classify``:
+    ``predict`` takes (N, side, side, 3) uint8 RGB central crops and returns (probabilities, None);
+    a one-channel network gets the crops in grey (ITU-R 601 luma, as Pillow's "L")."""
+
+    def __init__(self, folder: str | os.PathLike, threads: int | None = None):
+        import torch
+
+        from .._env import threads as default_threads
+
+        torch.set_num_threads(threads or default_threads())
+        self.classifier = load_model(folder)
+        self.card = self.classifier.card
+
+    def predict(self, images):
+        import numpy as np
+
+        images = np.asarray(images)
+        if self.card.input_size[2] == 1:
+            grey = images[..., 0] * 0.299 + images[..., 1] * 0.587 + images[..., 2] * 0.114
+            images = np.clip(np.rint(grey), 0, 255).astype(np.uint8)[..., None]
+        return self.classifier.predict(images, verbose=0), None

@@ -116,3 +116,20 @@ def _override(card: ModelCard, overrides: dict[str, Any], *, pretrained: bool) -
         weights=card.weights if pretrained else None,
         training={} if not pretrained else card.training,
     )
+
+
+TRAINED_ARCHITECTURES = ("lecture-cnn", "fast-cnn", "sequential")  # the networks imagevars trains (mnist_cnn.ARCHITECTURES)
+
+
+def is_trained_folder(path) -> bool:
+    """Whether ``path`` is a folder ``save_model`` wrote (a card naming a network imagevars trains); no PyTorch.
+
+    Example:
+        >>> is_trained_folder("no-such-folder")
+        False
+    """
+    import json
+    from pathlib import Path
+
+    card = Path(path) / "card.json"
+    return card.is_file() and json.loads(card.read_text()).get("architecture") in TRAINED_ARCHITECTURES

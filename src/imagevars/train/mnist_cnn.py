@@ -204,9 +204,16 @@ class FastCNN(nn.Module):
 
 
 # The network families a card can name, and how to build each from its config.
+def _sequential(config):
+    from .sequential import from_card_config
+
+    return from_card_config(config)
+
+
 ARCHITECTURES = {
     "lecture-cnn": lambda config: LectureCNN(LectureCNNConfig(**config)),
     "fast-cnn": lambda config: FastCNN(FastCNNConfig(**config)),
+    "sequential": _sequential,  # imagevars.Sequential: the layer list is in the card
 }
 
 

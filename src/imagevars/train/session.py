@@ -79,6 +79,7 @@ def train(
     verbose: int = 1,
     command: str | None = None,
     augment: bool = True,
+    model_file: str | os.PathLike | None = None,
 ) -> Report:
     """Train the lecture's CNN on ``data`` with a named recipe; save the model, card, ONNX and figures.
 
@@ -93,6 +94,9 @@ def train(
         onnx: also export and check an ONNX model.
         verbose: 0 silent, 1 progress bars and a summary.
         command: the command line to record in the card (default: ``sys.argv``).
+        model_file: a network of your own instead of the recipe's (a ``.py`` file that sets
+            ``model = imagevars.Sequential([...])``, or a ``.yaml`` layer list); its input shape must
+            be the data's and its last layer as wide as the data has classes.
         augment: for a folder, flip, crop and colour-jitter the training images each epoch (photos);
             ``False`` for images a mirror changes (digits, text). MNIST's recipes use none.
 
@@ -127,7 +131,7 @@ def train(
     if loaded["name"] not in ("mnist", "fashion-mnist"):  # a user's folder: sized in steps, validated by class
         folder_plan, fit, train_x, train_y = _folder_fit(train_x, train_y, epochs, augment, seed)
         r = dataclasses.replace(r, batch_size=folder_plan.batch_size, epochs=folder_plan.epochs, validation_split=0.0)
-    model, callbacks = _compiled_model(r, loaded, data, seed, verbose, n_fit=len(train_x))
+    model, callbacks = _compiled_model(r, loaded, data, seed, verbose, n_fit=len(train_x), model_file=model_file)
     if folder_plan is not None:
         model.augment, callbacks = fit.pop("augment"), [*callbacks, *fit.pop("callbacks")]
     t1 = time.perf_counter()
@@ -144,6 +148,9 @@ def train(
         said = warnings_for(test_acc, test_y, fit["validation_data"][1], data)
     if verbose:
         print(f"Test loss: {test_loss:.4f}  Test accuracy: {test_acc:.4%} ({correct:,} of {len(test_y):,} correct)")
+        if folder_plan is not None:
+            for name, v in per_class(probs, test_y, model.labels).items():
+                print(f"  {name}: precision {v['precision']:.1%}, recall {v['recall']:.1%} ({v['support']} test images)")
         for line in said:
             print(f"Warning: {line}")
 
@@ -191,7 +198,22 @@ def _folder_fit(train_x, train_y, epochs: int | None, augment: bool, seed: int):
     return p, fit, train_x[fit_rows], train_y[fit_rows]
 
 
-def _compiled_model(r, loaded: dict, data, seed: int, verbose: int, n_fit: int | None = None):
+def _own_model(model_file, loaded: dict):
+    """The network in ``model_file``, checked against the data: input shape, and one output per class."""
+    from .sequential import from_file
+
+    model = from_file(model_file)
+    want = (loaded["size"], loaded["size"], loaded["channels"])
+    if tuple(model.card.input_size) != want:
+        raise ValueError(f"--model-file {model_file}: the network takes {tuple(model.card.input_size)} images, the "
+                         f"data are {want}: set InputLayer(input_shape={want})")
+    if len(model.labels) != len(loaded["labels"]):
+        raise ValueError(f"--model-file {model_file}: the last layer has {len(model.labels)} units, the data "
+                         f"{len(loaded['labels'])} classes: end with Dense({len(loaded['labels'])}, activation='softmax')")
+    return model.with_card(labels=tuple(str(x) for x in loaded["labels"]))
+
+
+def _compiled_model(r, loaded: dict, data, seed: int, verbose: int, n_fit: int | None = None, model_file=None):
     """The recipe's network for the data (labels, channels, size), seeded and compiled; its callbacks."""
     from ..models.registry import create_model
     from . import set_seed
@@ -200,7 +222,9 @@ def _compiled_model(r, loaded: dict, data, seed: int, verbose: int, n_fit: int |
     from .recipes import one_cycle
 
     set_seed(seed)
-    if loaded["name"] == "mnist":
+    if model_file is not None:
+        model = _own_model(model_file, loaded)
+    elif loaded["name"] == "mnist":
         model = create_model(r.model)
     else:
         model = create_model(r.model, labels=loaded["labels"], in_channels=loaded["channels"],

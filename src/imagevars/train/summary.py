@@ -6,6 +6,24 @@ import torch
 from torch import nn
 
 
+def running_stats(module: nn.Module) -> int:
+    """Batch normalisation's moving mean and variance: weights to Keras (non-trainable), buffers to PyTorch."""
+    return sum(m.running_mean.numel() + m.running_var.numel() for m in module.modules()
+               if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None)
+
+
+def weight_count(module: nn.Module) -> tuple[int, int]:
+    """(trainable, non-trainable) weights as Keras counts them.
+
+    Example:
+        >>> weight_count(nn.BatchNorm2d(8))
+        (16, 16)
+    """
+    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    frozen = sum(p.numel() for p in module.parameters() if not p.requires_grad)
+    return trainable, frozen + running_stats(module)
+
+
 def layer_table(module: nn.Module, input_size: tuple[int, int, int]) -> list[tuple[str, str, tuple, int]]:
     """(name, type, output shape in Keras's (None, H, W, C) order, parameters) per layer.
 
@@ -32,7 +50,7 @@ def layer_table(module: nn.Module, input_size: tuple[int, int, int]) -> list[tup
         shape = shapes[name]
         if len(shape) == 3:  # (C, H, W) -> Keras's (H, W, C)
             shape = (shape[1], shape[2], shape[0])
-        rows.append((name, kind, (None, *shape), sum(p.numel() for p in layer.parameters())))
+        rows.append((name, kind, (None, *shape), sum(weight_count(layer))))
     return rows
 
 
@@ -48,9 +66,9 @@ def format_summary(module: nn.Module, input_size: tuple[int, int, int], name: st
         ...
     """
     rows = layer_table(module, input_size)
-    total = sum(p.numel() for p in module.parameters())
-    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
-    widths = (33, 26, 15)
+    trainable, frozen = weight_count(module)
+    total = trainable + frozen
+    widths = (max(33, *(len(f"{n} ({k})") + 2 for n, k, _, _ in rows)), 26, 15)
     rule = "─" * sum(widths)
     lines = [f'Model: "{name}"', "━" * sum(widths)]
     lines.append(f"{'Layer (type)':<{widths[0]}}{'Output Shape':<{widths[1]}}{'Param #':>{widths[2]}}")
