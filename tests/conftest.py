@@ -88,3 +88,13 @@ def offline_hub(tmp_path, monkeypatch):
     monkeypatch.delenv("HF_HOME", raising=False)
     monkeypatch.delenv("HF_HUB_CACHE", raising=False)
     return tmp_path / "hf"
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """A headless Chromium (tests/helpers/browser.py), closed after the test; downloads go to tmp_path/downloads."""
+    from browser import chromium
+
+    driver = chromium(tmp_path / "downloads")
+    yield driver
+    driver.quit()

@@ -31,7 +31,7 @@ LAYERS = [  # bottom to top
     ["imagevars.pipeline"],  # the runner (driver), the sink: resume, schema, provenance
     ["imagevars.tasks"],  # what is measured; plug into the runner
     ["imagevars.draw", "imagevars.search", "imagevars.testing"],
-    ["imagevars.explainers", "imagevars.generation", "imagevars.learn", "imagevars.validate"],
+    ["imagevars.explainers", "imagevars.generation", "imagevars.learn", "imagevars.validate", "imagevars.report"],
     ["imagevars.cli"],
 ]
 

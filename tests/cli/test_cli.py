@@ -69,8 +69,13 @@ def test_demo_runs_the_main_job_offline(tmp_path):
     from imagevars import Results
 
     res = Results.read(tmp_path / "demo" / "photo_vars.parquet")
-    assert len(res) >= 25 and res.provenance["tasks"][0]["name"] == "quality"
+    assert len(res) >= 25 and [t["name"] for t in res.provenance["tasks"]] == ["quality", "detect", "classify"]
     assert res.n_errors <= 2  # scikit-image ships one multi-page RGB TIFF that Pillow cannot read
+    df = res.to_pandas()
+    video = df[df["source"].str.endswith("astronaut_pan.mp4")]
+    assert len(video) == 4 and (video["detect_person_any"] > 0.4).all()  # one frame a second; the person seen in each
+    report = tmp_path / "demo" / "photo_vars.html"
+    assert out.stdout.strip().splitlines()[-1] == f"Report: {report}" and report.stat().st_size > 10_000
 
 
 def test_codebook_defines_every_column(capsys):

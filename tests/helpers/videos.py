@@ -66,22 +66,7 @@ def set_rotation(path, degrees: int) -> None:
 
 
 def make_pan_video(path, seconds: float = 4.0, fps: int = 10, size=(640, 400)) -> None:
-    """scikit-image's astronaut sliding across a grey background: one person, moving steadily."""
-    import av
-    import skimage.data
-    from PIL import Image
+    """scikit-image's astronaut sliding across a grey background: one person, moving steadily (the demo's video)."""
+    from imagevars.datasets.samples import write_sample_video
 
-    w, h = size
-    person = np.asarray(Image.fromarray(skimage.data.astronaut()).resize((h, h)))
-    n = int(seconds * fps)
-    with av.open(str(path), "w") as c:
-        s = c.add_stream("libx264", rate=fps)
-        s.width, s.height, s.pix_fmt, s.options = w, h, "yuv420p", {"preset": "ultrafast", "crf": "20"}
-        for i in range(n):
-            img = np.full((h, w, 3), 128, np.uint8)
-            x = int((w - h) * i / max(1, n - 1))
-            img[:, x : x + h] = person
-            for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
+    write_sample_video(path, seconds, fps, size)

@@ -3,39 +3,17 @@
 from __future__ import annotations
 
 import io
-import shutil
 import time
 
 import numpy as np
 import pandas as pd
-import pytest
 import skimage.data as data
 from PIL import Image
 
+from browser import console_errors, network_requests  # tests/helpers
+
 from imagevars.validate.codebook import Codebook, Question
 from imagevars.validate.page import write_page
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
-
-
-@pytest.fixture
-def browser(tmp_path):
-    if not (CHROMIUM and DRIVER):
-        pytest.fail("the coding page's test needs Debian's chromium and chromium-driver: `make test` installs them "
-                    "(apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,900", "--disable-dev-shm-usage"):
-        options.add_argument(flag)
-    options.add_experimental_option("prefs", {"download.default_directory": str(tmp_path / "downloads"),
-                                              "download.prompt_for_download": False})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    yield driver
-    driver.quit()
 
 
 def test_a_coder_codes_with_keys_survives_a_reload_and_exports_a_csv(tmp_path, browser):
@@ -94,3 +72,4 @@ def test_a_coder_codes_with_keys_survives_a_reload_and_exports_a_csv(tmp_path, b
     assert got.loc["coffee.jpg", "animal"] == "no" and got.loc["astronaut.jpg", "people"] == "one"
     assert got.loc["astronaut.jpg", "flagged"] == 1 and got.loc["rocket.jpg", "skipped"] == 1
     assert (got["coder"] == "Ada").all() and (got["inclusion_probability"] == 0.5).all()
+    assert console_errors(browser) == [] and network_requests(browser) == []

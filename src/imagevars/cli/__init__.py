@@ -2,6 +2,7 @@
 
     imagevars run quality PHOTOS/ -o vars.parquet           measure images; one tidy table out (run.py)
     imagevars codebook [detect]                             the columns each task writes, defined
+    imagevars report vars.parquet -o report.html            one page: the run, errors, variables and images
     imagevars demo                                          the main job on built-in data, offline
     imagevars learn labels.csv --target rugged -o m/        a measure learned from labels (learn.py)
     imagevars validate sample|agree|estimate ...            human coding, agreement, corrected estimates
@@ -21,10 +22,10 @@ import argparse
 import sys
 
 from .._version import __version__
-from . import explain, generate, learn, objects, run, search, train, validate
+from . import explain, generate, learn, objects, report, run, search, train, validate
 from .common import describe
 
-GROUPS = (run, learn, validate, train, explain, objects, search, generate)  # the order `imagevars --help` lists them
+GROUPS = (run, report, learn, validate, train, explain, objects, search, generate)  # the order `imagevars --help` lists them
 
 
 def build_parser() -> argparse.ArgumentParser:

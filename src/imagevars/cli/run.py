@@ -72,6 +72,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                   every=args.every, batch_size=args.batch_size, workers=args.workers, strict=args.strict,
                   progress=not args.quiet, chunk_rows=args.chunk_rows, fetch_options=_fetch_options(args))
     print_summary(results, args.output)
+    if args.report and args.output and len(results):
+        from ..report.page import write_report
+
+        print(f"Report: {write_report(args.output)}")
     if len(results) == 0:
         print(f"imagevars run: error: {args.source} holds no images to measure (videos need --every)", file=sys.stderr)
         return 1
@@ -104,32 +108,43 @@ def cmd_codebook(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """The main job on photos that ship with scikit-image: quality variables, table written and shown."""
-    import glob
+    """The main job on built-in data: scikit-image's photos and a short video, measured with the tasks that
+    work offline (quality, detect, classify), one table and its report page."""
     import os
 
     import pandas as pd
-    import skimage.data
 
+    from ..datasets.samples import sample_photos, write_sample_video
     from ..pipeline.runner import run
+    from ..report.page import write_report
 
-    folder = os.path.dirname(skimage.data.__file__)
-    photos = sorted(p for p in glob.glob(os.path.join(folder, "*")) if p.lower().endswith((".png", ".jpg", ".gif", ".tif")))
+    photos = sample_photos()
+    inputs = os.path.join(args.output, "inputs")
+    os.makedirs(inputs, exist_ok=True)
+    for p in photos:  # the inputs in one folder, as a study's would be: links to the photos, and the video
+        link = os.path.join(inputs, os.path.basename(p))
+        if not os.path.lexists(link):
+            os.symlink(p, link)
+    write_sample_video(os.path.join(inputs, "astronaut_pan.mp4"))
     out = os.path.join(args.output, "photo_vars.parquet")
-    print(f"Measuring {len(photos)} sample photos from scikit-image ({folder}) with the quality task ...")
-    results = run([get_task("quality")], photos, out, workers=args.workers)
+    tasks = ["quality", "detect", "classify"]
+    print(f"Measuring {len(photos)} sample photos from scikit-image and a 4-second sample video (one frame a "
+          f"second) with {', '.join(tasks)} ...")
+    results = run([get_task(t) for t in tasks], inputs, out, workers=args.workers, every="1s")
     df = results.to_pandas()
-    df.insert(0, "photo", df.pop("source").map(os.path.basename))
-    show = ["photo", "quality_width", "quality_height", "quality_brightness", "quality_contrast",
-            "quality_colorfulness", "quality_sharpness", "quality_edge_density", "quality_color1_hex"]
+    df.insert(0, "input", df.pop("source").map(os.path.basename))
+    show = ["input", "time_s", "quality_brightness", "quality_colorfulness", "detect_n_objects", "detect_top1_label",
+            "detect_person_any", "classify_top1_label", "classify_top1_score"]
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 3):
-        print(df[show].rename(columns=lambda c: c.replace("quality_", "")).to_string(index=False))
+        print(df[show].rename(columns=lambda c: c.split("_", 1)[1] if "_" in c and c != "time_s" else c)
+              .head(40).to_string(index=False))
     for _, row in df[df["error"].notna()].iterrows():
         print(f"error row: {row['error']}")
     print(f"\n{len(df)} rows x {len(df.columns)} columns written to {out}")
     print(f"Provenance: imagevars {results.provenance['version']}, tasks "
-          + ", ".join(f"{t['name']} {t['params']}" for t in results.provenance["tasks"])
+          + ", ".join(f"{t['name']} ({t.get('model') or 'no model'})" for t in results.provenance["tasks"])
           + " (in the Parquet file's metadata: imagevars.Results.read(path).provenance)")
+    print(f"Report: {write_report(out)}")
     return 0
 
 
@@ -150,6 +165,7 @@ def add_commands(sub) -> None:
     p.add_argument("--deadline", type=float, help="URLs: seconds one try may take in all (default 120)")
     p.add_argument("--no-cache", action="store_true", help="URLs: fetch again instead of reusing "
                                                            "$IMAGEVARS_HOME/urls")
+    p.add_argument("--report", action="store_true", help="also write the report page beside the table (needs -o)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--chunk-rows", type=int, default=2000, help=argparse.SUPPRESS)
     add_task_options(p)

@@ -198,3 +198,4 @@ def decode(data: bytes, name: str, max_side: int | None = None, max_pixels: int 
         raise DecodeError(f"{name}: not an image Pillow can read") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise DecodeError(f"{name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+

@@ -10,9 +10,7 @@ flagged, skipped), the input of ``imagevars validate agree``.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import io
 import json
 import os
 from pathlib import Path
@@ -23,19 +21,6 @@ from .codebook import Codebook
 THUMBNAIL = 1024
 
 
-def thumbnail(source: str, side: int = THUMBNAIL) -> str:
-    """The image as a JPEG data URI, its longer side at most ``side`` px (EXIF orientation applied)."""
-    from PIL import Image
-
-    from ..io.decode import decode
-    from ..io.sources import read_source
-
-    rgb = decode(read_source(source), source, max_side=side).rgb
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, "JPEG", quality=85)
-    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
 def write_page(drawn, codebook: Codebook, out: str | os.PathLike, model_answers: dict | None = None) -> Path:
     """Write ``coder.html`` for the sample ``drawn`` (``source``, ``stratum``, ``inclusion_probability``).
 
@@ -43,12 +28,13 @@ def write_page(drawn, codebook: Codebook, out: str | os.PathLike, model_answers:
     none can be read; the rest are coded as usual.
     """
     from ..io.decode import DecodeError
+    from ..io.thumbnails import thumbnail_uri
     from ..io.sources import printable
 
     items, unreadable = [], []
     for row in drawn.itertuples(index=False):
         try:
-            image = thumbnail(row.source)
+            image = thumbnail_uri(row.source, THUMBNAIL)
         except (DecodeError, OSError) as exc:
             unreadable.append((row.source, str(exc)))
             continue
