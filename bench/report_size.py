@@ -2,7 +2,7 @@
 
     python bench/report_size.py --rows 100000
 
-Builds a table of ``--rows`` rows (two real photos repeated, a few numeric and text variables),
+Builds a table of ``--rows`` rows (300 real JPEGs repeated; eight numeric, one text and one true/false variable),
 writes its report, and loads the page in headless Chromium (Debian's chromium and chromium-driver)
 from file://, reading the browser's first-contentful-paint. Prints how busy the machine was.
 """
@@ -34,11 +34,12 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp())
     photos = []
-    for name in ("coffee", "chelsea", "astronaut", "rocket"):
-        Image.fromarray(getattr(data, name)()).save(tmp / f"{name}.jpg", quality=90)
-        photos.append(str(tmp / f"{name}.jpg"))
+    for i in range(300):  # 300 real JPEGs (crops of four photos): the strips' thumbnails are made from them
+        rgb = getattr(data, ("coffee", "chelsea", "astronaut", "rocket")[i % 4])()
+        Image.fromarray(rgb[i % 50:, i % 70:]).save(tmp / f"p{i}.jpg", quality=90)
+        photos.append(str(tmp / f"p{i}.jpg"))
     n, rng = args.rows, np.random.default_rng(0)
-    table = pa.table({"source": [photos[i % 4] for i in range(n)],
+    table = pa.table({"source": [photos[i % 300] for i in range(n)],
                       "error": pa.array([None] * n, pa.string()),
                       **{f"quality_v{k}": rng.random(n) for k in range(8)},
                       "detect_top1_label": rng.choice(["person", "cup", "dog", "car"], n),
