@@ -70,7 +70,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     keep = [k.strip() for k in args.keep.split(",") if k.strip()] if args.keep else []
     results = run(build_tasks(names, args), args.source, args.output, path_column=args.path_column, keep=keep,
                   every=args.every, batch_size=args.batch_size, workers=args.workers, strict=args.strict,
-                  progress=not args.quiet, chunk_rows=args.chunk_rows, fetch_options=_fetch_options(args))
+                  progress=not args.quiet, chunk_rows=args.chunk_rows, fetch_options=_fetch_options(args),
+                  engine=args.engine, engine_options={k: v for k, v in (("address", args.address),
+                                                                        ("threads", args.threads_per_worker))
+                                                      if v is not None})
     print_summary(results, args.output)
     if args.report and args.output and len(results):
         from ..report.page import write_report
@@ -165,6 +168,10 @@ def add_commands(sub) -> None:
     p.add_argument("--deadline", type=float, help="URLs: seconds one try may take in all (default 120)")
     p.add_argument("--no-cache", action="store_true", help="URLs: fetch again instead of reusing "
                                                            "$IMAGEVARS_HOME/urls")
+    p.add_argument("--engine", default="local", choices=("local", "dask"),
+                   help="local (processes on this machine) or dask (a Dask cluster: --address, or one started here)")
+    p.add_argument("--address", help="--engine dask: the scheduler, e.g. tcp://head:8786 (default: a local cluster)")
+    p.add_argument("--threads-per-worker", type=int, help="--engine dask: threads each worker's models use (default 1)")
     p.add_argument("--report", action="store_true", help="also write the report page beside the table (needs -o)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--chunk-rows", type=int, default=2000, help=argparse.SUPPRESS)

@@ -100,6 +100,7 @@ class _Plan:
     long_names: list[str]
     config: dict[str, Any]
     counts: dict[str, int] = field(default_factory=lambda: {"measured": 0, "errors": 0, "skipped": 0})
+    computed: bool = False  # True when the engine runs the tasks too (a cluster), not only the preprocessing
 
     def batch(self, rows: list[tuple[Item, list | None, str | None]]):
         """Rows of measured items -> one RecordBatch: task calls on the good ones, keys, kept and video columns."""
@@ -108,7 +109,11 @@ class _Plan:
         rows, frame_keys = _frames_as_rows(rows)
         ok = [(i, feats) for i, (_, feats, err) in enumerate(rows) if err is None]  # (row position, features)
         columns: dict[str, list] = {f.name: [None] * len(rows) for f in self.task_fields}
-        if ok:
+        if ok and self.computed:  # a cluster engine ran the tasks: each row brings its output columns
+            for i, outputs in ok:
+                for name, v in outputs.items():
+                    columns[name][i] = v
+        elif ok:
             for k, task in enumerate(self.tasks):
                 out = task([feats[k] for _, feats in ok])
                 for name, values in out.items():
@@ -169,18 +174,35 @@ def _plan(tasks: list, source: Any, path_column: str | None, keep: Sequence[str]
     return _Plan(tasks, src, every, schema, task_fields, video_fields, long_names, config)
 
 
+def _engine_stream(plan: _Plan, todo, n_todo: int, workers: int, batch_size: int, fetch_options, cluster):
+    """The engine's stream of (item, (index, features or outputs, error)) in input order."""
+    if cluster is None:
+        init_args = ([t.preprocessor() for t in plan.tasks], decode_side(plan.tasks), fetch_options, plan.every)
+        return stream(todo, workers, max(1, min(16, batch_size)), init_args, total=n_todo)
+    import json
+
+    from ..engines import dask as dask_engine
+
+    plan.computed = True
+    specs = json.dumps([t.spec() for t in plan.tasks], default=str)
+    threads_each = int(cluster.get("threads") or 1)
+    return dask_engine.stream(todo, cluster["client"], batch_size, specs, (decode_side(plan.tasks), fetch_options,
+                                                                             plan.every), threads_each,
+                              in_flight=2 * max(1, workers))
+
+
 def _measure_all(plan: _Plan, todo, n_todo: int, emit, *, workers: int, batch_size: int, strict: bool,
-                 progress: bool, fetch_options: dict[str, Any]) -> None:
+                 progress: bool, fetch_options: dict[str, Any], cluster=None) -> None:
     """4. Stream the inputs still to do through the engine; ``emit`` takes every ``batch_size`` rows."""
     from tqdm.auto import tqdm
 
-    init_args = ([t.preprocessor() for t in plan.tasks], decode_side(plan.tasks), fetch_options, plan.every)
     counts, pending, pending_rows = plan.counts, [], 0  # a video item brings one row per sampled frame
     names = ",".join(t.name for t in plan.tasks)
     try:
         with tqdm(total=n_todo + counts["skipped"], initial=counts["skipped"], unit="img" if plan.every is None
                   else "item", desc=names, disable=not progress, dynamic_ncols=True, file=sys.stderr) as bar:
-            for item, (_, feats, err) in stream(todo, workers, max(1, min(16, batch_size)), init_args, total=n_todo):
+            for item, (_, feats, err) in _engine_stream(plan, todo, n_todo, workers, batch_size, fetch_options,
+                                                        cluster):
                 problem = err if err is not None or item.span is None else next(
                     (e[4] for e in feats if e[4] is not None), None)
                 if problem is not None:
@@ -244,6 +266,8 @@ def run(
     fetch_options: dict[str, Any] | None = None,
     every: str | None = None,
     segment_s: float = 30.0,
+    engine: str = "local",
+    engine_options: dict[str, Any] | None = None,
 ) -> Results:
     """Measure every image of ``source`` with ``tasks``; one tidy table out.
 
@@ -267,6 +291,11 @@ def run(
             row keyed by ``source``, ``frame``, ``time_s``, and ``video_*`` columns describe the
             video (null for still images).
         segment_s: videos are measured (and resumed) in items of this many seconds of footage.
+        engine: ``"local"`` (worker processes on this machine) or ``"dask"`` (a Dask cluster: the
+            tasks run on its workers, built there from their specs; :mod:`imagevars.engines.dask`).
+            The table is the same; a run started on one engine resumes on the other.
+        engine_options: for ``"dask"``: ``address`` (a scheduler; default a local cluster on
+            127.0.0.1 with ``workers`` processes), ``threads`` per worker for the models (default 1).
 
     Returns:
         :class:`~imagevars.io.table.Results`: ``source``, ``frame``, ``time_s``, ``error``, kept
@@ -285,22 +314,34 @@ def run(
     plan = _plan(_check_tasks(tasks), source, path_column, keep, every, segment_s)
     workers = threads() if workers is None else workers
 
+    if engine not in ("local", "dask"):
+        raise ValueError(f"engine {engine!r}: use 'local' or 'dask'")
+    engine_options = dict(engine_options or {})
+
     # 3. Where rows go, and what is already done
     sink, n = _open_sink(output, source, plan, chunk_rows)
     memory: list = []
+    cluster_context = contextlib.nullcontext(None)
+    if engine == "dask":
+        from ..engines import dask as dask_engine
+
+        cluster_context = dask_engine.connect(engine_options.get("address"), engine_options.get("workers", workers))
     try:
         done = sink.done(plan.src) if sink is not None else np.zeros(n, bool)
         plan.counts["skipped"] = int(done.sum())
 
         # 4. Stream
-        with _saved_on_interrupt(sink):
+        with _saved_on_interrupt(sink), cluster_context as client:
+            cluster = None if client is None else {"client": client, "threads": engine_options.get("threads", 1)}
             _measure_all(plan, (it for it in plan.src if not done[it.index]), n - plan.counts["skipped"],
                          lambda rows: (sink.add if sink is not None else memory.append)(plan.batch(rows)),
                          workers=workers, batch_size=batch_size, strict=strict, progress=progress,
-                         fetch_options=fetch_options or {})
+                         fetch_options=fetch_options or {}, cluster=cluster)
 
         # 5. One table out
-        record = provenance.record(clock, plan.config.pop("tasks"), **plan.config, counts=plan.counts)
+        engine_record = {"name": "local"} if engine == "local" else dask_engine.version()
+        record = provenance.record(clock, plan.config.pop("tasks"), **plan.config, counts=plan.counts,
+                                   engine=engine_record)
         if sink is not None:
             return sink.finish(record, plan.schema)
     finally:  # whatever happened, the next run may write this output

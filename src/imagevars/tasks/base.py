@@ -43,6 +43,9 @@ class Option:
 
 
 class Task:
+    """The task protocol (the module docstring). Every task remembers how it was made (:meth:`spec`), so a
+    cluster engine can build the same task on each worker instead of shipping a loaded model."""
+
     name: str = ""
     max_side: int | None = None  # the longest side the task needs; larger images decode smaller
     options: tuple[Option, ...] = ()  # settings `imagevars run` offers as flags
@@ -57,8 +60,36 @@ class Task:
     def __call__(self, batch: list[Any]) -> dict[str, list]:
         raise NotImplementedError
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" not in cls.__dict__:
+            return
+        init = cls.__dict__["__init__"]
+
+        def recording_init(self, *args: Any, **kw: Any) -> None:
+            if "_spec" not in self.__dict__:  # the outermost constructor's arguments (a subclass calls super())
+                self._spec = {"class": f"{type(self).__module__}.{type(self).__qualname__}", "args": list(args),
+                              "kwargs": dict(kw)}
+            init(self, *args, **kw)
+
+        recording_init.__doc__, recording_init.__wrapped__ = init.__doc__, init
+        cls.__init__ = recording_init
+
+    def spec(self) -> dict[str, Any]:
+        """The class and constructor arguments that build this task again
+        (:func:`imagevars.engines.specs.rebuild`, on a cluster's workers).
+
+        Example:
+            >>> from imagevars.tasks.quality import QualityTask
+            >>> QualityTask(size=256).spec()["kwargs"]
+            {'size': 256}
+        """
+        return self.__dict__.get("_spec") or {"class": f"{type(self).__module__}.{type(self).__qualname__}",
+                                              "args": [], "kwargs": {}}
+
     def params(self) -> dict[str, Any]:
         return {}
 
     def provenance(self) -> dict[str, Any]:
         return {"name": self.name, "params": self.params(), "model": None, "weights_sha256": None}
+

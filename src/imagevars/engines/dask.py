@@ -1,0 +1,112 @@
+"""The Dask engine: the same run on a Dask cluster (an existing one, or a local one started for the run).
+
+The runner stays the driver (inputs, schema, sink, resume, provenance); only the work moves.
+Chunks of inputs go to the workers in input order, at most a few per worker in flight; each
+worker builds the run's tasks once from their specs (:meth:`imagevars.tasks.base.Task.spec`: a
+loaded model is never shipped), then reads, decodes, preprocesses and runs every task on its
+chunk, and sends back each input's output columns, or its error. Results are drained in input
+order into the same sink, so the table is the local engine's, row for row, and a run started on
+one engine resumes on another (the engine is recorded in the provenance, not in the settings a
+resume compares).
+
+Each worker's models use ``threads`` threads (``IMAGEVARS_THREADS`` on the worker), whatever
+the node's core count. Videos are not sent to a cluster yet: sample them with the local engine.
+
+Example:
+    >>> import imagevars
+    >>> imagevars.run(["quality"], "PHOTOS/", "vars.parquet", engine="dask",
+    ...               engine_options={"address": "tcp://head:8786"})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections import deque
+from typing import Any, Iterator
+
+from .._extras import require
+from ..io.sources import Item
+from .local import init_worker, measure_item
+
+_BUILT: dict[str, list] = {}
+
+
+def _tasks(specs: str, init_rest: tuple, threads: int) -> list:
+    """The run's tasks in this worker process, built once from their specs."""
+    if specs not in _BUILT:
+        from .specs import rebuild
+
+        os.environ["IMAGEVARS_THREADS"] = str(threads)
+        _BUILT.clear()
+        _BUILT[specs] = tasks = [rebuild(s) for s in json.loads(specs)]
+        init_worker([t.preprocessor() for t in tasks], *init_rest, single_thread=False)
+    return _BUILT[specs]
+
+
+def measure_chunk(specs: str, init_rest: tuple, threads: int, items: list[Item]) -> list[tuple]:
+    """On a worker: (index, {column: value} or None, error) for each item, in order."""
+    tasks = _tasks(specs, init_rest, threads)
+    measured = [measure_item(it) for it in items]
+    good = [(pos, feats) for pos, (_, feats, err) in enumerate(measured) if err is None]
+    outputs: list[dict | None] = [None] * len(items)
+    for pos, _ in good:
+        outputs[pos] = {}
+    for k, task in enumerate(tasks):
+        if not good:
+            break
+        for name, values in task([feats[k] for _, feats in good]).items():
+            for (pos, _), v in zip(good, values):
+                outputs[pos][name] = v
+    return [(index, outputs[pos], err) for pos, (index, _, err) in enumerate(measured)]
+
+
+@contextlib.contextmanager
+def connect(address: str | None = None, workers: int | None = None):
+    """A Dask client: to the scheduler at ``address``, or to a local cluster started on 127.0.0.1 for the
+    run (``workers`` processes of one thread each) and stopped after it."""
+    require("distributed", "the dask engine (pip install 'imagevars[dask]')")
+    from distributed import Client, LocalCluster
+
+    if address:
+        with Client(address) as client:
+            yield client
+        return
+    from .._env import threads
+
+    with LocalCluster(n_workers=workers or threads(), threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        yield client
+
+
+def stream(items: Iterator[Item], client, chunk: int, specs: str, init_rest: tuple, threads: int,
+           in_flight: int) -> Iterator[tuple[Item, tuple]]:
+    """(item, (index, outputs, error)) in input order, at most ``in_flight`` chunks submitted ahead."""
+    window: deque = deque()
+    batch: list[Item] = []
+
+    def drain_one():
+        its, fut = window.popleft()
+        yield from zip(its, fut.result())
+
+    for it in items:
+        if it.span is not None:
+            raise ValueError(f"{it.source}: videos are not sent to a cluster yet; sample them with the local engine")
+        batch.append(it)
+        if len(batch) >= chunk:
+            window.append((batch, client.submit(measure_chunk, specs, init_rest, threads, batch, pure=False)))
+            batch = []
+            while len(window) >= in_flight:
+                yield from drain_one()
+    if batch:
+        window.append((batch, client.submit(measure_chunk, specs, init_rest, threads, batch, pure=False)))
+    while window:
+        yield from drain_one()
+
+
+def version() -> dict[str, Any]:
+    import dask
+    import distributed
+
+    return {"name": "dask", "dask": dask.__version__, "distributed": distributed.__version__}

@@ -1,0 +1,74 @@
+"""The Dask engine: the same table as the local engine, resume across engines, and nothing off loopback."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import skimage.data as data
+from PIL import Image
+
+import imagevars
+from imagevars.cli import main
+
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photos")
+    for name in ("chelsea", "coffee", "astronaut", "rocket", "camera", "page"):
+        Image.fromarray(getattr(data, name)()).save(folder / f"{name}.png")
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "corrupt.jpg").write_bytes(b"not a jpeg")
+    good = (folder / "chelsea.png").read_bytes()
+    (folder / "truncated.png").write_bytes(good[: len(good) // 2])
+    return folder
+
+
+def test_the_dask_engine_gives_the_local_table_row_for_row(photos, tmp_path):
+    local = imagevars.run(["quality", "detect"], photos, tmp_path / "local.parquet", progress=False)
+    assert main(["run", "quality,detect", str(photos), "-o", str(tmp_path / "dask.parquet"), "--engine", "dask",
+                 "--workers", "2", "-q"]) == 0
+    on_dask = imagevars.Results.read(tmp_path / "dask.parquet")
+    pd.testing.assert_frame_equal(local.to_pandas(), on_dask.to_pandas())  # values, error rows and messages
+    assert local.n_errors == 3 and on_dask.provenance["engine"]["name"] == "dask"
+    assert local.provenance["engine"] == {"name": "local"}
+
+
+def test_a_run_stopped_on_one_engine_resumes_on_the_other(photos, tmp_path):
+    from imagevars.pipeline.runner import RunError
+    from imagevars.tasks import get_task
+
+    whole = imagevars.run(["quality"], photos, tmp_path / "whole.parquet", progress=False).to_pandas()
+    out = tmp_path / "out.parquet"
+    with pytest.raises(RunError):  # strict: stops at the first unreadable file; what was measured is kept
+        imagevars.run([get_task("quality")], photos, out, progress=False, strict=True, batch_size=2, chunk_rows=2,
+                      workers=0)
+    resumed = imagevars.run(["quality"], photos, out, progress=False, engine="dask", engine_options={"workers": 1})
+    assert resumed.provenance["counts"]["skipped"] > 0
+    pd.testing.assert_frame_equal(resumed.to_pandas(), whole)
+
+
+def test_a_local_cluster_listens_on_loopback_only_and_stops(photos):
+    import psutil
+
+    from imagevars.engines.dask import connect
+
+    me = psutil.Process()
+    before = {c.pid for c in me.children(recursive=True)}  # helpers earlier tests left (multiprocessing's tracker)
+    with connect(workers=2) as client:
+        assert len(client.scheduler_info()["workers"]) == 2
+        pids = {me.pid, *(c.pid for c in me.children(recursive=True))}
+        listening = [c for c in psutil.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN and c.pid in pids]
+        assert listening and all(c.laddr.ip in ("127.0.0.1", "::1") for c in listening), listening
+    left = [c for c in me.children(recursive=True) if c.pid not in before and c.is_running()
+            and c.status() != psutil.STATUS_ZOMBIE]
+    assert not left  # the workers and their nannies are gone
+
+
+def test_tasks_are_rebuilt_from_their_specs():
+    from imagevars.tasks import get_task
+    from imagevars.engines.specs import rebuild
+
+    task = get_task("classify", top=2, classes=["tabby", "tiger cat"])
+    again = rebuild(task.spec())
+    assert again.top == 2 and tuple(again.classes) == ("tabby", "tiger cat") and again.fields() == task.fields()
