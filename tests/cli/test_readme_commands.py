@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from imagevars.cli import build_parser
+from imagevars.cli import build_parser, parse_args
 from imagevars.cli.run import check_task_flags
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -32,7 +32,7 @@ def test_readme_command_parses(line):
         words.pop(0)
     assert words[0] == "imagevars"
     try:
-        args = build_parser().parse_args(words[1:])
+        args = parse_args(words[1:])
     except SystemExit as exc:
         pytest.fail(f"the README's `{line}` does not parse (exit {exc.code})")
     if args.command == "run":

@@ -3,6 +3,7 @@
     imagevars run quality PHOTOS/ -o vars.parquet           measure images; one tidy table out (run.py)
     imagevars codebook [detect]                             the columns each task writes, defined
     imagevars report vars.parquet -o report.html            one page: the run, errors, variables and images
+    imagevars slurm dask --nodes 4 --cpus 32 -- run ...     an sbatch script: the run on a Dask cluster
     imagevars demo                                          the main job on built-in data, offline
     imagevars learn labels.csv --target rugged -o m/        a measure learned from labels (learn.py)
     imagevars validate sample|agree|estimate ...            human coding, agreement, corrected estimates
@@ -22,10 +23,10 @@ import argparse
 import sys
 
 from .._version import __version__
-from . import explain, generate, learn, objects, report, run, search, train, validate
+from . import explain, generate, learn, objects, report, run, search, slurm, train, validate
 from .common import describe
 
-GROUPS = (run, report, learn, validate, train, explain, objects, search, generate)  # the order `imagevars --help` lists them
+GROUPS = (run, report, slurm, learn, validate, train, explain, objects, search, generate)  # the order `imagevars --help` lists them
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,9 +40,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(argv: list[str]):
+    """The command line parsed; for ``imagevars slurm ... -- run ...`` the words after ``--`` are the job's run."""
+    argv = list(argv)
+    tail: list[str] = []
+    if "slurm" in argv and "--" in argv and argv.index("slurm") < argv.index("--"):
+        tail, argv = argv[argv.index("--") + 1:], argv[: argv.index("--")]
+    args = build_parser().parse_args(argv)
+    if tail:
+        args.command = tail
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; any failure is one line on stderr (``--debug``: the traceback) and exit code 2."""
-    args = build_parser().parse_args(argv)
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         return args.func(args)
     except KeyboardInterrupt:

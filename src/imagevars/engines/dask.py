@@ -64,11 +64,16 @@ def measure_chunk(specs: str, init_rest: tuple, threads: int, items: list[Item])
 
 @contextlib.contextmanager
 def connect(address: str | None = None, workers: int | None = None):
-    """A Dask client: to the scheduler at ``address``, or to a local cluster started on 127.0.0.1 for the
-    run (``workers`` processes of one thread each) and stopped after it."""
+    """A Dask client: to the scheduler at ``address`` (``tcp://host:port``, or a scheduler file ``*.json``), or
+    to a local cluster started on 127.0.0.1 for the run (``workers`` processes of one thread each) and
+    stopped after it."""
     require("distributed", "the dask engine (pip install 'imagevars[dask]')")
     from distributed import Client, LocalCluster
 
+    if address and address.endswith(".json") and os.path.isfile(address):  # a scheduler file (the Slurm script's)
+        with Client(scheduler_file=address) as client:
+            yield client
+        return
     if address:
         with Client(address) as client:
             yield client
