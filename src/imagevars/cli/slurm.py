@@ -50,11 +50,13 @@ imagevars {command} --engine dask --address "$SCHEDULER_FILE"
 
 def script(args: argparse.Namespace, command: list[str]) -> str:
     """The sbatch script's text for ``imagevars <command>`` (checked to be an ``imagevars run`` that writes a file)."""
-    from . import build_parser
+    from . import run
 
     if not command or command[0] != "run":
         raise ValueError("put the run after --: imagevars slurm dask --nodes 4 --cpus 32 -- run detect PHOTOS/ -o o.parquet")
-    parsed = build_parser().parse_args(command)
+    parser = argparse.ArgumentParser(prog="imagevars")
+    run.add_commands(parser.add_subparsers(dest="command"))
+    parsed = parser.parse_args(command)
     if not parsed.output:
         raise ValueError("the run needs -o: a cluster's table is written as it goes (and resumes)")
     if parsed.engine != "local" or parsed.address:
