@@ -72,7 +72,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                   every=args.every, batch_size=args.batch_size, workers=args.workers, strict=args.strict,
                   progress=not args.quiet, chunk_rows=args.chunk_rows, fetch_options=_fetch_options(args),
                   engine=args.engine, engine_options={k: v for k, v in (("address", args.address),
-                                                                        ("threads", args.threads_per_worker))
+                                                                        ("threads", args.threads_per_worker),
+                                                                        ("actors", args.actors),
+                                                                        ("cpus", args.cpus_per_actor),
+                                                                        ("gpus", args.gpus_per_actor))
                                                       if v is not None})
     print_summary(results, args.output)
     if args.report and args.output and len(results):
@@ -168,10 +171,14 @@ def add_commands(sub) -> None:
     p.add_argument("--deadline", type=float, help="URLs: seconds one try may take in all (default 120)")
     p.add_argument("--no-cache", action="store_true", help="URLs: fetch again instead of reusing "
                                                            "$IMAGEVARS_HOME/urls")
-    p.add_argument("--engine", default="local", choices=("local", "dask"),
-                   help="local (processes on this machine) or dask (a Dask cluster: --address, or one started here)")
-    p.add_argument("--address", help="--engine dask: the scheduler, e.g. tcp://head:8786 (default: a local cluster)")
+    p.add_argument("--engine", default="local", choices=("local", "dask", "ray"),
+                   help="local (processes on this machine), dask or ray (a cluster: --address, or one started here)")
+    p.add_argument("--address", help="--engine dask: the scheduler (tcp://head:8786) or its scheduler file; "
+                   "--engine ray: auto or ray://head:10001 (default: a local cluster)")
     p.add_argument("--threads-per-worker", type=int, help="--engine dask: threads each worker's models use (default 1)")
+    p.add_argument("--actors", type=int, help="--engine ray: actors measuring at once (default: --workers)")
+    p.add_argument("--cpus-per-actor", type=float, help="--engine ray: CPUs (and model threads) per actor (default 1)")
+    p.add_argument("--gpus-per-actor", type=float, help="--engine ray: GPUs per actor (default 0)")
     p.add_argument("--report", action="store_true", help="also write the report page beside the table (needs -o)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--chunk-rows", type=int, default=2000, help=argparse.SUPPRESS)

@@ -21,46 +21,13 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections import deque
 from typing import Any, Iterator
 
 from .._extras import require
 from ..io.sources import Item
-from .local import init_worker, measure_item
-
-_BUILT: dict[str, list] = {}
-
-
-def _tasks(specs: str, init_rest: tuple, threads: int) -> list:
-    """The run's tasks in this worker process, built once from their specs."""
-    if specs not in _BUILT:
-        from .specs import rebuild
-
-        os.environ["IMAGEVARS_THREADS"] = str(threads)
-        _BUILT.clear()
-        _BUILT[specs] = tasks = [rebuild(s) for s in json.loads(specs)]
-        init_worker([t.preprocessor() for t in tasks], *init_rest, single_thread=False)
-    return _BUILT[specs]
-
-
-def measure_chunk(specs: str, init_rest: tuple, threads: int, items: list[Item]) -> list[tuple]:
-    """On a worker: (index, {column: value} or None, error) for each item, in order."""
-    tasks = _tasks(specs, init_rest, threads)
-    measured = [measure_item(it) for it in items]
-    good = [(pos, feats) for pos, (_, feats, err) in enumerate(measured) if err is None]
-    outputs: list[dict | None] = [None] * len(items)
-    for pos, _ in good:
-        outputs[pos] = {}
-    for k, task in enumerate(tasks):
-        if not good:
-            break
-        for name, values in task([feats[k] for _, feats in good]).items():
-            for (pos, _), v in zip(good, values):
-                outputs[pos][name] = v
-    return [(index, outputs[pos], err) for pos, (index, _, err) in enumerate(measured)]
-
+from .cluster import measure_chunk
 
 @contextlib.contextmanager
 def connect(address: str | None = None, workers: int | None = None):

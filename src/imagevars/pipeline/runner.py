@@ -181,13 +181,20 @@ def _engine_stream(plan: _Plan, todo, n_todo: int, workers: int, batch_size: int
         return stream(todo, workers, max(1, min(16, batch_size)), init_args, total=n_todo)
     import json
 
-    from ..engines import dask as dask_engine
-
     plan.computed = True
     specs = json.dumps([t.spec() for t in plan.tasks], default=str)
-    threads_each = int(cluster.get("threads") or 1)
-    return dask_engine.stream(todo, cluster["client"], batch_size, specs, (decode_side(plan.tasks), fetch_options,
-                                                                             plan.every), threads_each,
+    init_rest = (decode_side(plan.tasks), fetch_options, plan.every)
+    if cluster["engine"] == "ray":
+        from ..engines import ray as ray_engine
+
+        o = cluster["options"]
+        actors = int(o.get("actors") or max(1, workers))
+        return ray_engine.stream(todo, cluster["client"], batch_size, specs, init_rest, actors, float(o.get("cpus", 1)),
+                                 float(o.get("gpus", 0)), in_flight=2 * actors)
+    from ..engines import dask as dask_engine
+
+    threads_each = int(cluster["options"].get("threads") or 1)
+    return dask_engine.stream(todo, cluster["client"], batch_size, specs, init_rest, threads_each,
                               in_flight=2 * max(1, workers))
 
 
@@ -291,11 +298,14 @@ def run(
             row keyed by ``source``, ``frame``, ``time_s``, and ``video_*`` columns describe the
             video (null for still images).
         segment_s: videos are measured (and resumed) in items of this many seconds of footage.
-        engine: ``"local"`` (worker processes on this machine) or ``"dask"`` (a Dask cluster: the
-            tasks run on its workers, built there from their specs; :mod:`imagevars.engines.dask`).
+        engine: ``"local"`` (worker processes on this machine), ``"dask"`` or ``"ray"`` (a cluster: the
+            tasks run on its workers or actors, built there from their specs;
+            :mod:`imagevars.engines.dask`, :mod:`imagevars.engines.ray`).
             The table is the same; a run started on one engine resumes on the other.
-        engine_options: for ``"dask"``: ``address`` (a scheduler; default a local cluster on
-            127.0.0.1 with ``workers`` processes), ``threads`` per worker for the models (default 1).
+        engine_options: for ``"dask"``: ``address`` (a scheduler or scheduler file; default a local
+            cluster on 127.0.0.1 with ``workers`` processes), ``threads`` per worker for the models
+            (default 1). For ``"ray"``: ``address`` (``"auto"``; default a local cluster on 127.0.0.1),
+            ``actors`` (default ``workers``), ``cpus`` and ``gpus`` per actor (default 1 and 0).
 
     Returns:
         :class:`~imagevars.io.table.Results`: ``source``, ``frame``, ``time_s``, ``error``, kept
@@ -314,8 +324,8 @@ def run(
     plan = _plan(_check_tasks(tasks), source, path_column, keep, every, segment_s)
     workers = threads() if workers is None else workers
 
-    if engine not in ("local", "dask"):
-        raise ValueError(f"engine {engine!r}: use 'local' or 'dask'")
+    if engine not in ("local", "dask", "ray"):
+        raise ValueError(f"engine {engine!r}: use 'local', 'dask' or 'ray'")
     engine_options = dict(engine_options or {})
 
     # 3. Where rows go, and what is already done
@@ -323,23 +333,30 @@ def run(
     memory: list = []
     cluster_context = contextlib.nullcontext(None)
     if engine == "dask":
-        from ..engines import dask as dask_engine
+        from ..engines import dask as cluster_engine
 
-        cluster_context = dask_engine.connect(engine_options.get("address"), engine_options.get("workers", workers))
+        cluster_context = cluster_engine.connect(engine_options.get("address"), engine_options.get("workers", workers))
+    elif engine == "ray":
+        from ..engines import ray as cluster_engine
+
+        actors = int(engine_options.get("actors") or max(1, workers))
+        cluster_context = cluster_engine.connect(engine_options.get("address"),
+                                                 engine_options.get("cluster_cpus") or
+                                                 max(actors * float(engine_options.get("cpus", 1)), 1))
     try:
         done = sink.done(plan.src) if sink is not None else np.zeros(n, bool)
         plan.counts["skipped"] = int(done.sum())
 
         # 4. Stream
         with _saved_on_interrupt(sink), cluster_context as client:
-            cluster = None if client is None else {"client": client, "threads": engine_options.get("threads", 1)}
+            cluster = None if client is None else {"client": client, "engine": engine, "options": engine_options}
             _measure_all(plan, (it for it in plan.src if not done[it.index]), n - plan.counts["skipped"],
                          lambda rows: (sink.add if sink is not None else memory.append)(plan.batch(rows)),
                          workers=workers, batch_size=batch_size, strict=strict, progress=progress,
                          fetch_options=fetch_options or {}, cluster=cluster)
 
         # 5. One table out
-        engine_record = {"name": "local"} if engine == "local" else dask_engine.version()
+        engine_record = {"name": "local"} if engine == "local" else cluster_engine.version()
         record = provenance.record(clock, plan.config.pop("tasks"), **plan.config, counts=plan.counts,
                                    engine=engine_record)
         if sink is not None:

@@ -1,0 +1,42 @@
+"""What a cluster's worker (a Dask worker, a Ray actor) runs: the run's tasks built once from their specs,
+then whole chunks measured: read, decode, preprocess and the tasks' calls, with each input's columns or
+its error sent back."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ..io.sources import Item
+from .local import init_worker, measure_item
+
+_BUILT: dict[str, list] = {}
+
+
+def _tasks(specs: str, init_rest: tuple, threads: int) -> list:
+    """The run's tasks in this worker process, built once from their specs."""
+    if specs not in _BUILT:
+        from .specs import rebuild
+
+        os.environ["IMAGEVARS_THREADS"] = str(threads)
+        _BUILT.clear()
+        _BUILT[specs] = tasks = [rebuild(s) for s in json.loads(specs)]
+        init_worker([t.preprocessor() for t in tasks], *init_rest, single_thread=False)
+    return _BUILT[specs]
+
+
+def measure_chunk(specs: str, init_rest: tuple, threads: int, items: list[Item]) -> list[tuple]:
+    """On a worker: (index, {column: value} or None, error) for each item, in order."""
+    tasks = _tasks(specs, init_rest, threads)
+    measured = [measure_item(it) for it in items]
+    good = [(pos, feats) for pos, (_, feats, err) in enumerate(measured) if err is None]
+    outputs: list[dict | None] = [None] * len(items)
+    for pos, _ in good:
+        outputs[pos] = {}
+    for k, task in enumerate(tasks):
+        if not good:
+            break
+        for name, values in task([feats[k] for _, feats in good]).items():
+            for (pos, _), v in zip(good, values):
+                outputs[pos][name] = v
+    return [(index, outputs[pos], err) for pos, (index, _, err) in enumerate(measured)]

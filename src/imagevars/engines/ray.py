@@ -1,0 +1,102 @@
+"""The Ray engine: the same run on Ray actors (an existing Ray cluster, or a local one started for the run).
+
+As with :mod:`imagevars.engines.dask`, the runner stays the driver (inputs, schema, sink, resume,
+provenance) and only the work moves: chunks of inputs go, in input order, to a pool of actors,
+each of which builds the run's tasks once from their specs and returns each input's output
+columns or its error; results are drained in input order into the same sink, so the table is the
+local engine's, row for row. Each actor reserves ``cpus`` CPUs (and ``gpus`` GPUs) and its models
+use that many threads.
+
+Ray binds every network interface unless ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` is set before
+``import ray``; a local cluster started here sets it, with usage statistics off, so every server
+listens on 127.0.0.1.
+
+Example:
+    >>> import imagevars
+    >>> imagevars.run(["detect"], "PHOTOS/", "o.parquet", engine="ray",
+    ...               engine_options={"address": "auto", "actors": 8, "cpus": 2})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections import deque
+from typing import Any, Iterator
+
+from .._extras import require
+from ..io.sources import Item
+
+
+class _Measurer:
+    """An actor: the run's tasks built once, then chunk after chunk measured (:mod:`imagevars.engines.cluster`)."""
+
+    def __init__(self, specs: str, init_rest: tuple, threads: int):
+        self.specs, self.init_rest, self.threads = specs, init_rest, threads
+
+    def measure(self, items: list[Item]) -> list[tuple]:
+        from .cluster import measure_chunk
+
+        return measure_chunk(self.specs, self.init_rest, self.threads, items)
+
+
+@contextlib.contextmanager
+def connect(address: str | None = None, cpus: int | None = None):
+    """Ray, connected to ``address`` (``"auto"``, ``ray://...``), or a local cluster on 127.0.0.1 with ``cpus``
+    CPUs, shut down after the run."""
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # before `import ray`: loopback only
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    ray = require("ray", "the ray engine (pip install 'imagevars[ray]')")
+    if ray.is_initialized():  # the caller's own session: use it, leave it running
+        yield ray
+        return
+    if address:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    else:
+        from .._env import threads
+
+        ray.init(num_cpus=cpus or threads(), include_dashboard=False, log_to_driver=False,
+                 _node_ip_address="127.0.0.1")
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def stream(items: Iterator[Item], ray, chunk: int, specs: str, init_rest: tuple, actors: int, cpus: float,
+           gpus: float, in_flight: int) -> Iterator[tuple[Item, tuple]]:
+    """(item, (index, outputs, error)) in input order from a pool of ``actors`` actors."""
+    remote = ray.remote(num_cpus=cpus, num_gpus=gpus)(_Measurer)
+    pool = [remote.remote(specs, init_rest, max(1, int(cpus))) for _ in range(actors)]
+    window: deque = deque()
+    batch: list[Item] = []
+    sent = 0
+
+    def submit(its):
+        nonlocal sent
+        window.append((its, pool[sent % len(pool)].measure.remote(its)))
+        sent += 1
+
+    def drain_one():
+        its, ref = window.popleft()
+        yield from zip(its, ray.get(ref))
+
+    for it in items:
+        if it.span is not None:
+            raise ValueError(f"{it.source}: videos are not sent to a cluster yet; sample them with the local engine")
+        batch.append(it)
+        if len(batch) >= chunk:
+            submit(batch)
+            batch = []
+            while len(window) >= in_flight:
+                yield from drain_one()
+    if batch:
+        submit(batch)
+    while window:
+        yield from drain_one()
+
+
+def version() -> dict[str, Any]:
+    import ray
+
+    return {"name": "ray", "ray": ray.__version__}

@@ -1,0 +1,59 @@
+"""The Ray engine: the same table as the local engine, every server on loopback, nothing left running."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import skimage.data as data
+from PIL import Image
+
+import imagevars
+from imagevars.cli import main
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photos")
+    for name in ("chelsea", "coffee", "astronaut", "rocket", "camera"):
+        Image.fromarray(getattr(data, name)()).save(folder / f"{name}.png")
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "corrupt.jpg").write_bytes(b"not a jpeg")
+    return folder
+
+
+def test_the_ray_engine_gives_the_local_table_on_a_loopback_cluster_that_stops(photos, tmp_path, monkeypatch):
+    import psutil
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # Ray writes its session token under ~/.ray
+    local = imagevars.run(["quality", "detect"], photos, progress=False)
+    me = psutil.Process()
+    before = {c.pid for c in me.children(recursive=True)}
+    seen: list = []
+
+    from imagevars.engines import ray as ray_engine
+
+    original = ray_engine.stream
+
+    def watching(*args, **kwargs):  # while the actors work: who listens where
+        pids = {me.pid, *(c.pid for c in me.children(recursive=True))}
+        seen.extend(c for c in psutil.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN and c.pid in pids)
+        yield from original(*args, **kwargs)
+
+    monkeypatch.setattr(ray_engine, "stream", watching)
+    assert main(["run", "quality,detect", str(photos), "-o", str(tmp_path / "ray.parquet"), "--engine", "ray",
+                 "--actors", "2", "-q"]) == 0
+    on_ray = imagevars.Results.read(tmp_path / "ray.parquet")
+    pd.testing.assert_frame_equal(local.to_pandas(), on_ray.to_pandas())
+    assert on_ray.provenance["engine"]["name"] == "ray" and on_ray.n_errors == 2
+    assert seen and all(_loopback(c.laddr.ip) for c in seen), [c.laddr for c in seen if not _loopback(c.laddr.ip)]
+    left = [c for c in me.children(recursive=True) if c.pid not in before and c.is_running()
+            and c.status() != psutil.STATUS_ZOMBIE]
+    assert not left, [c.name() for c in left]
+
+
+def _loopback(ip: str) -> bool:
+    """127.0.0.1, ::1, or IPv4's loopback written as IPv6 (::ffff:127.0.0.1)."""
+    import ipaddress
+
+    address = ipaddress.ip_address(ip)
+    return (getattr(address, "ipv4_mapped", None) or address).is_loopback
