@@ -21,31 +21,39 @@ def photos(tmp_path_factory):
     return folder
 
 
-def test_the_ray_engine_gives_the_local_table_on_a_loopback_cluster_that_stops(photos, tmp_path, monkeypatch):
+def test_the_ray_engine_and_ray_data_measure_on_a_loopback_cluster_that_stops(photos, tmp_path, monkeypatch):
+    """One Ray cluster for the whole test (a second start in one process can time out): the run through
+    the command line, a user's Ray Data pipeline, the sockets it listens on, and nothing left after."""
     import psutil
 
+    from imagevars.engines.ray import connect, measure
+    from imagevars.tasks import get_task
+
     monkeypatch.setenv("HOME", str(tmp_path))  # Ray writes its session token under ~/.ray
+    paths = sorted(str(p) for p in photos.iterdir())
     local = imagevars.run(["quality", "detect"], photos, progress=False)
     me = psutil.Process()
     before = {c.pid for c in me.children(recursive=True)}
-    seen: list = []
-
-    from imagevars.engines import ray as ray_engine
-
-    original = ray_engine.stream
-
-    def watching(*args, **kwargs):  # while the actors work: who listens where
+    with connect(cpus=2) as ray:
+        # 1. the run on Ray actors: the local engine's table
+        assert main(["run", "quality,detect", str(photos), "-o", str(tmp_path / "ray.parquet"), "--engine", "ray",
+                     "--actors", "2", "-q"]) == 0
+        on_ray = imagevars.Results.read(tmp_path / "ray.parquet")
+        pd.testing.assert_frame_equal(local.to_pandas(), on_ray.to_pandas())
+        assert on_ray.provenance["engine"]["name"] == "ray" and on_ray.n_errors == 2
+        # 2. inside a user's Ray Data pipeline: their columns kept, one error row per unreadable file
+        ds = ray.data.from_items([{"path": p, "brand": i % 3} for i, p in enumerate(paths)])
+        got = pd.DataFrame(measure(ds, [get_task("quality")], path_column="path", batch_size=4).take_all())
+        got = got.set_index("path").loc[paths]
+        want = imagevars.run(["quality"], paths, progress=False).to_pandas().set_index("source").loc[paths]
+        assert list(got["brand"]) == [i % 3 for i in range(len(paths))]
+        assert (got["error"].notna() == want["error"].notna()).all()
+        good = want.index[want["error"].isna()]
+        assert (got.loc[good, "quality_brightness"].astype(float) == want.loc[good, "quality_brightness"]).all()
+        # 3. every server it started listens on loopback
         pids = {me.pid, *(c.pid for c in me.children(recursive=True))}
-        seen.extend(c for c in psutil.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN and c.pid in pids)
-        yield from original(*args, **kwargs)
-
-    monkeypatch.setattr(ray_engine, "stream", watching)
-    assert main(["run", "quality,detect", str(photos), "-o", str(tmp_path / "ray.parquet"), "--engine", "ray",
-                 "--actors", "2", "-q"]) == 0
-    on_ray = imagevars.Results.read(tmp_path / "ray.parquet")
-    pd.testing.assert_frame_equal(local.to_pandas(), on_ray.to_pandas())
-    assert on_ray.provenance["engine"]["name"] == "ray" and on_ray.n_errors == 2
-    assert seen and all(_loopback(c.laddr.ip) for c in seen), [c.laddr for c in seen if not _loopback(c.laddr.ip)]
+        seen = [c for c in psutil.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN and c.pid in pids]
+        assert seen and all(_loopback(c.laddr.ip) for c in seen), [c.laddr for c in seen if not _loopback(c.laddr.ip)]
     left = [c for c in me.children(recursive=True) if c.pid not in before and c.is_running()
             and c.status() != psutil.STATUS_ZOMBIE]
     assert not left, [c.name() for c in left]
@@ -57,3 +65,4 @@ def _loopback(ip: str) -> bool:
 
     address = ipaddress.ip_address(ip)
     return (getattr(address, "ipv4_mapped", None) or address).is_loopback
+

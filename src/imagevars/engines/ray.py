@@ -96,6 +96,56 @@ def stream(items: Iterator[Item], ray, chunk: int, specs: str, init_rest: tuple,
         yield from drain_one()
 
 
+class _BatchMeasurer:
+    """Ray Data's callable class for :func:`measure`: tasks built once per actor, a batch of paths measured."""
+
+    def __init__(self, specs: str, init_rest: tuple, threads: int, path_column: str, names: list[str]):
+        self.specs, self.init_rest, self.threads, self.path_column, self.names = specs, init_rest, threads, path_column, names
+
+    def __call__(self, batch: dict) -> dict:
+        from .cluster import measure_chunk
+
+        paths = [str(p) for p in batch[self.path_column]]
+        items = [Item(i, p) for i, p in enumerate(paths)]
+        rows = measure_chunk(self.specs, self.init_rest, self.threads, items)
+        out = dict(batch)
+        out["error"] = [err for _, _, err in rows]
+        for name in self.names:
+            out[name] = [None if outputs is None else outputs.get(name) for _, outputs, _ in rows]
+        return out
+
+
+def measure(ds, tasks, path_column: str = "path", *, actors: int = 1, cpus: float = 1, gpus: float = 0,
+            batch_size: int = 32):
+    """Append imagevars' measuring step to a Ray Data dataset of image paths: the tasks' columns and ``error``.
+
+    A file that cannot be read gives its row an error message and empty task columns; the job goes
+    on (Ray Data would stop at an exception, or silently drop a whole block with
+    ``max_errored_blocks``). ``tasks`` are task objects (:func:`imagevars.tasks.get_task` builds them
+    from names); each actor builds its own from their specs.
+
+    Example:
+        >>> import ray
+        >>> from imagevars.engines.ray import measure
+        >>> from imagevars.tasks import get_task
+        >>> ds = ray.data.read_parquet("manifest.parquet")  # doctest: +SKIP
+        >>> measure(ds, [get_task("clip-embed")], path_column="path").write_parquet("out/")  # doctest: +SKIP
+    """
+    import json
+
+    built = list(tasks)
+    named = [t for t in built if isinstance(t, str)]
+    if named:
+        raise TypeError(f"measure takes task objects, got the name(s) {named}: imagevars.tasks.get_task(name) builds them")
+    sides = [t.max_side for t in built]
+    init_rest = (None if any(s is None for s in sides) else max(sides), {}, None)
+    names = [f.name for t in built for f in t.fields()]
+    specs = json.dumps([t.spec() for t in built], default=str)
+    return ds.map_batches(_BatchMeasurer, fn_constructor_args=(specs, init_rest, max(1, int(cpus)), path_column, names),
+                          batch_size=batch_size, batch_format="numpy", concurrency=actors, num_cpus=cpus,
+                          num_gpus=gpus)
+
+
 def version() -> dict[str, Any]:
     import ray
 
