@@ -60,8 +60,8 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
     table = estimate(args.table, args.gold, args.predicted, args.truth, formula=args.formula, data=args.data,
                      model=args.model, out=args.output)
-    shown = table[table["term"].str.contains(args.truth, regex=False) | (table["term"] == "Intercept")
-                  if args.formula is None else table["term"].str.contains(args.truth, regex=False)]
+    shown = table[table["term"] == "Intercept"] if args.formula is None else \
+        table[table["term"].str.contains(args.truth, regex=False)]  # the mean, or the variable's coefficient
     for row in shown.itertuples(index=False):
         print(f"{row.estimator:9s} {row.term}: {row.estimate:.4f} [{row.low:.4f}, {row.high:.4f}]")
     if table.attrs.get("note"):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections import deque
+from typing import Any, Callable, Iterator
 
 from ..io.sources import Item
 from .local import init_worker, measure_item
@@ -40,3 +42,29 @@ def measure_chunk(specs: str, init_rest: tuple, threads: int, items: list[Item])
             for (pos, _), v in zip(good, values):
                 outputs[pos][name] = v
     return [(index, outputs[pos], err) for pos, (index, _, err) in enumerate(measured)]
+
+
+def in_order(items: Iterator[Item], submit: Callable[[list[Item]], Any], result: Callable[[Any], list], chunk: int,
+             in_flight: int) -> Iterator[tuple[Item, tuple]]:
+    """(item, (index, outputs, error)) in input order: chunks of ``chunk`` items handed to ``submit`` (a Dask
+    future, a Ray object reference), at most ``in_flight`` ahead, each drained with ``result``."""
+    window: deque = deque()
+    batch: list[Item] = []
+
+    def drain_one():
+        its, pending = window.popleft()
+        yield from zip(its, result(pending))
+
+    for it in items:
+        if it.span is not None:
+            raise ValueError(f"{it.source}: videos are not sent to a cluster yet; sample them with the local engine")
+        batch.append(it)
+        if len(batch) >= chunk:
+            window.append((batch, submit(batch)))
+            batch = []
+            while len(window) >= in_flight:
+                yield from drain_one()
+    if batch:
+        window.append((batch, submit(batch)))
+    while window:
+        yield from drain_one()

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections import deque
 from typing import Any, Iterator
 
 from .._extras import require
 from ..io.sources import Item
-from .cluster import measure_chunk
+from .cluster import in_order, measure_chunk
 
 @contextlib.contextmanager
 def connect(address: str | None = None, workers: int | None = None):
@@ -55,26 +54,8 @@ def connect(address: str | None = None, workers: int | None = None):
 def stream(items: Iterator[Item], client, chunk: int, specs: str, init_rest: tuple, threads: int,
            in_flight: int) -> Iterator[tuple[Item, tuple]]:
     """(item, (index, outputs, error)) in input order, at most ``in_flight`` chunks submitted ahead."""
-    window: deque = deque()
-    batch: list[Item] = []
-
-    def drain_one():
-        its, fut = window.popleft()
-        yield from zip(its, fut.result())
-
-    for it in items:
-        if it.span is not None:
-            raise ValueError(f"{it.source}: videos are not sent to a cluster yet; sample them with the local engine")
-        batch.append(it)
-        if len(batch) >= chunk:
-            window.append((batch, client.submit(measure_chunk, specs, init_rest, threads, batch, pure=False)))
-            batch = []
-            while len(window) >= in_flight:
-                yield from drain_one()
-    if batch:
-        window.append((batch, client.submit(measure_chunk, specs, init_rest, threads, batch, pure=False)))
-    while window:
-        yield from drain_one()
+    return in_order(items, lambda batch: client.submit(measure_chunk, specs, init_rest, threads, batch, pure=False),
+                    lambda future: future.result(), chunk, in_flight)
 
 
 def version() -> dict[str, Any]:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from .._memory import keep_freed_memory
 from ..io.decode import DecodeError, Decoded, decode, shrink
@@ -81,6 +81,18 @@ def _measure_video(item: Item) -> list[tuple]:
     if not out and start == 0:
         out.append((None, None, meta, None, f"{item.source}: no video frames could be decoded"))
     return out
+
+
+def decode_side(tasks: Sequence[Any]) -> int | None:
+    """The longest side to decode at: the largest any task needs, or None (full size) if one needs all.
+
+    Example:
+        >>> from types import SimpleNamespace as T
+        >>> decode_side([T(max_side=512), T(max_side=224)]), decode_side([T(max_side=512), T(max_side=None)])
+        (512, None)
+    """
+    sides = [t.max_side for t in tasks]
+    return None if any(s is None for s in sides) else max(sides)
 
 
 def measure_chunk(items: list[Item]) -> list[tuple[int, list | None, str | None]]:

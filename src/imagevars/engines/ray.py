@@ -20,12 +20,14 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
-from collections import deque
 from typing import Any, Iterator
 
 from .._extras import require
 from ..io.sources import Item
+from .cluster import in_order
+from .local import decode_side
 
 
 class _Measurer:
@@ -68,32 +70,9 @@ def stream(items: Iterator[Item], ray, chunk: int, specs: str, init_rest: tuple,
     """(item, (index, outputs, error)) in input order from a pool of ``actors`` actors."""
     remote = ray.remote(num_cpus=cpus, num_gpus=gpus)(_Measurer)
     pool = [remote.remote(specs, init_rest, max(1, int(cpus))) for _ in range(actors)]
-    window: deque = deque()
-    batch: list[Item] = []
-    sent = 0
-
-    def submit(its):
-        nonlocal sent
-        window.append((its, pool[sent % len(pool)].measure.remote(its)))
-        sent += 1
-
-    def drain_one():
-        its, ref = window.popleft()
-        yield from zip(its, ray.get(ref))
-
-    for it in items:
-        if it.span is not None:
-            raise ValueError(f"{it.source}: videos are not sent to a cluster yet; sample them with the local engine")
-        batch.append(it)
-        if len(batch) >= chunk:
-            submit(batch)
-            batch = []
-            while len(window) >= in_flight:
-                yield from drain_one()
-    if batch:
-        submit(batch)
-    while window:
-        yield from drain_one()
+    turn = itertools.count()
+    return in_order(items, lambda batch: pool[next(turn) % len(pool)].measure.remote(batch), ray.get, chunk,
+                    in_flight)
 
 
 class _BatchMeasurer:
@@ -137,8 +116,7 @@ def measure(ds, tasks, path_column: str = "path", *, actors: int = 1, cpus: floa
     named = [t for t in built if isinstance(t, str)]
     if named:
         raise TypeError(f"measure takes task objects, got the name(s) {named}: imagevars.tasks.get_task(name) builds them")
-    sides = [t.max_side for t in built]
-    init_rest = (None if any(s is None for s in sides) else max(sides), {}, None)
+    init_rest = (decode_side(built), {}, None)
     names = [f.name for t in built for f in t.fields()]
     specs = json.dumps([t.spec() for t in built], default=str)
     return ds.map_batches(_BatchMeasurer, fn_constructor_args=(specs, init_rest, max(1, int(cpus)), path_column, names),

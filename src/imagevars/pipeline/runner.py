@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 from .._env import threads
 from .._version import __version__
-from ..engines.local import stream
+from ..engines.local import decode_side, stream
 from ..io import provenance
 from ..io.decode import decode
 from ..io.sources import Item, Source, resolve
@@ -30,18 +30,6 @@ from .sink import INDEX, KEY, PartsSink
 
 class RunError(RuntimeError):
     """A strict run met an input it could not measure."""
-
-
-def decode_side(tasks: Sequence[Any]) -> int | None:
-    """The longest side to decode at: the largest any task needs, or None (full size) if one needs all.
-
-    Example:
-        >>> from types import SimpleNamespace as T
-        >>> decode_side([T(max_side=512), T(max_side=224)]), decode_side([T(max_side=512), T(max_side=None)])
-        (512, None)
-    """
-    sides = [t.max_side for t in tasks]
-    return None if any(s is None for s in sides) else max(sides)
 
 
 def _video_fields():

@@ -138,6 +138,8 @@ def _variable(df, column: str, definition: str, k: int, with_strips: bool) -> di
 
 def _timelines(df, numeric: list[str], limit: int = 5) -> list[dict[str, Any]]:
     """Per video (sources with several sampled frames): up to three variables over time."""
+    import pandas as pd
+
     if "time_s" not in df or "frame" not in df:
         return []
     frames = df[df["error"].isna()] if "error" in df else df
@@ -147,12 +149,8 @@ def _timelines(df, numeric: list[str], limit: int = 5) -> list[dict[str, Any]]:
     for source in videos:
         rows = frames[frames["source"] == source].groupby("time_s")[numeric[:3]].mean(numeric_only=True)
         out.append({"source": str(source), "time": [float(t) for t in rows.index],
-                    "series": {c: [None if pd_isna(v) else float(v) for v in rows[c]] for c in rows.columns}})
+                    "series": {c: [None if pd.isna(v) else float(v) for v in rows[c]] for c in rows.columns}})
     return out
-
-
-def pd_isna(v) -> bool:
-    return v is None or (isinstance(v, float) and np.isnan(v))
 
 
 def _boxes(df) -> dict[str, list[dict]]:

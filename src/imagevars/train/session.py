@@ -129,7 +129,7 @@ def train(
 
     folder_plan, fit = None, {"validation_split": r.validation_split}
     if loaded["name"] not in ("mnist", "fashion-mnist"):  # a user's folder: sized in steps, validated by class
-        folder_plan, fit, train_x, train_y = _folder_fit(train_x, train_y, epochs, augment, seed)
+        folder_plan, fit, train_x, train_y = _folder_fit(train_x, train_y, r.batch_size, epochs, augment, seed)
         r = dataclasses.replace(r, batch_size=folder_plan.batch_size, epochs=folder_plan.epochs, validation_split=0.0)
     model, callbacks = _compiled_model(r, loaded, data, seed, verbose, n_fit=len(train_x), model_file=model_file)
     if folder_plan is not None:
@@ -180,7 +180,7 @@ def train(
     return Report(model, test_loss, test_acc, correct, len(test_y), history.history, files, seconds, loaded["skipped"])
 
 
-def _folder_fit(train_x, train_y, epochs: int | None, augment: bool, seed: int):
+def _folder_fit(train_x, train_y, batch_size: int, epochs: int | None, augment: bool, seed: int):
     """(plan, fit arguments, training x, training y) for a folder: a stratified validation share, early
     stopping on it that keeps the best epoch, and photo augmentation (unless ``augment`` is false)."""
     import torch
@@ -190,7 +190,7 @@ def _folder_fit(train_x, train_y, epochs: int | None, augment: bool, seed: int):
     from .folder_plan import VALIDATION, plan, stratified_validation
 
     fit_rows, val_rows = stratified_validation(train_y, VALIDATION, seed)
-    p = plan(len(fit_rows), 128, epochs, augment)
+    p = plan(len(fit_rows), batch_size, epochs, augment)
     generator = torch.Generator().manual_seed(seed)
     fit = {"validation_data": (train_x[val_rows], train_y[val_rows]),
            "callbacks": [EarlyStopping("val_loss", patience=p.patience, restore_best_weights=True)],
