@@ -30,7 +30,7 @@ LAYERS = [  # bottom to top
     ["imagevars.engines"],  # where inputs are decoded and preprocessed
     ["imagevars.pipeline"],  # the runner (driver), the sink: resume, schema, provenance
     ["imagevars.tasks"],  # what is measured; plug into the runner
-    ["imagevars.draw", "imagevars.search", "imagevars.testing"],
+    ["imagevars.draw", "imagevars.search", "imagevars.duplicates", "imagevars.testing"],
     ["imagevars.explainers", "imagevars.generation", "imagevars.learn", "imagevars.validate", "imagevars.report"],
     ["imagevars.cli"],
 ]

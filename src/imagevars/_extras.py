@@ -15,6 +15,9 @@ EXTRAS = {
     "transformers": "hub",
     "diffusers": "generate",
     "telegram": "bot",
+    "imagehash": "vars",
+    "pywt": "vars",
+    "rapidocr_onnxruntime": "vars",
 }
 
 

@@ -5,7 +5,7 @@ The old ``run`` took task names; :func:`imagevars.run` does, and is the one to c
 
 import warnings
 
-from .pipeline.runner import RunError, decode_side, measure_image  # noqa: F401
+from .pipeline.runner import RunError, decode_sides, measure_image  # noqa: F401
 
 warnings.warn("imagevars.runner moved to imagevars.pipeline.runner; call imagevars.run (it goes in imagevars 0.3)",
               DeprecationWarning, stacklevel=2)

@@ -13,6 +13,7 @@
     imagevars detect photo.jpg --top 3 --draw out.jpg       objects in photos (objects.py)
     imagevars video clip.mp4 --every 1s --track --draw b.mp4   objects in videos over time
     imagevars search emb.parquet "a dog"                    text or image search over embeddings (search.py)
+    imagevars duplicates h.parquet -o groups.parquet        near-duplicate groups from `run hash`
     imagevars generate "a camel eating a pear" -n 4         text-to-image stimuli (generate.py)
     IMAGEVARS_TELEGRAM_TOKEN=... imagevars bot --allow 12345   a Telegram bot in front of it all
 """

@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Iterator, Sequence
 
 from .._memory import keep_freed_memory
-from ..io.decode import DecodeError, Decoded, decode, shrink
+from ..io.decode import DecodeError, Decoded, decode_each, shrink
 from ..io.sources import Item, printable, read_source
 from ..io.video import is_video
 
@@ -32,13 +32,13 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
-def init_worker(preprocessors, max_side, fetch_options, every=None, single_thread: bool = True) -> None:
+def init_worker(preprocessors, sides, fetch_options, every=None, single_thread: bool = True) -> None:
     if single_thread:  # in worker processes only: never change the caller's own environment
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OPENCV_FOR_THREADS_NUM"):
             os.environ[var] = "1"
         keep_freed_memory()
         threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    _WORKER.update(preprocessors=preprocessors, max_side=max_side, fetch=fetch_options, every=every)
+    _WORKER.update(preprocessors=preprocessors, sides=list(sides), fetch=fetch_options, every=every)
 
 
 def measure_item(item: Item) -> tuple[int, list | None, str | None]:
@@ -52,8 +52,8 @@ def measure_item(item: Item) -> tuple[int, list | None, str | None]:
             return item.index, _measure_video(item), None
         if is_video(item.source):
             raise DecodeError(f"{item.source}: a video; say how to sample its frames: every='1s' (CLI --every 1s)")
-        decoded = decode(read_source(item.path, _WORKER["fetch"]), item.source, _WORKER["max_side"])
-        return item.index, [p(decoded) for p in _WORKER["preprocessors"]], None
+        decoded = decode_each(read_source(item.path, _WORKER["fetch"]), item.source, _WORKER["sides"])
+        return item.index, [p(d) for p, d in zip(_WORKER["preprocessors"], decoded)], None
     except DecodeError as exc:
         return item.index, None, printable(str(exc))
     except Exception as exc:  # a bug or an odd file must not end a million-image run
@@ -74,8 +74,8 @@ def _measure_video(item: Item) -> list[tuple]:
     try:
         for f, t, rgb in frames(item.path, _WORKER["every"], start, None if end == float("inf") else end):
             h, w = rgb.shape[:2]
-            decoded = Decoded(shrink(rgb, _WORKER["max_side"]), w, h, nbytes, "video", "RGB")  # as images shrink
-            out.append((f, t, meta, [p(decoded) for p in _WORKER["preprocessors"]], None))
+            shrunk = {s: Decoded(shrink(rgb, s), w, h, nbytes, "video", "RGB") for s in set(_WORKER["sides"])}
+            out.append((f, t, meta, [p(shrunk[s]) for p, s in zip(_WORKER["preprocessors"], _WORKER["sides"])], None))
     except DecodeError as exc:
         out.append((None, None, meta, None, printable(str(exc))))
     if not out and start == 0:
@@ -83,16 +83,15 @@ def _measure_video(item: Item) -> list[tuple]:
     return out
 
 
-def decode_side(tasks: Sequence[Any]) -> int | None:
-    """The longest side to decode at: the largest any task needs, or None (full size) if one needs all.
+def decode_sides(tasks: Sequence[Any]) -> list[int | None]:
+    """The longest side each task needs its image at (None: full size); each task gets its image at its own side.
 
     Example:
         >>> from types import SimpleNamespace as T
-        >>> decode_side([T(max_side=512), T(max_side=224)]), decode_side([T(max_side=512), T(max_side=None)])
-        (512, None)
+        >>> decode_sides([T(max_side=512), T(max_side=None)])
+        [512, None]
     """
-    sides = [t.max_side for t in tasks]
-    return None if any(s is None for s in sides) else max(sides)
+    return [t.max_side for t in tasks]
 
 
 def measure_chunk(items: list[Item]) -> list[tuple[int, list | None, str | None]]:

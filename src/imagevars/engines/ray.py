@@ -27,7 +27,7 @@ from typing import Any, Iterator
 from .._extras import require
 from ..io.sources import Item
 from .cluster import in_order
-from .local import decode_side
+from .local import decode_sides
 
 
 class _Measurer:
@@ -116,7 +116,7 @@ def measure(ds, tasks, path_column: str = "path", *, actors: int = 1, cpus: floa
     named = [t for t in built if isinstance(t, str)]
     if named:
         raise TypeError(f"measure takes task objects, got the name(s) {named}: imagevars.tasks.get_task(name) builds them")
-    init_rest = (decode_side(built), {}, None)
+    init_rest = (decode_sides(built), {}, None)
     names = [f.name for t in built for f in t.fields()]
     specs = json.dumps([t.spec() for t in built], default=str)
     return ds.map_batches(_BatchMeasurer, fn_constructor_args=(specs, init_rest, max(1, int(cpus)), path_column, names),

@@ -20,9 +20,9 @@ from typing import Any, Sequence
 
 from .._env import threads
 from .._version import __version__
-from ..engines.local import decode_side, stream
+from ..engines.local import decode_sides, stream
 from ..io import provenance
-from ..io.decode import decode
+from ..io.decode import decode_each
 from ..io.sources import Item, Source, resolve
 from ..io.table import Results, check_columns, key_schema
 from .sink import INDEX, KEY, PartsSink
@@ -165,13 +165,13 @@ def _plan(tasks: list, source: Any, path_column: str | None, keep: Sequence[str]
 def _engine_stream(plan: _Plan, todo, n_todo: int, workers: int, batch_size: int, fetch_options, cluster):
     """The engine's stream of (item, (index, features or outputs, error)) in input order."""
     if cluster is None:
-        init_args = ([t.preprocessor() for t in plan.tasks], decode_side(plan.tasks), fetch_options, plan.every)
+        init_args = ([t.preprocessor() for t in plan.tasks], decode_sides(plan.tasks), fetch_options, plan.every)
         return stream(todo, workers, max(1, min(16, batch_size)), init_args, total=n_todo)
     import json
 
     plan.computed = True
     specs = json.dumps([t.spec() for t in plan.tasks], default=str)
-    init_rest = (decode_side(plan.tasks), fetch_options, plan.every)
+    init_rest = (decode_sides(plan.tasks), fetch_options, plan.every)
     if cluster["engine"] == "ray":
         from ..engines import ray as ray_engine
 
@@ -367,8 +367,7 @@ def measure_image(tasks: Sequence[Task], data: bytes, name: str) -> dict[str, An
         >>> row = measure_image([get_task("quality")], open("photo.jpg", "rb").read(), "photo.jpg")  # doctest: +SKIP
         >>> row["quality_brightness"]  # doctest: +SKIP
     """
-    decoded = decode(data, name, decode_side(tasks))
     row: dict[str, Any] = {}
-    for task in tasks:
+    for task, decoded in zip(tasks, decode_each(data, name, decode_sides(tasks))):
         row.update({k: v[0] for k, v in task([task.preprocessor()(decoded)]).items()})
     return row

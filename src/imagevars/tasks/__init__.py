@@ -15,10 +15,12 @@ from .classify import ClassifyTask
 from .clip import ClipEmbedTask, ClipTask
 from .detect import DetectTask
 from .embed import EmbedTask
+from .hash import HashTask
 from .quality import QualityTask
 
 TASKS: dict[str, type[Task]] = {"quality": QualityTask, "detect": DetectTask, "classify": ClassifyTask,
-                                 "embed": EmbedTask, "clip": ClipTask, "clip-embed": ClipEmbedTask}
+                                 "embed": EmbedTask, "clip": ClipTask, "clip-embed": ClipEmbedTask,
+                                 "hash": HashTask}
 
 
 def get_task(name: str | Task, **params: Any) -> Task:
@@ -31,4 +33,4 @@ def get_task(name: str | Task, **params: Any) -> Task:
         raise ValueError(f"unknown task {name!r}; available: {', '.join(sorted(TASKS))}") from None
 
 
-__all__ = ["TASKS", "Task", "ClassifyTask", "ClipEmbedTask", "ClipTask", "DetectTask", "EmbedTask", "QualityTask", "get_task"]
+__all__ = ["TASKS", "Task", "ClassifyTask", "ClipEmbedTask", "ClipTask", "DetectTask", "EmbedTask", "HashTask", "QualityTask", "get_task"]
