@@ -13,14 +13,17 @@ from typing import Any
 from .base import Task
 from .classify import ClassifyTask
 from .clip import ClipEmbedTask, ClipTask
+from .composition import CompositionTask
 from .detect import DetectTask
 from .embed import EmbedTask
 from .hash import HashTask
 from .quality import QualityTask
+from .text import TextTask
 
 TASKS: dict[str, type[Task]] = {"quality": QualityTask, "detect": DetectTask, "classify": ClassifyTask,
                                  "embed": EmbedTask, "clip": ClipTask, "clip-embed": ClipEmbedTask,
-                                 "hash": HashTask}
+                                 "hash": HashTask, "composition": CompositionTask,
+                                 "text": TextTask}
 
 
 def get_task(name: str | Task, **params: Any) -> Task:
@@ -33,4 +36,4 @@ def get_task(name: str | Task, **params: Any) -> Task:
         raise ValueError(f"unknown task {name!r}; available: {', '.join(sorted(TASKS))}") from None
 
 
-__all__ = ["TASKS", "Task", "ClassifyTask", "ClipEmbedTask", "ClipTask", "DetectTask", "EmbedTask", "HashTask", "QualityTask", "get_task"]
+__all__ = ["TASKS", "Task", "ClassifyTask", "ClipEmbedTask", "ClipTask", "CompositionTask", "DetectTask", "EmbedTask", "HashTask", "QualityTask", "TextTask", "get_task"]
