@@ -16,7 +16,7 @@ import pytest
 import imagevars
 from imagevars.io.files import sha256_file
 
-TASKS = {"classify", "detect", "embed", "generate"}
+TASKS = {"classify", "detect", "embed", "generate", "faces"}
 
 
 @pytest.mark.parametrize("name", imagevars.list_models())
@@ -98,6 +98,13 @@ def test_every_model_builds_with_random_weights_without_downloading_them(name, h
             assert model.commit == "0123456789abcdef0123456789abcdef01234567"
         assert tuple(model.labels) == card.labels
         assert np.asarray(model.predict(np.zeros((1, side, side, 3), np.uint8))[0]).shape[1] == 6
+    elif card.task == "faces":  # the bundled face detector and its face check: converted graphs only
+        if name == "blazeface-back":
+            boxes, scores, checks = model.detect(np.zeros((card.input_size[0], card.input_size[1], 3), np.uint8))
+            assert boxes.shape[1] == 4 and len(scores) == len(checks)
+        else:
+            out = model.run(None, {"images": np.zeros((1, *card.input_size), np.float32)})[0]
+            assert out.shape == (1, 1) and 0.0 <= float(out[0, 0]) <= 1.0
     elif card.task == "embed":
         assert model.commit == "0123456789abcdef0123456789abcdef01234567"
         emb = model.embed_texts(["a dog on a beach"])

@@ -16,6 +16,7 @@ from .clip import ClipEmbedTask, ClipTask
 from .composition import CompositionTask
 from .detect import DetectTask
 from .embed import EmbedTask
+from .faces import FacesTask
 from .hash import HashTask
 from .quality import QualityTask
 from .text import TextTask
@@ -23,7 +24,7 @@ from .text import TextTask
 TASKS: dict[str, type[Task]] = {"quality": QualityTask, "detect": DetectTask, "classify": ClassifyTask,
                                  "embed": EmbedTask, "clip": ClipTask, "clip-embed": ClipEmbedTask,
                                  "hash": HashTask, "composition": CompositionTask,
-                                 "text": TextTask}
+                                 "text": TextTask, "faces": FacesTask}
 
 
 def get_task(name: str | Task, **params: Any) -> Task:
@@ -36,4 +37,4 @@ def get_task(name: str | Task, **params: Any) -> Task:
         raise ValueError(f"unknown task {name!r}; available: {', '.join(sorted(TASKS))}") from None
 
 
-__all__ = ["TASKS", "Task", "ClassifyTask", "ClipEmbedTask", "ClipTask", "CompositionTask", "DetectTask", "EmbedTask", "HashTask", "QualityTask", "TextTask", "get_task"]
+__all__ = ["TASKS", "Task", "ClassifyTask", "ClipEmbedTask", "ClipTask", "CompositionTask", "DetectTask", "EmbedTask", "FacesTask", "HashTask", "QualityTask", "TextTask", "get_task"]
