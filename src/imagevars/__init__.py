@@ -58,6 +58,21 @@ def explain(model, images, **options):
 
     return _explain(model, images, **options)
 
+
+def _concepts(model, images, target, **options):
+    """Which concepts a network uses for a class: ACE and TCAV. See :func:`imagevars.explainers.concepts.concepts`.
+
+    Example:
+        >>> import imagevars
+        >>> result = imagevars.explain.concepts("efficientnet-lite0", "VANS/", target="police van")  # doctest: +SKIP
+    """
+    from .explainers.concepts import concepts
+
+    return concepts(model, images, target, **options)
+
+
+explain.concepts = _concepts  # imagevars.explain(...) for SHAP and Grad-CAM, imagevars.explain.concepts(...) for ACE
+
 def generate(prompts=None, output="stimuli", **options):
     """Text-to-image stimuli, each reproducible from its row. See :func:`imagevars.generation.generate`.
 

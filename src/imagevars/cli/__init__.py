@@ -10,6 +10,7 @@
     imagevars train mnist [--recipe fast] | train PHOTOS/   the lecture's CNN; your own folder (train.py)
     imagevars eval mnist-cnn; imagevars models              evaluate; registered models and cards
     imagevars explain mnist-cnn --correct --incorrect       SHAP and Grad-CAM figures (explain.py)
+    imagevars explain concepts MODEL IMAGES/ --class C      which concepts the network uses (ACE + TCAV)
     imagevars detect photo.jpg --top 3 --draw out.jpg       objects in photos (objects.py)
     imagevars video clip.mp4 --every 1s --track --draw b.mp4   objects in videos over time
     imagevars search emb.parquet "a dog"                    text or image search over embeddings (search.py)
@@ -47,6 +48,9 @@ def parse_args(argv: list[str]):
     tail: list[str] = []
     if "slurm" in argv and "--" in argv and argv.index("slurm") < argv.index("--"):
         tail, argv = argv[argv.index("--") + 1:], argv[: argv.index("--")]
+    words = [i for i, a in enumerate(argv) if not a.startswith("-")]
+    if len(words) >= 2 and argv[words[0]] == "explain" and argv[words[1]] == "concepts" and words[1] == words[0] + 1:
+        argv[words[0]:words[1] + 1] = ["explain-concepts"]  # `imagevars explain concepts ...`: ACE, its own parser
     args = build_parser().parse_args(argv)
     if tail:
         args.command = tail

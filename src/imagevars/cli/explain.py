@@ -2,6 +2,7 @@
 
     imagevars explain mnist-cnn --correct --incorrect -o shap_mnist/   the lecture's SHAP figures
     imagevars explain MODEL_DIR IMAGES/ --method gradcam -o cams/      a trained model on images
+    imagevars explain concepts efficientnet-lite0 VANS/ --class "police van" -o concepts/   ACE + TCAV
 """
 
 from __future__ import annotations
@@ -28,6 +29,26 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0 if len(table) > table.n_errors else 1
 
 
+def cmd_concepts(args: argparse.Namespace) -> int:
+    from ..explainers.concepts import concepts
+
+    set_threads(args.threads)
+    result = concepts(args.model, args.images, args.target, layer=args.layer, random_images=args.random,
+                      resolutions=tuple(int(v) for v in args.resolutions.split(",")), n_clusters=args.clusters,
+                      runs=args.runs, seed=args.seed)
+    files = result.save(args.output)
+    t = result.table
+    print(f"{len(t)} concept(s) of {result.provenance['target']!r} at layer {result.provenance['layer']}, "
+          f"{int(t['significant'].sum())} significant; {result.provenance['segments']:,} segments of "
+          f"{result.provenance['images']} images in {result.provenance['seconds']:.1f} s"
+          + (f"; {len(result.errors)} image(s) could not be used" if result.errors else ""))
+    with __import__("pandas").option_context("display.width", 160):
+        print(t.head(10).to_string(index=False))
+    for name, path in files.items():
+        print(f"  {name}: {path}")
+    return 0
+
+
 def add_commands(sub) -> None:
     p = sub.add_parser("explain", help="SHAP or Grad-CAM explanations of a classifier: figures and a table")
     p.add_argument("model", help="a model name (imagevars models) or a folder written by imagevars train")
@@ -47,3 +68,18 @@ def add_commands(sub) -> None:
     p.add_argument("--threads", type=int)
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=cmd_explain)
+
+    c = sub.add_parser("explain-concepts", help="`imagevars explain concepts`: which concepts a network uses for a class "
+                       "(ACE: segments, clusters, TCAV)")
+    c.add_argument("model", help="efficientnet-lite0, mnist-cnn, or a folder from imagevars train / learn --finetune")
+    c.add_argument("images", help="images of the class (a folder or one file; at least 10 images)")
+    c.add_argument("--class", dest="target", required=True, help="the class to explain, as the model names it")
+    c.add_argument("--layer", default="auto", help="the layer to read (named_modules() name; default: auto)")
+    c.add_argument("--random", help="images whose segments are the random counterexamples (default: the class images')")
+    c.add_argument("--resolutions", default="15,50,80", help="SLIC segments per image at each resolution (15,50,80)")
+    c.add_argument("--clusters", type=int, default=25, help="k-means clusters (default 25)")
+    c.add_argument("--runs", type=int, default=20, help="random sets per TCAV test (default 20)")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("-o", "--output", default="concepts", help="folder for concepts.csv, concepts.png, provenance.json")
+    c.add_argument("--threads", type=int)
+    c.set_defaults(func=cmd_concepts)
