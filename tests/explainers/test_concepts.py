@@ -146,3 +146,25 @@ def test_bad_input_is_named(planted, tmp_path):
         concepts(model, [np.zeros((8, 8, 3), np.uint8)] * 12, "red square")
     with pytest.raises(ValueError, match="no gradients"):
         concept_network("centernet-mbv3-coco")
+
+
+def test_names_are_suggested_by_clip_from_the_vocabulary(planted, tmp_path):
+    """Tiny random CLIP saved as a hub folder: the suggestion is the word nearest the concept's mean segment."""
+    from imagevars.explainers.concepts import concepts
+    from imagevars.models.clip import ClipModel, save_random_clip
+
+    folder = str(save_random_clip(tmp_path / "clip", text=dict(hidden_size=16, intermediate_size=32,
+                                                                num_hidden_layers=1, num_attention_heads=2,
+                                                                max_position_embeddings=24),
+                                  vision=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                                              num_attention_heads=2, patch_size=8), projection_dim=8, image_side=32))
+    model, red, plain = planted
+    result = concepts(model, red, "red square", random_images=plain, n_clusters=6, runs=4, resolutions=(15, 50))
+    words = ["red", "square", "texture", "blue", "circle"]
+    names = result.name(folder, words, top=2)
+    clip = ClipModel(folder)
+    image = clip.embed_images([s.patch for s in result.concepts[0]]).mean(0)
+    sims = clip.embed_texts([f"a photo of {w}" for w in words]) @ (image / np.linalg.norm(image))
+    assert names[0][0] == words[int(np.argmax(sims))] and all(n in words for n in names[0])
+    assert result.table["suggested_names"][0].endswith("(suggestion)")
+    assert result.provenance["names"]["vocabulary"] == "given"

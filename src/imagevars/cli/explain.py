@@ -36,6 +36,12 @@ def cmd_concepts(args: argparse.Namespace) -> int:
     result = concepts(args.model, args.images, args.target, layer=args.layer, random_images=args.random,
                       resolutions=tuple(int(v) for v in args.resolutions.split(",")), n_clusters=args.clusters,
                       runs=args.runs, seed=args.seed)
+    if args.name_with:
+        words = None
+        if args.vocabulary:
+            with open(args.vocabulary, encoding="utf-8") as f:
+                words = [w.strip() for w in f if w.strip()]
+        result.name(args.name_with, words)
     files = result.save(args.output)
     t = result.table
     print(f"{len(t)} concept(s) of {result.provenance['target']!r} at layer {result.provenance['layer']}, "
@@ -80,6 +86,8 @@ def add_commands(sub) -> None:
     c.add_argument("--clusters", type=int, default=25, help="k-means clusters (default 25)")
     c.add_argument("--runs", type=int, default=20, help="random sets per TCAV test (default 20)")
     c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--name-with", help="a CLIP model (hub id or folder) that suggests a name for each concept")
+    c.add_argument("--vocabulary", help="a text file of words, one per line, to name concepts from (default: shipped)")
     c.add_argument("-o", "--output", default="concepts", help="folder for concepts.csv, concepts.png, provenance.json")
     c.add_argument("--threads", type=int)
     c.set_defaults(func=cmd_concepts)

@@ -191,6 +191,13 @@ class ConceptResult:
 
         return concept_figure(self, path, top, per_concept)
 
+    def name(self, clip: str, vocabulary: Sequence[str] | None = None, top: int = 3) -> list[list[str]]:
+        """Suggested names for the concepts from a CLIP model (:mod:`imagevars.explainers.concept_names`);
+        adds the ``suggested_names`` column."""
+        from .concept_names import suggest_names
+
+        return suggest_names(self, clip, vocabulary, top)
+
     def save(self, folder: str | os.PathLike) -> dict[str, Path]:
         """``concepts.csv``, ``concepts.png`` and ``provenance.json`` in ``folder``."""
         import json
