@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterator, Sequence
 
 from .._memory import keep_freed_memory
@@ -128,7 +129,8 @@ def stream(items: Iterator[Item], workers: int, chunk: int, init_args, total: in
         for it in items:
             yield it, measure_item(it)
         return
-    with ProcessPoolExecutor(workers, initializer=init_worker, initargs=init_args) as pool:
+    pool = _Pool(workers, init_args)
+    try:
         window: deque = deque()
         batch: list[Item] = []
         sent = 0
@@ -136,12 +138,20 @@ def stream(items: Iterator[Item], workers: int, chunk: int, init_args, total: in
 
         def drain_one():
             its, fut = window.popleft()
-            yield from zip(its, fut.result())
+            try:
+                yield from zip(its, fut.result())
+            except BrokenProcessPool:  # a worker died (a decoder crashed, the kernel killed it for memory)
+                pending = [its] + [b for b, _ in window]
+                window.clear()
+                pool.restart()
+                for group in pending:  # what was in flight, again, one file at a time
+                    for item in group:
+                        yield item, pool.one(item)
 
         for it in items:
             batch.append(it)
             if len(batch) >= size or it.span is not None:  # a video segment travels alone: many frames
-                window.append((batch, pool.submit(measure_chunk, batch)))
+                window.append((batch, pool.submit(batch)))
                 sent += len(batch)
                 batch = []
                 size = chunk_size(chunk, None if total is None else total - sent, workers)
@@ -150,6 +160,40 @@ def stream(items: Iterator[Item], workers: int, chunk: int, init_args, total: in
                 while len(window) >= limit:
                     yield from drain_one()
         if batch:
-            window.append((batch, pool.submit(measure_chunk, batch)))
+            window.append((batch, pool.submit(batch)))
         while window:
             yield from drain_one()
+    finally:
+        pool.close()
+
+
+WORKER_DIED = "the worker process measuring this file died (a crashed decoder, or out of memory); the file was skipped"
+
+
+class _Pool:
+    """The worker processes, replaced when one dies: the files in flight are then measured again one at a time,
+    and a file whose own call kills a worker again becomes an error row (:data:`WORKER_DIED`)."""
+
+    def __init__(self, workers: int, init_args):
+        self.workers, self.init_args = workers, init_args
+        self.pool = ProcessPoolExecutor(workers, initializer=init_worker, initargs=init_args)
+
+    def submit(self, batch: list[Item]):
+        return self.pool.submit(measure_chunk, batch)
+
+    def restart(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = ProcessPoolExecutor(self.workers, initializer=init_worker, initargs=self.init_args)
+
+    def one(self, item: Item) -> tuple[int, list | None, str | None]:
+        try:
+            return self.pool.submit(measure_chunk, [item]).result()[0]
+        except BrokenProcessPool:
+            self.restart()
+            message = f"{item.source}: {WORKER_DIED}"
+            if item.span is not None:  # a video segment: one error entry, as a segment that cannot be read
+                return item.index, [(None, None, None, None, message)], None
+            return item.index, None, message
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,31 @@
+"""A task whose worker-side step kills its process on one kind of image, as a crashing decoder would."""
+
+from __future__ import annotations
+
+import os
+
+from imagevars.tasks.base import Task
+
+KILLER_WIDTH = 13  # images exactly 13 px wide take their worker down
+
+
+def _width_or_die(decoded):
+    if decoded.width == KILLER_WIDTH:
+        os._exit(1)  # no exception, no cleanup: the process is simply gone
+    return decoded.width
+
+
+class CrashingTask(Task):
+    name = "crash"
+    max_side = 64
+
+    def preprocessor(self):
+        return _width_or_die
+
+    def fields(self):
+        import pyarrow as pa
+
+        return [pa.field("crash_width", pa.int64())]
+
+    def __call__(self, batch):
+        return {"crash_width": list(batch)}
