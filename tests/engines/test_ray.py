@@ -29,7 +29,11 @@ def test_the_ray_engine_and_ray_data_measure_on_a_loopback_cluster_that_stops(ph
     from imagevars.engines.ray import connect, measure
     from imagevars.tasks import get_task
 
+    import os
+
     monkeypatch.setenv("HOME", str(tmp_path))  # Ray writes its session token under ~/.ray
+    helpers = os.path.join(os.path.dirname(os.path.dirname(__file__)), "helpers")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([helpers, os.environ.get("PYTHONPATH", "")]))  # step 4's task
     paths = sorted(str(p) for p in photos.iterdir())
     local = imagevars.run(["quality", "detect"], photos, progress=False)
     me = psutil.Process()
@@ -50,6 +54,19 @@ def test_the_ray_engine_and_ray_data_measure_on_a_loopback_cluster_that_stops(ph
         assert (got["error"].notna() == want["error"].notna()).all()
         good = want.index[want["error"].isna()]
         assert (got.loc[good, "quality_brightness"].astype(float) == want.loc[good, "quality_brightness"]).all()
+        # 4. an actor that dies on a file (a crashing decoder): that file is one error row, the run goes on
+        from crashing import KILLER_WIDTH, CrashingTask
+
+        from imagevars.engines.local import WORKER_DIED
+
+        killers = tmp_path / "killers"
+        killers.mkdir()
+        for i in range(8):
+            Image.new("RGB", (KILLER_WIDTH if i == 5 else 20 + i, 16)).save(killers / f"{i}.png")
+        died = imagevars.run([CrashingTask()], killers, batch_size=2, engine="ray", engine_options={"actors": 2},
+                             progress=False).to_pandas()
+        assert len(died) == 8 and list(died.error.notna()) == [i == 5 for i in range(8)]
+        assert WORKER_DIED in died.error[5]
         # 3. every server it started listens on loopback
         pids = {me.pid, *(c.pid for c in me.children(recursive=True))}
         seen = [c for c in psutil.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN and c.pid in pids]

@@ -38,3 +38,20 @@ def test_a_run_resumed_after_a_worker_death_does_not_redo_anything(tmp_path):
     assert first.n_errors == 1
     again = imagevars.run([CrashingTask()], str(tmp_path), str(out), workers=2)
     assert len(again) == 6 and again.n_errors == 1
+
+
+def _folder_with_killers(folder, killers=(3, 7), n=12):
+    for i in range(n):
+        w = KILLER_WIDTH if i in killers else 20 + i
+        Image.new("RGB", (w, 16), (i * 20, 0, 0)).save(folder / f"{i:02d}.png")
+    return folder
+
+
+def test_on_dask_a_file_that_kills_its_worker_is_one_error_row(tmp_path):
+    folder = _folder_with_killers(tmp_path)
+    t = imagevars.run([CrashingTask()], str(folder), workers=2, batch_size=4, engine="dask",
+                      engine_options={"workers": 2}, progress=False).to_pandas()
+    assert len(t) == 12 and list(t.source) == sorted(t.source)
+    assert sorted(int(s[-6:-4]) for s in t.source[t.error.notna()]) == [3, 7]
+    assert all(WORKER_DIED in e for e in t.error.dropna())
+    assert (t.crash_width.dropna() == [20 + int(s[-6:-4]) for s in t.source[t.error.isna()]]).all()

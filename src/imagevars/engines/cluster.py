@@ -10,7 +10,7 @@ from collections import deque
 from typing import Any, Callable, Iterator
 
 from ..io.sources import Item
-from .local import init_worker, measure_item
+from .local import WORKER_DIED, init_worker, measure_item
 
 _BUILT: dict[str, list] = {}
 
@@ -45,15 +45,46 @@ def measure_chunk(specs: str, init_rest: tuple, threads: int, items: list[Item])
 
 
 def in_order(items: Iterator[Item], submit: Callable[[list[Item]], Any], result: Callable[[Any], list], chunk: int,
-             in_flight: int) -> Iterator[tuple[Item, tuple]]:
+             in_flight: int, died: Callable[[BaseException], bool] = lambda exc: False,
+             recover: Callable[[], None] = lambda: None,
+             cancel: Callable[[Any], None] = lambda handle: None) -> Iterator[tuple[Item, tuple]]:
     """(item, (index, outputs, error)) in input order: chunks of ``chunk`` items handed to ``submit`` (a Dask
-    future, a Ray object reference), at most ``in_flight`` ahead, each drained with ``result``."""
+    future, a Ray object reference), at most ``in_flight`` ahead, each drained with ``result``.
+
+    When ``result`` raises an exception ``died`` recognises (a worker or actor process gone: a crashed
+    decoder, the out-of-memory killer), the chunks in flight are cancelled, ``recover`` replaces the
+    workers, and those chunks are sent again one file at a time; a file whose own call kills a worker
+    twice becomes one error row (:data:`imagevars.engines.local.WORKER_DIED`; twice, because a file
+    sent while another worker was dying can be lost with it). The run goes on.
+    """
     window: deque = deque()
     batch: list[Item] = []
 
+    def one(item: Item) -> tuple:
+        for _ in range(2):
+            try:
+                return result(submit([item]))[0]
+            except BaseException as exc:
+                if not died(exc):
+                    raise
+                recover()
+        return item.index, None, f"{item.source}: {WORKER_DIED}"
+
     def drain_one():
         its, pending = window.popleft()
-        yield from zip(its, result(pending))
+        try:
+            yield from zip(its, result(pending))
+        except BaseException as exc:
+            if not died(exc):
+                raise
+            waiting = [its] + [b for b, _ in window]
+            for _, handle in window:
+                cancel(handle)
+            window.clear()
+            recover()
+            for group in waiting:
+                for item in group:
+                    yield item, one(item)
 
     for it in items:
         if it.span is not None:

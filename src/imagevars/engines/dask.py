@@ -46,16 +46,24 @@ def connect(address: str | None = None, workers: int | None = None):
         return
     from .._env import threads
 
-    with LocalCluster(n_workers=workers or threads(), threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    import dask
+
+    # a chunk whose worker dies is not retried on the next worker (Dask's default kills three more): the engine
+    # sends its files again one at a time and records the one that kills a worker (engines.cluster.in_order)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            LocalCluster(n_workers=workers or threads(), threads_per_worker=1, processes=True, host="127.0.0.1",
+                         dashboard_address=None) as cluster, Client(cluster) as client:
         yield client
 
 
 def stream(items: Iterator[Item], client, chunk: int, specs: str, init_rest: tuple, threads: int,
            in_flight: int) -> Iterator[tuple[Item, tuple]]:
     """(item, (index, outputs, error)) in input order, at most ``in_flight`` chunks submitted ahead."""
+    from distributed import KilledWorker
+
     return in_order(items, lambda batch: client.submit(measure_chunk, specs, init_rest, threads, batch, pure=False),
-                    lambda future: future.result(), chunk, in_flight)
+                    lambda future: future.result(), chunk, in_flight, died=lambda exc: isinstance(exc, KilledWorker),
+                    cancel=lambda future: future.cancel())
 
 
 def version() -> dict[str, Any]:

@@ -179,7 +179,14 @@ class _Pool:
         self.pool = ProcessPoolExecutor(workers, initializer=init_worker, initargs=init_args)
 
     def submit(self, batch: list[Item]):
-        return self.pool.submit(measure_chunk, batch)
+        try:
+            return self.pool.submit(measure_chunk, batch)
+        except BrokenProcessPool as exc:  # a worker died since the last call: the chunk fails as if it ran there
+            from concurrent.futures import Future
+
+            failed: Future = Future()
+            failed.set_exception(exc)
+            return failed
 
     def restart(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -188,7 +195,7 @@ class _Pool:
     def one(self, item: Item) -> tuple[int, list | None, str | None]:
         try:
             return self.pool.submit(measure_chunk, [item]).result()[0]
-        except BrokenProcessPool:
+        except BrokenProcessPool:  # alone in a fresh pool: this file killed its worker
             self.restart()
             message = f"{item.source}: {WORKER_DIED}"
             if item.span is not None:  # a video segment: one error entry, as a segment that cannot be read

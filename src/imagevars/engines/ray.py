@@ -68,11 +68,17 @@ def connect(address: str | None = None, cpus: int | None = None):
 def stream(items: Iterator[Item], ray, chunk: int, specs: str, init_rest: tuple, actors: int, cpus: float,
            gpus: float, in_flight: int) -> Iterator[tuple[Item, tuple]]:
     """(item, (index, outputs, error)) in input order from a pool of ``actors`` actors."""
-    remote = ray.remote(num_cpus=cpus, num_gpus=gpus)(_Measurer)
+    remote = ray.remote(num_cpus=cpus, num_gpus=gpus, max_restarts=0)(_Measurer)
     pool = [remote.remote(specs, init_rest, max(1, int(cpus))) for _ in range(actors)]
     turn = itertools.count()
+
+    def recover() -> None:  # an actor died: a fresh pool (Ray would otherwise restart a crashing actor again and again)
+        for actor in pool:
+            ray.kill(actor)
+        pool[:] = [remote.remote(specs, init_rest, max(1, int(cpus))) for _ in range(actors)]
+
     return in_order(items, lambda batch: pool[next(turn) % len(pool)].measure.remote(batch), ray.get, chunk,
-                    in_flight)
+                    in_flight, died=lambda exc: isinstance(exc, ray.exceptions.RayActorError), recover=recover)
 
 
 class _BatchMeasurer:
