@@ -36,7 +36,7 @@ from PIL import Image, ImageOps  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from make_photos import photo_files  # noqa: E402
-from quiet import Quiet  # noqa: E402
+from quiet import Quiet, ratio  # noqa: E402
 
 import imagevars  # noqa: E402
 from imagevars.models.efficientnet_torch import from_onnx  # noqa: E402
@@ -91,7 +91,7 @@ def main() -> None:
     for task in ("classify", "embed"):
         a, b = rates[(task, "imagevars")], rates[(task, "plain")]
         print(f"{task}: imagevars {statistics.median(a):.1f} img/s, plain PyTorch {statistics.median(b):.1f} img/s; "
-              f"imagevars / plain = {statistics.median(x / y for x, y in zip(a, b)):.2f}x (median of the rounds' ratios)")
+              f"imagevars / plain = {ratio(statistics.median(x / y for x, y in zip(a, b)), 1.0)} (median of the rounds' ratios)")
     print(q.line())
 
 

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from quiet import ratio, watch  # noqa: E402  (bench/ is on the path when run as a script)
 
 
 def bench_search(n: int, rounds: int) -> None:
@@ -93,9 +94,10 @@ def bench_encoder(folder: str, n: int, rounds: int) -> None:
         print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} img/s" for k, v in rates.items()), flush=True)
     med = {k: statistics.median(v) for k, v in rates.items()}
     base = med["plain transformers loop"]
-    print("medians: " + ", ".join(f"{k} {v:.2f} img/s ({v / base:.2f}x)" for k, v in med.items()))
+    print("medians: " + ", ".join(f"{k} {v:.2f} img/s ({ratio(v, base)})" for k, v in med.items()))
 
 
+@watch
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("what", choices=["search", "encoder"])

@@ -29,6 +29,7 @@ from PIL import Image, ImageOps  # noqa: E402
 import imagevars  # noqa: E402
 from make_photos import photo_files  # noqa: E402  (bench/ is on the path when run as a script)
 from imagevars.tasks.detect import DetectTask  # noqa: E402
+from quiet import ratio, watch  # noqa: E402  (bench/ is on the path when run as a script)
 
 
 def reference(paths: list[str], task: DetectTask) -> None:
@@ -37,6 +38,7 @@ def reference(paths: list[str], task: DetectTask) -> None:
         task.variables(task.model.predict(np.asarray(img)[None])[0])
 
 
+@watch
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder")
@@ -70,7 +72,7 @@ def main() -> None:
     med = {k: statistics.median(v) for k, v in rates.items()}
     print("medians (img/s): " + ", ".join(f"{k} {v:.2f}" for k, v in med.items()))
     best = max((k for k in med if k.startswith("imagevars")), key=med.get)
-    print(f"best imagevars setting {best}: {med[best]:.2f} img/s = {med[best] / med['reference']:.2f}x the reference, "
+    print(f"best imagevars setting {best}: {med[best]:.2f} img/s = {ratio(med[best], med['reference'])} the reference, "
           f"{med[best] / med['model-only']:.0%} of model-only")
 
 

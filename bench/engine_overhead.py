@@ -23,7 +23,7 @@ from pathlib import Path
 os.environ.setdefault("IMAGEVARS_THREADS", "2")
 sys.path.insert(0, str(Path(__file__).parent))
 from make_photos import photo_files  # noqa: E402
-from quiet import Quiet  # noqa: E402
+from quiet import Quiet, ratio  # noqa: E402
 
 
 def main() -> None:
@@ -61,7 +61,7 @@ def main() -> None:
                   flush=True)
     ratios = [d / l for d, l in zip(times[args.engine], times["local"])]
     print(f"{args.task}, {args.per_round} images a round: {args.engine} / local wall time = "
-          f"{statistics.median(ratios):.2f}x "
+          f"{ratio(statistics.median(ratios), 1.0)} "
           f"(median of the rounds' ratios; rounds {min(ratios):.2f}-{max(ratios):.2f}); local cluster start-up "
           f"{start:.1f} s, not counted")
     print(q.line())

@@ -14,8 +14,10 @@ import statistics
 import time
 
 import numpy as np
+from quiet import watch  # noqa: E402  (bench/ is on the path when run as a script)
 
 
+@watch
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)

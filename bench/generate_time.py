@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from quiet import ratio, watch  # noqa: E402  (bench/ is on the path when run as a script)
 
 
 def build(folder: Path, real_size: bool) -> str:
@@ -48,6 +49,7 @@ def build(folder: Path, real_size: bool) -> str:
     return str(out)
 
 
+@watch
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--real-size", action="store_true", help="SD 1.5 architecture, 512x512, 20 steps")
@@ -84,7 +86,7 @@ def main() -> int:
     print(f"{what}, {args.threads} threads, median of {args.rounds} rounds x {args.n} images:")
     print(f"  imagevars.generate  {mo:.3f} s/image (PNG with its row, pixel sha256, table)")
     print(f"  plain diffusers     {mp:.3f} s/image")
-    print(f"  ratio               {mo / mp:.2f}x")
+    print(f"  ratio               {ratio(mo, mp)}")
     return 0
 
 

@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import textwrap
+from quiet import ratio, watch  # noqa: E402  (bench/ is on the path when run as a script)
 
 KERAS = textwrap.dedent(
     """
@@ -89,6 +90,7 @@ def run(python: str, code: str) -> float:
     return json.loads(out.stdout.strip().splitlines()[-1])["epoch_s"]
 
 
+@watch
 def main() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -107,8 +109,8 @@ def main() -> None:
     k, o = statistics.median(keras_s), statistics.median(ours_s)
     paired = statistics.median(a / b for a, b in zip(keras_s, ours_s))
     print(f"median over {args.rounds} rounds, {args.threads} threads: keras {k:.2f} s/epoch, "
-          f"imagevars {o:.2f} s/epoch, imagevars is {k / o:.2f}x keras's speed "
-          f"(median of the rounds' own ratios: {paired:.2f}x)")
+          f"imagevars {o:.2f} s/epoch, imagevars is {ratio(k, o)} keras's speed "
+          f"(median of the rounds' own ratios: {ratio(paired, 1.0)})")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from quiet import watch  # noqa: E402  (bench/ is on the path when run as a script)
 
 IMAGEVARS = [sys.executable, "-m", "imagevars.cli"]
 
@@ -56,6 +57,7 @@ def bundled() -> None:
     print(f"bundled mnist-cnn: {n:,} of 10,000 correct ({n / 100:.2f}%), command {wall:.1f} s")
 
 
+@watch
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=["fast", "lecture", "bundled"])

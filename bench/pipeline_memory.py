@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from quiet import ratio, watch  # bench/ is on the path when run as a script
+
 CHILD = """
 import json, resource, sys, imagevars
 res = imagevars.run(["quality"], sys.argv[1], sys.argv[2], workers=2, progress=False)  # a folder, walked as a stream
@@ -47,6 +49,7 @@ def make(folder: Path, n: int) -> list[str]:
     return paths
 
 
+@watch
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=100_000)
@@ -66,7 +69,7 @@ def main() -> None:
             print(f"{n:>7,} images: {out[n]['rows']:,} rows in {time.perf_counter() - t:.0f} s; peak memory "
                   f"main {out[n]['main_mb']:.0f} MB, largest worker {out[n]['worker_mb']:.0f} MB", flush=True)
         small, big = out[1000], out[args.n]
-        print(f"peak main-process memory {big['main_mb'] / small['main_mb']:.2f}x from 1,000 to {args.n:,} images; "
+        print(f"peak main-process memory {ratio(big['main_mb'], small['main_mb'])} from 1,000 to {args.n:,} images; "
               f"workers {big['worker_mb'] / small['worker_mb']:.2f}x")
 
 

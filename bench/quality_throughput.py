@@ -40,6 +40,7 @@ from imagevars.io.decode import Decoded, decode  # noqa: E402
 from imagevars._memory import keep_freed_memory  # noqa: E402
 from imagevars.tasks.base import Task  # noqa: E402
 from imagevars.tasks.quality import measure  # noqa: E402
+from quiet import ratio, watch  # noqa: E402  (bench/ is on the path when run as a script)
 
 
 def plain(paths: list[str]) -> None:
@@ -113,6 +114,7 @@ class NoOp(Task):
         return {}
 
 
+@watch
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("folder")
@@ -142,7 +144,7 @@ def main() -> None:
               + f"; imagevars / decode-only {rates['imagevars'][-1] / rates['decode-only'][-1]:.0%}", flush=True)
     med = {k: statistics.median(v) for k, v in rates.items()}
     print("medians: " + ", ".join(f"{k} {v:.1f} img/s" for k, v in med.items()))
-    print(f"imagevars / plain loop = {med['imagevars'] / med['plain']:.2f}x; "
+    print(f"imagevars / plain loop = {ratio(med['imagevars'], med['plain'])}; "
           f"imagevars / decode-only = {med['imagevars'] / med['decode-only']:.0%} "
           f"(median of the rounds' own ratios: "
           f"{statistics.median(a / b for a, b in zip(rates['imagevars'], rates['decode-only'])):.0%}); "

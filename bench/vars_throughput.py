@@ -28,7 +28,7 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 sys.path.insert(0, str(Path(__file__).parent))
 import imagevars  # noqa: E402
 from make_photos import photo_files  # noqa: E402
-from quiet import Quiet  # noqa: E402
+from quiet import Quiet, ratio  # noqa: E402
 from imagevars.io.decode import decode  # noqa: E402
 from imagevars.tasks import get_task  # noqa: E402
 
@@ -79,7 +79,7 @@ def main() -> None:
         task, dec = statistics.median(rates[n]["task"]), statistics.median(rates[n]["decode"])
         share = statistics.median(a / b for a, b in zip(rates[n]["task"], rates[n]["decode"]))
         print(f"{n}: {task:.1f} img/s, decode-only at {tasks[n].max_side} px {dec:.1f} img/s: "
-              f"{share:.0%} of the decode rate (median of the rounds' ratios)")
+              f"{ratio(share, 0.01, '{:.0f}%')} of the decode rate (median of the rounds' ratios)")
     print(q.line())
 
 

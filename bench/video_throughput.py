@@ -22,6 +22,7 @@ import sys
 import time
 
 import numpy as np
+from quiet import ratio, watch  # noqa: E402  (bench/ is on the path when run as a script)
 
 
 def make(path: str, minutes: float, fps: int = 24) -> None:
@@ -98,6 +99,7 @@ def first_minute(path: str) -> str:
     return out
 
 
+@watch
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("videos", nargs="*")
@@ -123,7 +125,7 @@ def main() -> None:
               f"{s:.2f} s = {s / f:.0%} of it")
         runs = [detect_run(path) for _ in range(max(1, args.rounds - 1))]
         secs = statistics.median(r["seconds"] for r in runs)
-        print(f"  detect at 1 fps: {runs[0]['rows']} rows in {secs:.1f} s = {info.duration_s / secs:.1f}x real time; "
+        print(f"  detect at 1 fps: {runs[0]['rows']} rows in {secs:.1f} s = {ratio(info.duration_s, secs, '{:.1f}x')} real time; "
               f"peak memory {runs[0]['peak_mb']:.0f} MB (workers {runs[0]['children_peak_mb']:.0f} MB)")
         if info.duration_s > 120:
             short = detect_run(first_minute(path))
