@@ -224,13 +224,34 @@ class FaceDetector:
         """The probability that a prepared 192 x 192 crop (RGB in [0, 1]) holds a face."""
         return float(self.checker.run(None, {"images": crop[None].astype(np.float32)})[0].ravel()[0])
 
-    def detect(self, rgb: np.ndarray, min_score: float = 0.5, min_check: float = 0.5):
-        """(boxes (k, 4) x1, y1, x2, y2 in the image's pixels, clipped; detector scores (k,); face checks (k,)),
-        best first, keeping boxes the detector scores at least ``min_score`` and the check at least ``min_check``."""
-        h, w = rgb.shape[:2]
+    def propose(self, rgb: np.ndarray, min_score: float) -> tuple[np.ndarray, np.ndarray]:
+        """BlazeFace's boxes (in the image's pixels) and scores on the whole image, letterboxed to 256 x 256."""
         x, scale, x0, y0 = letterbox(rgb)
         boxes, scores = decode(*self.raw(x), min_score)
-        boxes = boxes * scale - np.array([x0, y0, x0, y0], np.float32)
+        return boxes * scale - np.array([x0, y0, x0, y0], np.float32), scores
+
+    def detect(self, rgb: np.ndarray, min_score: float = 0.5, min_check: float = 0.5, tiles: int = 1):
+        """(boxes (k, 4) x1, y1, x2, y2 in the image's pixels, clipped; detector scores (k,); face checks (k,)),
+        best first, keeping boxes the detector scores at least ``min_score`` and the check at least ``min_check``.
+
+        ``tiles`` > 1 also looks in a ``tiles`` x ``tiles`` grid of overlapping tiles (each a ``1/tiles``
+        share of the width and height plus a quarter of that on each inner side), where small faces are
+        larger to the detector; the boxes of the whole image and of the tiles are merged (IoU above 0.3)
+        before the face check.
+        """
+        h, w = rgb.shape[:2]
+        found = [self.propose(rgb, min_score)]
+        if tiles > 1:
+            th, tw = h / tiles, w / tiles
+            for r in range(tiles):
+                for c in range(tiles):
+                    y0, y1 = int(max(0, (r - 0.25) * th)), int(min(h, (r + 1.25) * th))
+                    x0, x1 = int(max(0, (c - 0.25) * tw)), int(min(w, (c + 1.25) * tw))
+                    boxes, scores = self.propose(rgb[y0:y1, x0:x1], min_score)
+                    found.append((boxes + np.array([x0, y0, x0, y0], np.float32), scores))
+        boxes, scores = np.concatenate([b for b, _ in found]), np.concatenate([s for _, s in found])
+        if len(boxes):
+            boxes, scores = nms(boxes, scores, NMS_IOU)
         checks = np.array([self.check(check_crop(rgb, b)) for b in boxes], np.float32)
         keep = checks >= min_check
         return np.clip(boxes[keep], 0, [w, h, w, h]).astype(np.float32), scores[keep], checks[keep]

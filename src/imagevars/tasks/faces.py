@@ -14,8 +14,13 @@ were found and no non-face; on its photos the astronaut and the cameraman have o
 and the cat (BlazeFace alone: 0.78), the coffee cup, the rocket and the horse none
 (``tests/tasks/test_faces.py``). Small faces are missed: a face whose box is an eighth of the
 image's longer side was found 91% of the time, a twelfth 51%, a sixteenth 9% (crowds, distant
-people). The image is decoded with EXIF orientation applied and shrunk so its longer side is at
-most ``size`` pixels (default 640).
+people). For those, ``tiles=3`` (``--face-tiles 3``) also looks in a 3 x 3 grid of overlapping
+tiles, where small faces are larger to the detector (ten detector runs instead of one); because the tiles
+propose more boxes, the face check's threshold then defaults to 0.9 instead of 0.5. Measured the
+same way: 94-95% of the faces found from a quarter down to a sixteenth of the longer side, 50% at
+a twenty-fourth, still no non-face crop and no face on the cat or any other face-free photo of
+scikit-image (13 photos). The image is decoded with EXIF orientation applied and shrunk so its
+longer side is at most ``size`` pixels (default 640).
 
 Columns (``faces_`` + name); positions are fractions of the width (x, from the left) and height
 (y, from the top):
@@ -90,7 +95,9 @@ class FacesTask(Task):
     Args:
         size: longest side, in pixels, of the image faces are looked for in (default 640).
         min_score: BlazeFace's score at or above which a box is a candidate (default 0.5).
-        min_check: the face check's probability at or above which a candidate is a face (default 0.5).
+        min_check: the face check's probability at or above which a candidate is a face (default 0.5; 0.9 with
+            tiles).
+        tiles: also look in a ``tiles`` x ``tiles`` grid of overlapping tiles, for small faces (default 1: off).
 
     Example:
         >>> import imagevars
@@ -100,23 +107,28 @@ class FacesTask(Task):
     name = "faces"
     options = (
         Option("--face-min-score", "min_score", float, "faces: detector score at which a box is a candidate (0.5)"),
-        Option("--face-min-check", "min_check", float, "faces: face-check probability at which it counts (0.5)"),
+        Option("--face-min-check", "min_check", float, "faces: face-check probability at which it counts "
+               "(0.5; 0.9 with tiles)"),
+        Option("--face-tiles", "tiles", int, "faces: also look in an N x N grid of tiles, for small faces (1: off)"),
     )
 
-    def __init__(self, size: int = 640, min_score: float = 0.5, min_check: float = 0.5):
+    def __init__(self, size: int = 640, min_score: float = 0.5, min_check: float | None = None, tiles: int = 1):
         from ..models.registry import create_model
 
         if size < 64:
             raise ValueError(f"faces size must be at least 64 pixels, got {size}")
+        if not 1 <= tiles <= 6:
+            raise ValueError(f"faces tiles must be between 1 and 6, got {tiles}")
+        min_check = (0.5 if tiles == 1 else 0.9) if min_check is None else min_check
         for name, v in (("min_score", min_score), ("min_check", min_check)):
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"faces {name} must be between 0 and 1, got {v}")
         self.size = self.max_side = size
-        self.min_score, self.min_check = float(min_score), float(min_check)
+        self.min_score, self.min_check, self.tiles = float(min_score), float(min_check), int(tiles)
         self.model = create_model("blazeface-back")
 
     def params(self) -> dict[str, Any]:
-        return {"size": self.size, "min_score": self.min_score, "min_check": self.min_check}
+        return {"size": self.size, "min_score": self.min_score, "min_check": self.min_check, "tiles": self.tiles}
 
     def provenance(self) -> dict[str, Any]:
         from ..models.blazeface import FACE_CHECK
@@ -137,7 +149,7 @@ class FacesTask(Task):
         """The face columns of one RGB image."""
         if min(rgb.shape[:2]) < 2:
             return summarise(np.zeros((0, 4), np.float32), rgb.shape[:2], 0.0)
-        boxes, _, checks = self.model.detect(rgb, self.min_score, 0.0)
+        boxes, _, checks = self.model.detect(rgb, self.min_score, 0.0, tiles=self.tiles)
         top = float(checks.max()) if len(checks) else 0.0
         return summarise(boxes[checks >= self.min_check], rgb.shape[:2], top)
 
