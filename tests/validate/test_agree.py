@@ -103,3 +103,13 @@ def test_a_score_gets_auc_thresholds_and_a_calibration_curve(tmp_path):
     assert rates[0] < 0.1 and rates[-1] > 0.8 and (tmp_path / "agreement" / "calibration.png").exists()
     record = json.loads((tmp_path / "agreement" / "provenance.json").read_text())
     assert record["inputs"]["coder_1"]["sha256"] and record["tasks"][0]["params"]["truth"] == "person_present"
+
+
+def test_a_codebook_with_unquoted_yes_and_no_keeps_the_words(tmp_path):
+    """PyYAML's YAML 1.1 rules would read the answers yes and no as True and False."""
+    from imagevars.validate.codebook import load_codebook
+
+    path = tmp_path / "codebook.yaml"
+    path.write_text("title: t\nquestions:\n  - name: smiling\n    question: Is anyone smiling?\n"
+                    "    answers:\n      - {label: yes, key: y}\n      - {label: no, key: n}\n")
+    assert [a for a, _ in load_codebook(path).questions[0].answers] == ["yes", "no"]

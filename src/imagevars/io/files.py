@@ -73,3 +73,29 @@ def save_figure(fig, path: str | os.PathLike, **savefig: object) -> Path:
         return atomic_write(path, lambda tmp: fig.savefig(tmp, **savefig), suffix=".tmp" + path.suffix)
     finally:
         plt.close(fig)
+
+
+def read_yaml(path: str | os.PathLike):
+    """A YAML file's content with YAML 1.2's booleans (only true and false): ``answers: [yes, no]`` stays the
+    two words, where PyYAML's YAML 1.1 rules would make them True and False.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "c.yaml"; _ = f.write_text("answers: [yes, no, on]\nfree: true\n")
+        >>> read_yaml(f)
+        {'answers': ['yes', 'no', 'on'], 'free': True}
+    """
+    import re
+
+    from .._extras import require
+
+    yaml = require("yaml", f"reading {path}")
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.yaml_implicit_resolvers = {k: [r for r in v if r[0] != "tag:yaml.org,2002:bool"]
+                                      for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                 list("tTfF"))
+    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=Loader)

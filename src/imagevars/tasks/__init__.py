@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .ask import AskTask
 from .base import Task
 from .classify import ClassifyTask
 from .clip import ClipEmbedTask, ClipTask
@@ -24,7 +25,7 @@ from .text import TextTask
 TASKS: dict[str, type[Task]] = {"quality": QualityTask, "detect": DetectTask, "classify": ClassifyTask,
                                  "embed": EmbedTask, "clip": ClipTask, "clip-embed": ClipEmbedTask,
                                  "hash": HashTask, "composition": CompositionTask,
-                                 "text": TextTask, "faces": FacesTask}
+                                 "text": TextTask, "faces": FacesTask, "ask": AskTask}
 
 
 def get_task(name: str | Task, **params: Any) -> Task:
@@ -37,4 +38,4 @@ def get_task(name: str | Task, **params: Any) -> Task:
         raise ValueError(f"unknown task {name!r}; available: {', '.join(sorted(TASKS))}") from None
 
 
-__all__ = ["TASKS", "Task", "ClassifyTask", "ClipEmbedTask", "ClipTask", "CompositionTask", "DetectTask", "EmbedTask", "FacesTask", "HashTask", "QualityTask", "TextTask", "get_task"]
+__all__ = ["TASKS", "AskTask", "Task", "ClassifyTask", "ClipEmbedTask", "ClipTask", "CompositionTask", "DetectTask", "EmbedTask", "FacesTask", "HashTask", "QualityTask", "TextTask", "get_task"]

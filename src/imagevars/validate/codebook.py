@@ -63,12 +63,12 @@ def default_codebook(variable: str) -> Codebook:
 
 def load_codebook(path: str | os.PathLike) -> Codebook:
     """Read and check a YAML codebook: names, at least two answers, one key per answer, no clashes."""
-    import yaml
+    from ..io.files import read_yaml
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"--codebook {path} does not exist")
-    raw = yaml.safe_load(path.read_text()) or {}
+    raw = read_yaml(path) or {}  # YAML 1.2 booleans: an answer written yes stays "yes"
     items = raw.get("questions") or []
     if not items:
         raise ValueError(f"--codebook {path}: no questions (write a 'questions:' list)")
