@@ -55,3 +55,19 @@ def test_on_dask_a_file_that_kills_its_worker_is_one_error_row(tmp_path):
     assert sorted(int(s[-6:-4]) for s in t.source[t.error.notna()]) == [3, 7]
     assert all(WORKER_DIED in e for e in t.error.dropna())
     assert (t.crash_width.dropna() == [20 + int(s[-6:-4]) for s in t.source[t.error.isna()]]).all()
+
+
+def test_a_task_that_fails_on_one_image_makes_it_one_error_row(tmp_path):
+    """A model call that raises on one image (a processor that rejects it) costs that image, not the batch."""
+    from crashing import RefusingTask
+
+    for i in range(7):
+        Image.new("RGB", (RefusingTask.REFUSED if i == 4 else 20 + i, 16), (i * 30, 0, 0)).save(tmp_path / f"{i}.png")
+    for engine, options in (("local", {}), ("dask", {"workers": 1})):
+        t = imagevars.run([RefusingTask(), "quality"], str(tmp_path), workers=1, batch_size=8, engine=engine,
+                          engine_options=options, progress=False)
+        df = t.to_pandas()
+        assert list(df.error.notna()) == [i == 4 for i in range(7)], engine
+        assert "task refuse: ValueError: the processor rejects" in df.error[4]
+        assert df.quality_brightness.notna().sum() == 6 and df.refuse_width.notna().sum() == 6
+        assert t.provenance["counts"]["errors"] == 1 and t.provenance["counts"]["measured"] == 6

@@ -29,3 +29,28 @@ class CrashingTask(Task):
 
     def __call__(self, batch):
         return {"crash_width": list(batch)}
+
+
+class RefusingTask(Task):
+    """A task whose batch call raises when the batch holds an image of one width, as a model's processor might."""
+
+    name = "refuse"
+    max_side = 64
+    REFUSED = 17
+
+    def preprocessor(self):
+        return _width
+
+    def fields(self):
+        import pyarrow as pa
+
+        return [pa.field("refuse_width", pa.int64())]
+
+    def __call__(self, batch):
+        if self.REFUSED in batch:
+            raise ValueError(f"the processor rejects an image {self.REFUSED} pixels wide")
+        return {"refuse_width": list(batch)}
+
+
+def _width(decoded):
+    return decoded.width

@@ -10,7 +10,7 @@ from collections import deque
 from typing import Any, Callable, Iterator
 
 from ..io.sources import Item
-from .local import WORKER_DIED, init_worker, measure_item
+from .local import WORKER_DIED, call_tasks, init_worker, measure_item
 
 _BUILT: dict[str, list] = {}
 
@@ -30,17 +30,12 @@ def _tasks(specs: str, init_rest: tuple, threads: int) -> list:
 def measure_chunk(specs: str, init_rest: tuple, threads: int, items: list[Item]) -> list[tuple]:
     """On a worker: (index, {column: value} or None, error) for each item, in order."""
     tasks = _tasks(specs, init_rest, threads)
-    measured = [measure_item(it) for it in items]
-    good = [(pos, feats) for pos, (_, feats, err) in enumerate(measured) if err is None]
+    measured = [list(measure_item(it)) for it in items]
+    good = [pos for pos, (_, _, err) in enumerate(measured) if err is None]
     outputs: list[dict | None] = [None] * len(items)
-    for pos, _ in good:
-        outputs[pos] = {}
-    for k, task in enumerate(tasks):
-        if not good:
-            break
-        for name, values in task([feats[k] for _, feats in good]).items():
-            for (pos, _), v in zip(good, values):
-                outputs[pos][name] = v
+    results, errors = call_tasks(tasks, [measured[pos][1] for pos in good])  # a failing image: one error row
+    for pos, out, err in zip(good, results, errors):
+        outputs[pos], measured[pos][2] = (None, err) if err is not None else (out, None)
     return [(index, outputs[pos], err) for pos, (index, _, err) in enumerate(measured)]
 
 

@@ -84,6 +84,47 @@ def _measure_video(item: Item) -> list[tuple]:
     return out
 
 
+def call_tasks(tasks: Sequence[Any], features: list[list]) -> tuple[list[dict], list[str | None]]:
+    """Each task's call on the features of a batch of images: ({column: value} per image, error per image).
+
+    A task call that raises is tried again image by image, and an image whose own call raises gets
+    an error (``"task <name>: <reason>"``) and no columns from any task: one bad image is one error
+    row, never a failed batch or run.
+
+    Example:
+        >>> class Inverse:
+        ...     name = "inv"
+        ...     def __call__(self, batch):
+        ...         return {"inv_x": [1 / x for x in batch]}
+        >>> call_tasks([Inverse()], [[2], [0], [4]])
+        ([{'inv_x': 0.5}, {}, {'inv_x': 0.25}], [None, 'task inv: ZeroDivisionError: division by zero', None])
+    """
+    outputs: list[dict] = [{} for _ in features]
+    errors: list[str | None] = [None] * len(features)
+    for k, task in enumerate(tasks):
+        alive = [i for i, e in enumerate(errors) if e is None]
+        if not alive:
+            break
+        try:
+            results = [task([features[i][k] for i in alive])]
+            groups = [alive]
+        except Exception:  # noqa: BLE001 - find the image that fails, keep the others
+            results, groups = [], []
+            for i in alive:
+                try:
+                    results.append(task([features[i][k]]))
+                    groups.append([i])
+                except Exception as exc:  # noqa: BLE001
+                    reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                    errors[i], outputs[i] = f"task {getattr(task, 'name', k)}: {reason}", {}
+        for group, out in zip(groups, results):
+            for name, values in out.items():
+                for i, v in zip(group, values):
+                    if errors[i] is None:
+                        outputs[i][name] = v
+    return outputs, errors
+
+
 def decode_sides(tasks: Sequence[Any]) -> list[int | None]:
     """The longest side each task needs its image at (None: full size); each task gets its image at its own side.
 

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 from .._env import threads
 from .._version import __version__
-from ..engines.local import decode_sides, stream
+from ..engines.local import call_tasks, decode_sides, stream
 from ..io import provenance
 from ..io.decode import decode_each
 from ..io.sources import Item, Source, resolve
@@ -101,12 +101,15 @@ class _Plan:
             for i, outputs in ok:
                 for name, v in outputs.items():
                     columns[name][i] = v
-        elif ok:
-            for k, task in enumerate(self.tasks):
-                out = task([feats[k] for _, feats in ok])
-                for name, values in out.items():
-                    for (i, _), v in zip(ok, values):
-                        columns[name][i] = v
+        elif ok:  # a task that fails on one image makes that image an error row, the others are kept
+            outputs, errors = call_tasks(self.tasks, [feats for _, feats in ok])
+            for (i, _), out, err in zip(ok, outputs, errors):
+                if err is not None:
+                    rows[i] = (rows[i][0], None, err)
+                    self.counts["measured"] -= 1  # counted as measured when it was decoded
+                    self.counts["errors"] += 1
+                for name, v in out.items():
+                    columns[name][i] = v
         data = {
             "source": [it.source for it, _, _ in rows], "frame": [k[0] for k in frame_keys],
             "time_s": [k[1] for k in frame_keys], "error": [err for _, _, err in rows],
