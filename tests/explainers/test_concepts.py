@@ -168,3 +168,31 @@ def test_names_are_suggested_by_clip_from_the_vocabulary(planted, tmp_path):
     assert names[0][0] == words[int(np.argmax(sims))] and all(n in words for n in names[0])
     assert result.table["suggested_names"][0].endswith("(suggestion)")
     assert result.provenance["names"]["vocabulary"] == "given"
+
+
+def test_a_learned_measure_is_explained_through_its_backbone(tmp_path):
+    """A linear probe on EfficientNet-Lite0 features becomes a PyTorch network whose class probabilities are the
+    measure's own."""
+    import skimage.data as data
+    import torch
+
+    import imagevars
+    from imagevars.explainers.concept_net import concept_network
+    from imagevars.models.card import ModelCard
+    from imagevars.models.linear_probe import Head, save
+
+    rng = np.random.default_rng(0)
+    head = Head("professional", "classes", ("no", "yes"), rng.normal(0.5, 0.2, 1280), rng.uniform(0.5, 2, 1280),
+                rng.normal(0, 0.05, (1, 1280)), np.array([0.1]))
+    card = ModelCard(name="pro", task="classify", labels=("no", "yes"), input_size=(224, 224, 3),
+                     license="test", description="a test measure", config={"backbone": "efficientnet-lite0"})
+    folder = save(tmp_path / "measure", [head], card)
+    net = concept_network(str(folder))
+    assert net.labels == ["no", "yes"] and net.resolve_layer() == "backbone.blocks.10"
+    photos = [data.astronaut(), data.coffee()]
+    with torch.no_grad():
+        got = torch.softmax(net.module(net.prepare(photos)), 1).numpy()
+        features = net.module.backbone.features(net.prepare(photos)).numpy()
+    assert np.allclose(got, head.predict(features), atol=1e-5)
+    with pytest.raises(ValueError, match="not one of"):
+        imagevars.explain.concepts(str(folder), photos * 5, "maybe")

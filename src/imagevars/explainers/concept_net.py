@@ -7,6 +7,8 @@ builds a :class:`ConceptNet` from:
 - the bundled ``efficientnet-lite0`` (its ONNX weights read into the PyTorch definition of
   :mod:`imagevars.models.efficientnet_torch`), or an EfficientNet-Lite ONNX file fine-tuned by
   ``imagevars learn --finetune`` (a folder holding ``model.onnx``);
+- a measure learned by ``imagevars learn`` on ``efficientnet-lite0`` features (a linear probe):
+  the backbone in PyTorch, the features standardised, the measure's first head as the logits;
 - an imagevars classifier: a registered one (``mnist-cnn``), a folder written by ``imagevars
   train``, or a :class:`~imagevars.train.classifier.Classifier` object;
 - any ``torch.nn.Module`` returning logits, with ``ConceptNet(module, side, labels, ...)``.
@@ -127,6 +129,10 @@ def concept_network(model) -> ConceptNet:
                         "Classifier or imagevars.explainers.concept_net.ConceptNet(module, side, labels)")
     if name == "efficientnet-lite0" or (Path(name).is_dir() and (Path(name) / "model.onnx").exists()):
         return _efficientnet(name)
+    from ..models.linear_probe import is_measure
+
+    if Path(name).is_dir() and is_measure(name):
+        return _probe(name)
     from ..models.registry import get_card, list_models
 
     if name in list_models() and get_card(name).config.get("format") == "onnx":
@@ -161,3 +167,41 @@ def _efficientnet(name: str) -> ConceptNet:
     net = from_onnx(folder / "model.onnx")
     labels = labels or [str(i) for i in range(net.fc.out_features)]
     return ConceptNet(net, 224, labels, 3, card.scale, card.mean, card.std, f"efficientnet-lite0 fine-tuned ({folder})")
+
+
+def _probe(folder: str) -> ConceptNet:
+    """A measure learned by ``imagevars learn`` on EfficientNet-Lite0 features: the PyTorch backbone, the
+    features standardised as the measure does, its first head as the logits (two classes: -z/2 and z/2, so
+    that both classes' logits move; a number: itself)."""
+    import torch
+    from torch import nn
+
+    from ..models.efficientnet import EFFICIENTNET_LITE0
+    from ..models.efficientnet_torch import from_onnx
+    from ..models.linear_probe import load
+
+    card, heads = load(folder)
+    backbone = str(card.config.get("backbone", ""))
+    if backbone != "efficientnet-lite0":
+        raise ValueError(f"{folder} is a measure on {backbone or 'an unknown backbone'}; concept explanations of a "
+                         "measure need its backbone in PyTorch, which imagevars has for efficientnet-lite0 only")
+    head = heads[0]
+
+    class Measure(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.backbone = from_onnx()
+            self.register_buffer("mean", torch.tensor(head.mean, dtype=torch.float32))
+            self.register_buffer("scale", torch.tensor(head.scale, dtype=torch.float32))
+            self.head = nn.Linear(head.coef.shape[1], head.coef.shape[0])
+            with torch.no_grad():
+                self.head.weight.copy_(torch.tensor(head.coef, dtype=torch.float32))
+                self.head.bias.copy_(torch.tensor(head.intercept, dtype=torch.float32))
+
+        def forward(self, x):
+            z = self.head((self.backbone.features(x) - self.mean) / self.scale)
+            return torch.cat([-z / 2, z / 2], 1) if head.kind != "number" and z.shape[1] == 1 else z
+
+    labels = list(head.classes) if head.kind != "number" else [head.target]
+    c = EFFICIENTNET_LITE0
+    return ConceptNet(Measure(), 224, labels, 3, c.scale, c.mean, c.std, f"{card.name} (measure of {head.target})")
