@@ -113,3 +113,17 @@ def test_a_codebook_with_unquoted_yes_and_no_keeps_the_words(tmp_path):
     path.write_text("title: t\nquestions:\n  - name: smiling\n    question: Is anyone smiling?\n"
                     "    answers:\n      - {label: yes, key: y}\n      - {label: no, key: n}\n")
     assert [a for a, _ in load_codebook(path).questions[0].answers] == ["yes", "no"]
+
+
+def test_the_ask_codebook_drives_the_coding_page_too(tmp_path):
+    """One file for the model (imagevars run ask) and the people (imagevars validate sample)."""
+    from imagevars.validate.codebook import load_codebook
+
+    path = tmp_path / "codebook.yaml"
+    path.write_text('questions:\n  smiling: {ask: "Is anyone smiling?", answers: [yes, no]}\n'
+                    '  setting: {ask: "Where?", answers: [indoors, outdoors, studio]}\n'
+                    '  caption: {ask: "Describe it.", free: true}\n')
+    book = load_codebook(path)
+    assert [q.name for q in book.questions] == ["smiling", "setting"]  # free text is for the model only
+    assert book.questions[1].answers == [("indoors", "1"), ("outdoors", "2"), ("studio", "3")]
+    assert book.questions[0].question == "Is anyone smiling?"

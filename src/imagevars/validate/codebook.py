@@ -12,6 +12,9 @@ A small YAML file::
           - {label: "no", key: "n"}
         level: nominal                  # or ordinal: answers in their order
 
+The codebook of ``imagevars run ask`` (``questions:`` a mapping of names to ``{ask, answers}``) is
+read too: its closed questions, keyed 1, 2, 3 ..., so one file drives the model and the people.
+
 Without a file, :func:`default_codebook` asks one yes/no question about a variable.
 """
 
@@ -61,6 +64,19 @@ def default_codebook(variable: str) -> Codebook:
                                         answers=[("yes", "y"), ("no", "n")])])
 
 
+def _from_ask(items: dict) -> list[dict]:
+    """The closed questions of an ``imagevars run ask`` codebook as coding-page questions: the first wording, the
+    answers keyed 1, 2, 3 ... in their order (free-text questions are for the model only)."""
+    out = []
+    for name, q in items.items():
+        if not isinstance(q, dict) or q.get("free"):
+            continue
+        answers = [{"label": str(a), "key": str(k)} for k, a in enumerate(q.get("answers") or [], 1)]
+        out.append({"name": str(name), "question": q.get("ask"), "answers": answers, "level": q.get("level", "nominal"),
+                    "help": q.get("help", "")})
+    return out
+
+
 def load_codebook(path: str | os.PathLike) -> Codebook:
     """Read and check a YAML codebook: names, at least two answers, one key per answer, no clashes."""
     from ..io.files import read_yaml
@@ -70,6 +86,8 @@ def load_codebook(path: str | os.PathLike) -> Codebook:
         raise FileNotFoundError(f"--codebook {path} does not exist")
     raw = read_yaml(path) or {}  # YAML 1.2 booleans: an answer written yes stays "yes"
     items = raw.get("questions") or []
+    if isinstance(items, dict):  # the ask task's codebook: the same file drives the model and the coding page
+        items = _from_ask(items)
     if not items:
         raise ValueError(f"--codebook {path}: no questions (write a 'questions:' list)")
     questions = []
