@@ -37,7 +37,6 @@ import os
 
 import numpy as np
 
-from .._extras import require
 from .card import ModelCard, WeightsSource
 from .registry import register_model
 
@@ -186,16 +185,6 @@ def check_crop(rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
     return crop.astype(np.float32) / 255.0
 
 
-def _session(path: str, threads: int | None):
-    ort = require("onnxruntime", "the bundled face detector")
-    from .._env import threads as default_threads
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads or default_threads()
-    opts.inter_op_num_threads = 1
-    return ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
-
-
 class FaceDetector:
     """BlazeFace and the face check in onnxruntime: face boxes in the image's pixels, with both scores.
 
@@ -209,9 +198,11 @@ class FaceDetector:
 
     def __init__(self, card: ModelCard, path: str | os.PathLike, check_path: str | os.PathLike,
                  threads: int | None = None):
+        from .weights import onnx_session
+
         self.card, self.path, self.check_path = card, str(path), str(check_path)
-        self.session = _session(self.path, threads)
-        self.checker = _session(self.check_path, threads)
+        self.session = onnx_session(self.path, threads, "the bundled face detector")
+        self.checker = onnx_session(self.check_path, threads, "the bundled face detector")
         self.outputs = [o.name for o in self.session.get_outputs()]
 
     def raw(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -261,9 +252,9 @@ class FaceDetector:
 def facemesh_faceflag(card: ModelCard, weights: str | None = None, pretrained: bool = True,
                       threads: int | None = None):
     """The face check alone (an onnxruntime session); :func:`blazeface_back` uses it with the detector."""
-    from .weights import resolve_weights
+    from .weights import onnx_session, resolve_weights
 
-    return _session(str(resolve_weights(card, weights)), threads)
+    return onnx_session(resolve_weights(card, weights), threads, "the bundled face check")
 
 
 @register_model(BLAZEFACE)

@@ -25,7 +25,6 @@ import os
 
 import numpy as np
 
-from .._extras import require
 from .coco import COCO_LABELS
 from .card import ModelCard, WeightsSource
 from .registry import register_model
@@ -71,16 +70,11 @@ class CenterNetDetector:
     """
 
     def __init__(self, card: ModelCard, path: str | os.PathLike, threads: int | None = None):
-        ort = require("onnxruntime", "the bundled object detector")
-        from .._env import threads as default_threads
+        from .weights import onnx_session
 
         self.card = card
         self.path = str(path)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or default_threads()
-        opts.inter_op_num_threads = 1
-        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        self.session = ort.InferenceSession(self.path, opts, providers=["CPUExecutionProvider"])
+        self.session = onnx_session(self.path, threads, "the bundled object detector")
         self.input_name = self.session.get_inputs()[0].name
 
     @property

@@ -23,7 +23,6 @@ import os
 
 import numpy as np
 
-from .._extras import require
 from .card import ModelCard, WeightsSource
 from .imagenet import IMAGENET_LABELS
 from .registry import register_model
@@ -88,13 +87,10 @@ class OnnxImageNet:
     """
 
     def __init__(self, card: ModelCard, path: str | os.PathLike, threads: int | None = None):
-        ort = require("onnxruntime", "the bundled image classifier")
-        from .._env import threads as default_threads
+        from .weights import onnx_session
 
         self.card, self.path = card, str(path)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads, opts.inter_op_num_threads = threads or default_threads(), 1
-        self.session = ort.InferenceSession(self.path, opts, providers=["CPUExecutionProvider"])
+        self.session = onnx_session(self.path, threads, "the bundled image classifier")
 
     @property
     def labels(self) -> tuple[str, ...]:

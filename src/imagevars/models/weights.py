@@ -80,3 +80,16 @@ def verified_file(path: Path, sha256: str, name: str) -> Path:
             f"{sha256[:16]}…; delete it to fetch a fresh copy, or pass the right file"
         )
     return path
+
+
+def onnx_session(path: str | os.PathLike, threads: int | None = None, purpose: str = "an ONNX model"):
+    """An onnxruntime CPU session for a bundled or converted model: ``threads`` intra-op threads (default: the
+    usable cores, :func:`imagevars._env.threads`), one inter-op thread, sequential execution."""
+    from .._env import threads as default_threads
+    from .._extras import require
+
+    ort = require("onnxruntime", purpose)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads, opts.inter_op_num_threads = threads or default_threads(), 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    return ort.InferenceSession(os.fspath(path), opts, providers=["CPUExecutionProvider"])
