@@ -64,17 +64,17 @@ def default_codebook(variable: str) -> Codebook:
                                         answers=[("yes", "y"), ("no", "n")])])
 
 
-def _from_ask(items: dict) -> list[dict]:
-    """The closed questions of an ``imagevars run ask`` codebook as coding-page questions: the first wording, the
-    answers keyed 1, 2, 3 ... in their order (free-text questions are for the model only)."""
-    out = []
-    for name, q in items.items():
-        if not isinstance(q, dict) or q.get("free"):
-            continue
-        answers = [{"label": str(a), "key": str(k)} for k, a in enumerate(q.get("answers") or [], 1)]
-        out.append({"name": str(name), "question": q.get("ask"), "answers": answers, "level": q.get("level", "nominal"),
-                    "help": q.get("help", "")})
-    return out
+def _from_ask(path: Path, items: dict) -> list[dict]:
+    """The closed questions of an ``imagevars run ask`` codebook, read (and checked) by that task's own reader, as
+    coding-page questions: the first wording, the answers keyed 1, 2, 3 ... in their order (free-text questions
+    are for the model only)."""
+    from ..tasks.ask import load_codebook as load_ask_codebook
+
+    questions, _ = load_ask_codebook(str(path))
+    return [{"name": q.name, "question": q.wordings[0], "level": items[q.name].get("level", "nominal"),
+             "help": items[q.name].get("help", ""),
+             "answers": [{"label": a, "key": str(k)} for k, a in enumerate(q.answers, 1)]}
+            for q in questions if not q.free]
 
 
 def load_codebook(path: str | os.PathLike) -> Codebook:
@@ -87,7 +87,7 @@ def load_codebook(path: str | os.PathLike) -> Codebook:
     raw = read_yaml(path) or {}  # YAML 1.2 booleans: an answer written yes stays "yes"
     items = raw.get("questions") or []
     if isinstance(items, dict):  # the ask task's codebook: the same file drives the model and the coding page
-        items = _from_ask(items)
+        items = _from_ask(path, items)
     if not items:
         raise ValueError(f"--codebook {path}: no questions (write a 'questions:' list)")
     questions = []
