@@ -87,6 +87,11 @@ def segment_image(rgb: np.ndarray, index: int, side: int, fill: np.ndarray, reso
     return out
 
 
+def segment_images(net, rgbs: Sequence[np.ndarray], resolutions: Sequence[int] = RESOLUTIONS) -> list[Segment]:
+    """Every image's segments, cut out for ``net`` (its input side, on its mean colour), image by image."""
+    return [s for i, rgb in enumerate(rgbs) for s in segment_image(rgb, i, net.side, net.fill, resolutions)]
+
+
 def _iou(box: tuple[int, int, int, int], mask: np.ndarray, other: Segment) -> float:
     """IoU of a full-image mask (with its box) and a kept segment, computed only where their boxes meet."""
     y0, y1 = max(box[0], other.box[0]), min(box[1], other.box[1])
@@ -239,7 +244,7 @@ def concepts(model, images, target, layer: str = "auto", random_images=None, res
         raise ValueError(f"ACE needs at least 10 images of the class to tell concepts that recur across images from "
                          f"one picture's parts; got {len(rgbs)} readable image(s)" + _why(errors))
     min_images = min_images or max(3, math.ceil(len(rgbs) / 5))
-    segs = [s for i, rgb in enumerate(rgbs) for s in segment_image(rgb, i, net.side, net.fill, resolutions)]
+    segs = segment_images(net, rgbs, resolutions)
     clock["segment"] = time.time()
     acts = layer_activations(net, layer, [s.patch for s in segs])
     clock["embed"] = time.time()
@@ -280,7 +285,7 @@ def _random_pool(net, layer: str, random_images, own_patches: list, resolutions,
     if random_images is not None:
         rgbs, _, more = load_images(random_images, _working_side(net))
         errors += more
-        patches = [s.patch for i, r in enumerate(rgbs) for s in segment_image(r, i, net.side, net.fill, resolutions)]
+        patches = [s.patch for s in segment_images(net, rgbs, resolutions)]
     if len(patches) < 10:
         raise ValueError(f"only {len(patches)} random segments: give random_images with more (or larger) pictures")
     picked = np.random.default_rng(seed).permutation(len(patches))[:max_random]
@@ -305,7 +310,7 @@ def concept_importance(model, concept_images, images, target, layer: str = "auto
     if len(examples) < 5 or not rgbs:
         raise ValueError(f"TCAV needs at least 5 examples of the concept and some class images; got {len(examples)} "
                          f"and {len(rgbs)}")
-    own = [s.patch for i, r in enumerate(rgbs) for s in segment_image(r, i, net.side, net.fill, resolutions)]
+    own = [s.patch for s in segment_images(net, rgbs, resolutions)]
     pool = _random_pool(net, layer, random_images, own, resolutions, max_random, seed, [])
     concept = layer_activations(net, layer, examples, pooled=False)
     grads = layer_gradients(net, layer, rgbs, target_i)

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Option, Task
+from .base import Option, Task, working_rgb
 
 CLOSED = "{ask} Answer with one of: {answers}."
 
@@ -92,13 +92,6 @@ def load_codebook(path: str) -> tuple[list[AskQuestion], str]:
     return questions, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def prepare(decoded, size: int = 768) -> np.ndarray:
-    """The image at its working size, RGB (runs in the decode workers)."""
-    from ..io.decode import shrink
-
-    return np.ascontiguousarray(shrink(decoded.rgb, size))
-
-
 class AskTask(Task):
     """A codebook's questions answered by a vision-language model (module docstring).
 
@@ -141,7 +134,7 @@ class AskTask(Task):
                 "prompt": {"closed": CLOSED, "free": "{ask}", "chat_template": "the model's own"}}
 
     def preprocessor(self):
-        return functools.partial(prepare, size=self.size)
+        return functools.partial(working_rgb, size=self.size)
 
     def _names(self) -> list[tuple[str, str]]:
         out = []

@@ -93,3 +93,19 @@ class Task:
     def provenance(self) -> dict[str, Any]:
         return {"name": self.name, "params": self.params(), "model": None, "weights_sha256": None}
 
+
+def working_rgb(decoded, size: int):
+    """The decoded image shrunk so its longer side is at most ``size``, as one contiguous RGB array: the
+    preprocessor of tasks whose model takes whole images (``faces``, ``text``, ``ask``).
+
+    Example:
+        >>> import numpy as np
+        >>> from types import SimpleNamespace
+        >>> working_rgb(SimpleNamespace(rgb=np.zeros((300, 400, 3), np.uint8)), 100).shape
+        (75, 100, 3)
+    """
+    import numpy as np
+
+    from ..io.decode import shrink
+
+    return np.ascontiguousarray(shrink(decoded.rgb, size))

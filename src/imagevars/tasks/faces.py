@@ -48,18 +48,11 @@ from typing import Any
 
 import numpy as np
 
-from .base import Option, Task
+from .base import Option, Task, working_rgb
 from .composition import placement
 
 COLUMNS = ("count", "largest_share", "total_share", "largest_x", "largest_y", "largest_thirds", "largest_centred",
            "top_check")
-
-
-def prepare(decoded, size: int = 640) -> np.ndarray:
-    """The image at its working size, RGB (runs in the decode workers)."""
-    from ..io.decode import shrink
-
-    return np.ascontiguousarray(shrink(decoded.rgb, size))
 
 
 def summarise(boxes: np.ndarray, shape: tuple[int, int], top_check: float) -> dict[str, Any]:
@@ -138,7 +131,7 @@ class FacesTask(Task):
                 "weights_sha256": f"{card.weights.sha256},{FACE_CHECK.weights.sha256}"}
 
     def preprocessor(self):
-        return functools.partial(prepare, size=self.size)
+        return functools.partial(working_rgb, size=self.size)
 
     def fields(self) -> list:
         import pyarrow as pa

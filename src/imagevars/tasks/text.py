@@ -35,16 +35,14 @@ from typing import Any
 
 import numpy as np
 
-from .base import Option, Task
+from .base import Option, Task, working_rgb
 
 PACKAGE = "rapidocr_onnxruntime"
 
 
 def prepare(decoded, size: int = 1280) -> np.ndarray:
     """The image at its working size, as BGR for OpenCV-based OCR (runs in the decode workers)."""
-    from ..io.decode import shrink
-
-    return np.ascontiguousarray(shrink(decoded.rgb, size)[..., ::-1])
+    return np.ascontiguousarray(working_rgb(decoded, size)[..., ::-1])
 
 
 def summarise(lines: list, shape: tuple[int, int], min_score: float, content: bool) -> dict[str, Any]:
