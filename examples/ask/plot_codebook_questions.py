@@ -1,8 +1,8 @@
 """Ask each photo a codebook's questions with an open vision-language model; answers as probabilities.
 
-Needs internet once (the model downloads to the hub cache) and `pip install 'imagevars[hub]'`;
-SmolVLM's processor also needs `num2words` and torchvision. Any image-text-to-text model works:
-pass `hf:<owner>/<name>@<revision>` to pin the version a paper reports.
+Needs internet once (the model downloads to the hub cache) and `pip install 'imagevars[ask]'`.
+The carded models (smolvlm-256m, smolvlm-500m, qwen2.5-vl-3b) are pinned to a hub commit; any
+other image-text-to-text model works as `hf:<owner>/<name>@<revision>`.
 
 Run: python examples/ask/plot_codebook_questions.py [FOLDER] [MODEL]
 """
@@ -15,7 +15,7 @@ import imagevars
 from imagevars.tasks.ask import AskTask
 
 folder = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(__import__("skimage.data").data.__file__)
-model = sys.argv[2] if len(sys.argv) > 2 else "hf:HuggingFaceTB/SmolVLM-256M-Instruct"
+model = sys.argv[2] if len(sys.argv) > 2 else "smolvlm-256m"
 codebook = os.path.join(tempfile.mkdtemp(), "codebook.yaml")
 with open(codebook, "w") as f:
     f.write("""questions:

@@ -16,7 +16,8 @@ import pytest
 import imagevars
 from imagevars.io.files import sha256_file
 
-TASKS = {"classify", "detect", "embed", "generate", "faces"}
+TASKS = {"classify", "detect", "embed", "generate", "faces", "ask"}
+SNAPSHOT = "0123456789abcdef0123456789abcdef01234567"  # the commit of the test cache's snapshots, unless pinned
 
 
 @pytest.mark.parametrize("name", imagevars.list_models())
@@ -27,7 +28,7 @@ def test_every_card_says_what_where_from_license_and_citation(name):
     assert card.license and card.citation or card.weights is None  # trained by imagevars: license only
     assert card.license and card.description and card.architecture
     assert len(card.mean) in (1, card.input_size[2]) and len(card.std) == len(card.mean)
-    if card.task in ("classify", "detect"):
+    if card.task in ("classify", "detect") and not card.config.get("open_vocabulary"):  # those: classes named at use
         assert len(card.labels) >= 2 and len(set(card.labels)) == len(card.labels)
     w = card.weights
     if w is not None and w.bundled:
@@ -46,6 +47,8 @@ def hub_configs(tmp_path_factory):
     import transformers
 
     from imagevars.models.clip import save_random_clip, save_random_siglip
+    from imagevars.models.open_vocab import save_random_grounding_dino, save_random_owlv2
+    from imagevars.models.vlm import save_random_vlm
     from imagevars.testing import put_in_hub_cache, save_random_pipeline
 
     root = tmp_path_factory.mktemp("hub")
@@ -56,7 +59,11 @@ def hub_configs(tmp_path_factory):
         if not (card.weights and card.weights.hf_repo):
             continue
         folder = root / name
-        if card.task == "detect":
+        if card.config.get("open_vocabulary"):
+            (save_random_grounding_dino if "grounding" in name else save_random_owlv2)(folder)
+        elif card.task == "ask":
+            save_random_vlm(folder)
+        elif card.task == "detect":
             config = (transformers.DFineConfig if name.startswith("dfine") else transformers.RTDetrConfig)(id2label=coco)
             config.save_pretrained(folder)
             transformers.RTDetrImageProcessor(size={"height": 640, "width": 640}).save_pretrained(folder)
@@ -74,7 +81,7 @@ def hub_configs(tmp_path_factory):
             save_random_pipeline(folder, kind="sdxl" if "xl" in name else "sd")
         for weights in [*folder.rglob("*.safetensors"), *folder.rglob("*.bin")]:
             weights.unlink()  # what is built must come from the configuration alone
-        put_in_hub_cache(folder, card.weights.hf_repo, cache)
+        put_in_hub_cache(folder, card.weights.hf_repo, cache, commit=card.weights.revision or SNAPSHOT)
     return root
 
 
@@ -85,7 +92,8 @@ def test_every_model_builds_with_random_weights_without_downloading_them(name, h
     monkeypatch.delenv("HF_HOME", raising=False)
     monkeypatch.delenv("HF_HUB_CACHE", raising=False)
     card = imagevars.get_card(name)
-    model = imagevars.create_model(name, pretrained=False)
+    classes = {"classes": ["cat", "price tag"]} if card.config.get("open_vocabulary") else {}
+    model = imagevars.create_model(name, pretrained=False, **classes)
     if card.task == "classify" and card.config.get("format") == "onnx":  # ships as a converted graph only
         probabilities, features = model.predict(np.zeros((2, *card.input_size), np.uint8))
         assert probabilities.shape == (2, len(card.labels)) and features.shape == (2, card.config["features"])
@@ -95,8 +103,8 @@ def test_every_model_builds_with_random_weights_without_downloading_them(name, h
     elif card.task == "detect":
         side = card.input_size[0]
         if card.weights.hf_repo:  # the snapshot's commit is what the provenance records
-            assert model.commit == "0123456789abcdef0123456789abcdef01234567"
-        assert tuple(model.labels) == card.labels
+            assert model.commit == (card.weights.revision or SNAPSHOT)
+        assert tuple(model.labels) == (("cat", "price tag") if classes else card.labels)
         assert np.asarray(model.predict(np.zeros((1, side, side, 3), np.uint8))[0]).shape[1] == 6
     elif card.task == "faces":  # the bundled face detector and its face check: converted graphs only
         if name == "blazeface-back":
@@ -105,8 +113,12 @@ def test_every_model_builds_with_random_weights_without_downloading_them(name, h
         else:
             out = model.run(None, {"images": np.zeros((1, *card.input_size), np.float32)})[0]
             assert out.shape == (1, 1) and 0.0 <= float(out[0, 0]) <= 1.0
+    elif card.task == "ask":
+        assert model.commit == card.weights.revision and (model.repo, model.revision) == (card.config["hf_repo"],
+                                                                                         card.weights.revision)
+        assert model.score(np.zeros((32, 32, 3), np.uint8), model.prompt("Is it?"), ["yes", "no"]).shape == (2,)
     elif card.task == "embed":
-        assert model.commit == "0123456789abcdef0123456789abcdef01234567"
+        assert model.commit == SNAPSHOT
         emb = model.embed_texts(["a dog on a beach"])
         assert emb.shape == (1, model.dim) and np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
         assert model.kind == ("siglip" if name.startswith("siglip") else "clip") and model.repo == card.config["hf_repo"]

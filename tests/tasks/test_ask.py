@@ -116,3 +116,45 @@ def test_a_model_that_is_not_image_text_to_text_is_refused(codebook, tmp_path):
                                         patch_size=8), projection_dim=8, image_side=32)
     with pytest.raises(VLMError, match="image-text-to-text"):
         AskTask(codebook, str(clip))
+
+
+def test_shared_cache_scores_equal_whole_passes_for_every_prompt(vlm, codebook):
+    """The image and the shared part of the prompts run once; each prompt and answer on the cache, and the
+    log-likelihoods equal one whole pass per answer, for one- and several-token answers."""
+    from imagevars.tasks.ask import AskTask
+
+    task = AskTask(codebook, vlm)
+    assert task.vlm.shared_prefix is True
+    assert "key-value cache" in task.provenance()["vlm"]["scoring"]
+    rgb = data.coffee()[::10, ::10].copy()
+    prompts = [task.vlm.prompt(q) for q in ("Is it a cup?", "Where was this taken? Answer briefly.", "Colour?")]
+    answers = [["yes", "no"], ["indoors", "outdoors", "in a studio"], ["red", "dark brown"]]
+    fast = task.vlm.score_prompts(rgb, prompts, answers)
+    for got, p, a in zip(fast, prompts, answers):
+        assert np.allclose(got, task.vlm.score(rgb, p, a), atol=1e-4)
+
+
+def test_a_model_whose_cache_disagrees_is_scored_by_whole_passes(vlm, codebook, monkeypatch):
+    from imagevars.models.vlm import VisionLanguageModel
+    from imagevars.tasks.ask import AskTask
+
+    real = VisionLanguageModel._score_cached
+    monkeypatch.setattr(VisionLanguageModel, "_score_cached",
+                        lambda self, *a: [s + 0.01 for s in real(self, *a)])  # a family where the shortcut is wrong
+    task = AskTask(codebook, vlm)
+    assert task.vlm.shared_prefix is False and task.provenance()["vlm"]["scoring"] == "one whole pass per answer"
+    rgb = data.coffee()[::10, ::10].copy()
+    prompt = task.vlm.prompt("Is it a cup?")
+    assert np.array_equal(task.vlm.score_prompts(rgb, [prompt], [["yes", "no"]])[0],
+                          task.vlm.score(rgb, prompt, ["yes", "no"]))
+
+
+def test_carded_models_are_pinned_to_a_commit_with_a_license():
+    from imagevars.models.registry import get_card, list_models
+    from imagevars.models.vlm import parse_spec
+
+    cards = [get_card(n) for n in list_models() if get_card(n).task == "ask"]
+    assert {c.name for c in cards} >= {"smolvlm-256m", "smolvlm-500m", "qwen2.5-vl-3b"}
+    for c in cards:
+        assert len(c.weights.revision) == 40 and int(c.weights.revision, 16) >= 0 and c.license
+        assert parse_spec(c.name) == (c.config["hf_repo"], c.weights.revision)

@@ -19,12 +19,14 @@ def cmd_detect(args: argparse.Namespace) -> int:
     from ..io.sources import read_source
     from ..tasks.detect import DetectTask
 
-    task = DetectTask(model=args.model, top=args.top, threshold=args.threshold, threads=args.threads)
+    task = DetectTask(model=args.model, top=args.top, threshold=args.threshold, threads=args.threads,
+                      classes=args.classes)
     for path in args.images:
         data = read_source(path)
         decoded = decode(data, path, max_side=task.max_side)  # as `imagevars run detect` decodes it
         rows, p_person = task.look(decoded)
-        print(f"{path}: {decoded.width}x{decoded.height}, P(at least one person) = {p_person:.3f}")
+        person = f", P(at least one person) = {p_person:.3f}" if p_person is not None else ""
+        print(f"{path}: {decoded.width}x{decoded.height}{person}")
         for o in rows[: args.top]:
             print(f"  {o['label']:<14s} {o['score']:.3f}  box ({o['x1']:.0f}, {o['y1']:.0f}, {o['x2']:.0f}, {o['y2']:.0f})")
         if args.draw:
@@ -42,7 +44,8 @@ def cmd_video(args: argparse.Namespace) -> int:
     from ..pipeline.runner import run
     from ..tasks import get_task
 
-    task = get_task("detect", long=True, model=args.model, threshold=args.threshold, threads=args.threads)
+    task = get_task("detect", long=True, model=args.model, threshold=args.threshold, threads=args.threads,
+                    classes=args.classes)
     rows = run([task], args.source, None, every=args.every, workers=args.workers, progress=not args.quiet)
     if args.track:
         from ..video.track import add_track_ids
@@ -81,9 +84,11 @@ def cmd_video(args: argparse.Namespace) -> int:
 def add_commands(sub) -> None:
     p = sub.add_parser("detect", help="COCO objects in photos: the top objects, P(person), boxes drawn")
     p.add_argument("images", nargs="+", help="image files or URLs")
-    p.add_argument("--model", default="centernet-mbv3-coco",
-                   help="a registered detector (default: the bundled CenterNet; rtdetr-r18, dfine-s ... from the hub), "
-                        "hf:<owner>/<name>, or a folder saved with save_pretrained")
+    p.add_argument("--model", help="a registered detector (default: the bundled CenterNet; rtdetr-r18, dfine-s ... "
+                   "from the hub; with --classes owlv2-base or grounding-dino-tiny), hf:<owner>/<name>, or a folder "
+                   "saved with save_pretrained")
+    p.add_argument("--classes", help="find these classes, named in words and comma-separated (\"logo, price tag\"): "
+                   "open-vocabulary detection")
     p.add_argument("--top", type=int, default=3, help="how many objects to list (default 3)")
     p.add_argument("--threshold", type=float, default=0.3, help="score at or above which boxes are drawn (default 0.3)")
     p.add_argument("--draw", help="write the image with boxes and labels to this file")
@@ -96,7 +101,8 @@ def add_commands(sub) -> None:
     p.add_argument("--track", action="store_true", help="object identities across frames (ByteTrack): detect_track_id")
     p.add_argument("--summary", action="store_true", help="-o gets one row per video; per-second table and plot beside")
     p.add_argument("--draw", help="write the video with boxes, labels and track ids (H.264 MP4)")
-    p.add_argument("--model", default="centernet-mbv3-coco", help="the detector (see imagevars detect --help)")
+    p.add_argument("--model", help="the detector (see imagevars detect --help)")
+    p.add_argument("--classes", help="find these classes, named in words (see imagevars detect --help)")
     p.add_argument("--threshold", type=float, default=0.3, help="score at or above which objects count (default 0.3)")
     p.add_argument("-o", "--output", help=".parquet, .csv or .dta")
     p.add_argument("--workers", type=int)

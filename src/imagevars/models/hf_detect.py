@@ -107,8 +107,9 @@ for _card in HUB_DETECTORS:
     register_model(_card)(_builder(_card))
 
 
-def open_detector(spec: str, threads: int | None = None):
-    """A detector from a registered name, ``hf:<owner>/<name>[@revision]``, or a local folder.
+def open_detector(spec: str | None = None, threads: int | None = None, classes=None):
+    """A detector from a registered name, ``hf:<owner>/<name>[@revision]``, or a local folder; with ``classes``
+    (names in words), an open-vocabulary one (:mod:`imagevars.models.open_vocab`; default ``owlv2-base``).
 
     Example:
         >>> open_detector("centernet-mbv3-coco").labels[0]
@@ -116,6 +117,15 @@ def open_detector(spec: str, threads: int | None = None):
     """
     from .registry import create_model, get_card, list_models
 
+    if classes:
+        from .open_vocab import open_open_vocab
+
+        spec = spec or "owlv2-base"
+        if spec in list_models() and not get_card(spec).config.get("open_vocabulary"):
+            raise ValueError(f"{spec} finds a fixed set of classes; --classes needs an open-vocabulary detector: "
+                             "--model owlv2-base, grounding-dino-tiny, or hf:<owner>/<name> of a zero-shot detector")
+        return open_open_vocab(spec, classes, threads=threads)
+    spec = spec or "centernet-mbv3-coco"
     if spec in list_models():
         if get_card(spec).task != "detect":
             raise ValueError(f"{spec} is a {get_card(spec).task} model, not a detector; see imagevars models")

@@ -17,18 +17,59 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .card import ModelCard, WeightsSource
+from .registry import register_model
+
 
 class VLMError(RuntimeError):
     """A vision-language model could not be loaded or used."""
 
 
+def _vlm_card(name: str, repo: str, revision: str, license: str, citation: str, description: str) -> ModelCard:
+    return ModelCard(name=name, task="ask", labels=(), input_size=(768, 768, 3), architecture="transformers-image-text-to-text",
+                     config={"hf_repo": repo}, license=license, citation=citation, description=description,
+                     weights=WeightsSource(filename="model.safetensors", sha256="", hf_repo=repo, revision=revision))
+
+
+_SMOLVLM = "Marafioti et al. (2025), SmolVLM: redefining small and efficient multimodal models, arXiv:2504.05299."
+VLM_MODELS = [  # revisions: the hub commits pinned; the commit actually loaded is also recorded in the provenance
+    _vlm_card("smolvlm-256m", "HuggingFaceTB/SmolVLM-256M-Instruct", "7e3e67edbbed1bf9888184d9df282b700a323964",
+              "Apache-2.0", _SMOLVLM, "SmolVLM 256M Instruct: the smallest open VLM coder, ~1 GB, CPU-friendly; "
+              "the ask task's default (hub; internet once)"),
+    _vlm_card("smolvlm-500m", "HuggingFaceTB/SmolVLM-500M-Instruct", "a7da5b986cb59b408707209984f360a5f4ad7e47",
+              "Apache-2.0", _SMOLVLM, "SmolVLM 500M Instruct: better answers, twice the cost (hub; internet once)"),
+    _vlm_card("qwen2.5-vl-3b", "Qwen/Qwen2.5-VL-3B-Instruct", "66285546d2b821cf421d4f5eb2576359d3770cd3",
+              "Qwen Research License (non-commercial research use; read it before you publish)",
+              "Bai et al. (2025), Qwen2.5-VL technical report, arXiv:2502.13923.",
+              "Qwen2.5-VL 3B Instruct: a strong small coder, ~7.5 GB; a GPU helps (hub; internet once)"),
+]
+
+
+def _builder(card: ModelCard):
+    def build(card: ModelCard = card, weights: str | None = None, pretrained: bool = True, threads: int | None = None):
+        return VisionLanguageModel(weights or card.name, threads=threads, pretrained=pretrained)
+
+    return build
+
+
+for _card in VLM_MODELS:
+    register_model(_card)(_builder(_card))
+
+
 def parse_spec(spec: str) -> tuple[str, str | None]:
-    """(repo or folder, revision) from ``hf:owner/name@revision``, ``owner/name`` or a folder.
+    """(repo or folder, revision) from a carded name, ``hf:owner/name@revision``, ``owner/name`` or a folder.
 
     Example:
         >>> parse_spec("hf:HuggingFaceTB/SmolVLM-256M-Instruct@main")
         ('HuggingFaceTB/SmolVLM-256M-Instruct', 'main')
+        >>> parse_spec("smolvlm-256m")[1][:12]
+        '7e3e67edbbed'
     """
+    from .registry import get_card, list_models
+
+    if spec in list_models() and get_card(spec).task == "ask":
+        card = get_card(spec)
+        return card.config["hf_repo"], card.weights.revision
     spec = spec[3:] if spec.startswith("hf:") else spec
     if Path(spec).is_dir():
         return spec, None
@@ -44,7 +85,7 @@ class VisionLanguageModel:
         >>> vlm.score(rgb, vlm.prompt("Is anyone smiling? Answer yes or no."), ["yes", "no"])  # doctest: +SKIP
     """
 
-    def __init__(self, spec: str, threads: int | None = None):
+    def __init__(self, spec: str, threads: int | None = None, pretrained: bool = True):
         from .hub import open_hub_model
 
         self.spec = spec
@@ -52,16 +93,21 @@ class VisionLanguageModel:
         try:
             self.processor, self.model, self.commit = open_hub_model(
                 self.repo, self.revision, "vision-language model", VLMError, lambda t: t.AutoModelForImageTextToText,
-                processor_class=lambda t: t.AutoProcessor, threads=threads, purpose="the ask task")
+                processor_class=lambda t: t.AutoProcessor, threads=threads, purpose="the ask task",
+                pretrained=pretrained)
         except ValueError as exc:  # transformers: the configuration is not an image-text-to-text model
             raise VLMError(f"{spec} is not an image-text-to-text model (a vision-language model such as SmolVLM or "
                            f"Qwen2.5-VL): {str(exc).splitlines()[0]}") from None
         self.tokenizer = self.processor.tokenizer
+        self.shared_prefix: bool | None = None  # scoring on a shared key-value cache: unchecked yet
 
     def provenance(self) -> dict[str, Any]:
         from .clip import _weights_digest
 
-        return {"model": self.repo, "revision": self.revision, "commit": self.commit,
+        scoring = {None: "not used yet", True: "the image and shared prompt once per image, then each prompt and "
+                   "answer on its key-value cache (checked equal to whole passes)",
+                   False: "one whole pass per answer"}[self.shared_prefix]
+        return {"model": self.repo, "revision": self.revision, "commit": self.commit, "scoring": scoring,
                 "architecture": type(self.model).__name__, "weights_digest": _weights_digest(self.model)}
 
     def prompt(self, question: str) -> str:
@@ -82,7 +128,8 @@ class VisionLanguageModel:
                            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
 
     def score(self, rgb: np.ndarray, prompt: str, answers: Sequence[str]) -> np.ndarray:
-        """Log-likelihood of each answer's tokens after the prompt and image (one forward pass per answer)."""
+        """Log-likelihood of each answer's tokens after the prompt and image: the whole sequence through the model
+        once per answer (the reference :meth:`score_prompts` is checked against)."""
         import torch
 
         enc = self.encode(rgb, prompt)
@@ -95,6 +142,72 @@ class VisionLanguageModel:
                               attention_mask=torch.ones((1, ids.shape[1] + tail.shape[1]), dtype=torch.long))
                 logits = self.model(**inputs).logits[0, ids.shape[1] - 1:-1].float()
                 out.append(float(torch.log_softmax(logits, -1).gather(1, tail[0][:, None]).sum()))
+        return np.array(out)
+
+    def score_prompts(self, rgb: np.ndarray, prompts: Sequence[str], answers: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """:meth:`score` for several prompts about one image, sharing the work: the image and the part of the
+        prompts they share (the chat template up to the question) run through the model once; each prompt's own
+        tokens, then each answer's, run on that key-value cache. Checked against :meth:`score` on the first image
+        a model scores (within 1e-3 in log-likelihood); a model family where they differ is scored the plain way,
+        and :meth:`provenance` says which."""
+        if self.shared_prefix is None:
+            self.check_shared_prefix(rgb, prompts[0], answers[0])
+        if self.shared_prefix:
+            out = self._score_cached(rgb, prompts, answers)
+            if out is not None:
+                return out
+        return [self.score(rgb, p, a) for p, a in zip(prompts, answers)]
+
+    def check_shared_prefix(self, rgb: np.ndarray, prompt: str, answers: Sequence[str]) -> bool:
+        """Whether scoring on the shared cache gives :meth:`score`'s log-likelihoods (within 1e-3) for this model."""
+        fast = self._score_cached(rgb, [prompt], [answers])
+        self.shared_prefix = fast is not None and bool(np.allclose(fast[0], self.score(rgb, prompt, answers),
+                                                                   atol=1e-3, rtol=0))
+        return self.shared_prefix
+
+    def _score_cached(self, rgb, prompts, answers) -> list[np.ndarray] | None:
+        import torch
+
+        encs = [self.encode(rgb, p) for p in prompts]
+        ids = [e["input_ids"][0] for e in encs]
+        shared = min(len(i) for i in ids) - 1  # every prompt keeps at least its last token to run on the cache
+        for other in ids[1:]:
+            differ = torch.nonzero(other[:shared] != ids[0][:shared])
+            shared = int(differ[0, 0]) if len(differ) else shared
+        image_token = getattr(self.model.config, "image_token_id", None) or getattr(self.model.config, "image_token_index", None)
+        if shared < 1 or (image_token is not None and bool((ids[0][shared:] == image_token).any())):
+            return None  # the image is not in the shared part: nothing to gain
+        head = {k: v for k, v in encs[0].items() if k not in ("input_ids", "attention_mask")}
+        try:
+            with torch.no_grad():
+                cache = self.model(input_ids=ids[0][None, :shared], attention_mask=torch.ones((1, shared), dtype=torch.long),
+                                   use_cache=True, **head).past_key_values
+                return [self._answers_on(cache, shared, prompt_ids, prompt, a)
+                        for prompt_ids, prompt, a in zip(ids, prompts, answers)]
+        except (TypeError, ValueError, NotImplementedError, AttributeError, RuntimeError):
+            return None  # a family whose cache cannot be cut back: the plain way
+
+    def _continue(self, cache, ids, start: int):
+        """Logits of ``ids`` run after the first ``start`` cached positions (the cache is cut back to them first)."""
+        import torch
+
+        if cache.get_seq_length() > start:  # a negative count removes that many positions, in transformers 4 and 5
+            cache.crop(-(cache.get_seq_length() - start))
+        n = len(ids)
+        return self.model(input_ids=ids[None], attention_mask=torch.ones((1, start + n), dtype=torch.long),
+                          past_key_values=cache, use_cache=True,
+                          cache_position=torch.arange(start, start + n)).logits[0].float()
+
+    def _answers_on(self, cache, shared: int, prompt_ids, prompt: str, answers: Sequence[str]) -> np.ndarray:
+        import torch
+        # called under torch.no_grad() by _score_cached
+
+        last = self._continue(cache, prompt_ids[shared:], shared)[-1:]
+        out = []
+        for answer in answers:
+            tail = torch.tensor(self.answer_ids(answer, prompt), dtype=prompt_ids.dtype)
+            logits = last if len(tail) == 1 else torch.cat([last, self._continue(cache, tail[:-1], len(prompt_ids))])
+            out.append(float(torch.log_softmax(logits, -1).gather(1, tail[:, None]).sum()))
         return np.array(out)
 
     def generate(self, rgb: np.ndarray, prompt: str, max_tokens: int) -> str:

@@ -97,7 +97,8 @@ class AskTask(Task):
 
     Args:
         codebook: a YAML codebook (module docstring).
-        model: ``hf:<owner>/<name>[@revision]`` or a folder saved with ``save_pretrained``.
+        model: a carded model (``smolvlm-256m``, the default; ``smolvlm-500m``, ``qwen2.5-vl-3b``: each pinned
+            to a hub commit), ``hf:<owner>/<name>[@revision]`` or a folder saved with ``save_pretrained``.
         size: longest side, in pixels, of the image given to the model's processor (default 768).
 
     Example:
@@ -109,14 +110,17 @@ class AskTask(Task):
     name = "ask"
     options = (
         Option("--codebook", "codebook", str, "ask: the YAML codebook of questions"),
-        Option("--vlm", "model", str, "ask: the vision-language model, hf:<owner>/<name>[@revision] or a folder"),
+        Option("--model", "model", str, "ask: the vision-language model: smolvlm-256m (default), smolvlm-500m, "
+               "qwen2.5-vl-3b, hf:<owner>/<name>[@revision] or a folder"),
+        Option("--vlm", "model", str, "ask: the vision-language model, as --model (for runs where another task "
+               "takes --model)"),
     )
 
-    def __init__(self, codebook: str | None = None, model: str | None = None, size: int = 768):
+    def __init__(self, codebook: str | None = None, model: str = "smolvlm-256m", size: int = 768):
         from ..models.vlm import VisionLanguageModel
 
-        if not codebook or not model:
-            raise ValueError("the ask task needs a codebook and a model: --codebook codebook.yaml --vlm hf:<owner>/<name>")
+        if not codebook:
+            raise ValueError("the ask task needs a codebook of questions: --codebook codebook.yaml")
         self.codebook, self.model_spec, self.size, self.max_side = str(codebook), str(model), int(size), int(size)
         self.questions, self.codebook_sha256 = load_codebook(self.codebook)
         self.vlm = VisionLanguageModel(self.model_spec)
@@ -124,6 +128,13 @@ class AskTask(Task):
             for a in q.answers:
                 if not self.vlm.answer_ids(a, "x"):
                     raise ValueError(f"{self.codebook}: answer {a!r} of question {q.name!r} gives the model no tokens")
+        closed = [q for q in self.questions if not q.free]
+        if closed:  # settle once, before any table is written, whether this model scores on a shared cache
+            probe = np.tile(np.linspace(0, 255, 64, dtype=np.uint8)[None, :, None], (48, 1, 3))
+            self.vlm.check_shared_prefix(probe, self._closed_prompt(closed[0], 0), closed[0].answers)
+
+    def _closed_prompt(self, q: AskQuestion, wording: int) -> str:
+        return self.vlm.prompt(CLOSED.format(ask=q.wordings[wording], answers=", ".join(q.answers)))
 
     def params(self) -> dict[str, Any]:
         return {"codebook": self.codebook, "model": self.model_spec, "size": self.size}
@@ -131,7 +142,8 @@ class AskTask(Task):
     def provenance(self) -> dict[str, Any]:
         return {"name": self.name, "params": self.params(), "model": self.model_spec, "weights_sha256": None,
                 "vlm": self.vlm.provenance(), "codebook_sha256": self.codebook_sha256,
-                "prompt": {"closed": CLOSED, "free": "{ask}", "chat_template": "the model's own"}}
+                "prompt": {"closed": CLOSED, "free": "{ask}", "chat_template": "the model's own",
+                           "closed_rendered": self.vlm.prompt(CLOSED), "free_rendered": self.vlm.prompt("{ask}")}}
 
     def preprocessor(self):
         return functools.partial(working_rgb, size=self.size)
@@ -156,14 +168,15 @@ class AskTask(Task):
     def answer(self, rgb: np.ndarray) -> dict[str, Any]:
         """The columns of one image (without the ``ask_`` prefix)."""
         row: dict[str, Any] = {}
+        asked = [(q, w) for q in self.questions if not q.free for w in range(len(q.wordings))]
+        scores = self.vlm.score_prompts(rgb, [self._closed_prompt(q, w) for q, w in asked],
+                                        [q.answers for q, _ in asked]) if asked else []
         for q in self.questions:
             if q.free:
                 row[q.name] = self.vlm.generate(rgb, self.vlm.prompt(q.wordings[0]), q.max_tokens)
                 continue
             probs = []
-            for wording in q.wordings:
-                ll = self.vlm.score(rgb, self.vlm.prompt(CLOSED.format(ask=wording, answers=", ".join(q.answers))),
-                                    q.answers)
+            for ll in (s for (asked_q, _), s in zip(asked, scores) if asked_q is q):
                 p = np.exp(ll - ll.max())
                 probs.append(p / p.sum())
             mean = np.mean(probs, 0)

@@ -19,6 +19,16 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 
+def comma_list(text: str) -> tuple[str, ...]:
+    """A flag's comma-separated names, stripped, blanks left out.
+
+    Example:
+        >>> comma_list(" logo, price tag,, ")
+        ('logo', 'price tag')
+    """
+    return tuple(c.strip() for c in text.split(",") if c.strip())
+
+
 @dataclass(frozen=True)
 class Option:
     """One setting of a task, offered as a flag of ``imagevars run``: ``--flag VALUE`` -> ``Task(param=VALUE)``.

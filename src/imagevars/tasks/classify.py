@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Option, Task
+from .base import Option, Task, comma_list
 
 _MODEL = "efficientnet-lite0"
 
@@ -87,7 +87,7 @@ class ClassifyTask(CenterCropTask):
         Option("--model", "model", str, "classify: a registered classifier (default: the bundled efficientnet-lite0), "
                "hf:<owner>/<name>, or a folder written by imagevars learn"),
         Option("--top", "top", int, "classify: how many of the most probable classes to report (default 5)"),
-        Option("--classes", "classes", lambda s: tuple(c.strip() for c in s.split(",") if c.strip()),
+        Option("--classes", "classes", comma_list,
                "classify: class names whose probabilities become columns, comma-separated"),
     )
 

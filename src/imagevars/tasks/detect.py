@@ -49,20 +49,45 @@ from typing import Any
 import numpy as np
 
 from ..models.coco import column_name
-from .base import Option, Task
+from .base import Option, Task, comma_list
 
 SIDE = 512
 NMS_IOU = 0.5  # duplicates of one object (CenterNet's neighbouring peaks) are merged above this overlap
 
 
-def prepare(decoded, side: int = SIDE) -> tuple[np.ndarray, int, int]:
-    """Worker side: the image resized to side x side RGB uint8, and the original width and height."""
+def prepare(decoded, side: int = SIDE, pad: bool = False) -> tuple[np.ndarray, int, int]:
+    """Worker side: the image resized to side x side RGB uint8, and the original width and height. With
+    ``pad``, letterboxed: the longer side scaled to ``side``, grey (128) below or to the right."""
     from PIL import Image
 
     img = Image.fromarray(decoded.rgb)
+    if pad:
+        scale = side / max(img.size)
+        canvas = Image.new("RGB", (side, side), (128, 128, 128))
+        canvas.paste(img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
+                                Image.Resampling.BILINEAR), (0, 0))
+        return np.asarray(canvas, np.uint8), decoded.width, decoded.height
     if img.size != (side, side):
         img = img.resize((side, side), Image.Resampling.BILINEAR)
     return np.asarray(img, np.uint8), decoded.width, decoded.height
+
+
+def to_grid(det: np.ndarray, width: int, height: int, side: int, pad: bool) -> tuple[np.ndarray, float, float, float]:
+    """(detections clipped to the image's part of the input grid, x and y scale to original pixels, the
+    share of the grid the image covers): the inverse of :func:`prepare`.
+
+    Example:
+        >>> d, sx, sy, share = to_grid(np.array([[0, 0, 512, 512, .9, 0]]), 1000, 500, 512, pad=True)
+        >>> d[0, :4].tolist(), sx == sy, share
+        ([0.0, 0.0, 512.0, 256.0], True, 0.5)
+    """
+    if not pad:
+        return det, width / side, height / side, 1.0
+    scale = max(width, height) / side
+    det = det.copy()
+    det[:, [0, 2]] = np.clip(det[:, [0, 2]], 0, width / scale)
+    det[:, [1, 3]] = np.clip(det[:, [1, 3]], 0, height / scale)
+    return det, scale, scale, (width / scale) * (height / scale) / side**2
 
 
 def person_any(scores: np.ndarray, floor: float) -> float:
@@ -122,12 +147,11 @@ def nms(det: np.ndarray, iou: float | None) -> np.ndarray:
 
 
 def objects(det: np.ndarray, width: int, height: int, labels: tuple[str, ...], threshold: float,
-            side: int = SIDE) -> list[dict[str, Any]]:
+            side: int = SIDE, pad: bool = False) -> list[dict[str, Any]]:
     """Long format: one dict per detection at or above ``threshold``, highest score first, with its
     box in pixels of the original image (after orientation): object, label, class_id, score, x1, y1, x2, y2.
     """
-    det = det[np.argsort(-det[:, 4], kind="stable")]
-    sx, sy = width / side, height / side
+    det, sx, sy, _ = to_grid(det[np.argsort(-det[:, 4], kind="stable")], width, height, side, pad)
     out = []
     for i, (x1, y1, x2, y2, score, cls) in enumerate(det[det[:, 4] >= threshold]):
         out.append({"object": i, "label": labels[int(cls)], "class_id": int(cls), "score": float(score),
@@ -136,7 +160,7 @@ def objects(det: np.ndarray, width: int, height: int, labels: tuple[str, ...], t
     return out
 
 
-def detect_file(path: str, model: str = "centernet-mbv3-coco", threshold: float = 0.3) -> list[dict[str, Any]]:
+def detect_file(path: str, model: str | None = None, threshold: float = 0.3, classes=None) -> list[dict[str, Any]]:
     """The objects in one image file (long format, see :func:`objects`).
 
     Example:
@@ -146,7 +170,7 @@ def detect_file(path: str, model: str = "centernet-mbv3-coco", threshold: float 
     from ..io.decode import decode
     from ..io.sources import read_source
 
-    task = DetectTask(model=model, threshold=threshold)
+    task = DetectTask(model=model, threshold=threshold, classes=classes)
     found, _ = task.look(decode(read_source(path), path, max_side=task.max_side))
     return [o for o in found if o["score"] >= threshold]
 
@@ -155,7 +179,11 @@ class DetectTask(Task):
     """COCO object detection variables per image (see the module docstring: the codebook).
 
     Args:
-        model: a registered detector (default the bundled ``centernet-mbv3-coco``).
+        model: a registered detector (default the bundled ``centernet-mbv3-coco``; with ``classes``,
+            ``owlv2-base``).
+        classes: names of the classes to find, in words (``"logo, price tag"`` or a list): open-vocabulary
+            detection (:mod:`imagevars.models.open_vocab`); the columns are those below for these classes,
+            and ``person_*`` only if ``person`` is one of them.
         top: how many top detections to report as label/score columns.
         threshold: score at or above which a detection is counted (counts, areas, n_objects).
         floor: score at or above which a person detection enters ``person_any``.
@@ -174,13 +202,16 @@ class DetectTask(Task):
     options = (
         Option("--long", "long", None, "detect: one row per object (box, label, score)"),
         Option("--model", "model", str, "detect: a registered detector (default: the bundled CenterNet; rtdetr-r18, "
-               "dfine-s ... from the hub), hf:<owner>/<name>, or a folder saved with save_pretrained"),
+               "dfine-s ... from the hub; with --classes owlv2-base or grounding-dino-tiny), hf:<owner>/<name>, "
+               "or a folder saved with save_pretrained"),
+        Option("--classes", "classes", comma_list, "detect: find these classes named in words, comma-separated "
+               "(\"logo, price tag\"): open-vocabulary detection, OWLv2 unless --model says otherwise"),
         Option("--threshold", "threshold", float, "detect: score at or above which objects count (default 0.3)"),
     )
 
-    def __init__(self, model: str = "centernet-mbv3-coco", top: int = 3, threshold: float = 0.3,
+    def __init__(self, model: str | None = None, top: int = 3, threshold: float = 0.3,
                  floor: float = 0.05, threads: int | None = None, long: bool = False,
-                 nms: float | None = NMS_IOU):
+                 nms: float | None = NMS_IOU, classes=None):
         from ..models.hf_detect import open_detector
 
         if top < 0 or top > 100:
@@ -188,19 +219,23 @@ class DetectTask(Task):
         for name, v in (("threshold", threshold), ("floor", floor)):
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be a score between 0 and 1, got {v}")
-        self.model_name, self.top, self.threshold, self.floor, self.long = model, top, threshold, floor, long
-        self.nms = nms
-        self.model = open_detector(model, threads=threads)
+        self.model_name = model or ("owlv2-base" if classes else "centernet-mbv3-coco")
+        self.top, self.threshold, self.floor, self.long, self.nms = top, threshold, floor, long, nms
+        self.model = open_detector(self.model_name, threads=threads, classes=classes)
         self.labels = tuple(self.model.labels)
-        if "person" not in self.labels:
-            raise ValueError(f"{model}: its classes have no 'person'; the detect task expects a COCO detector")
-        self.person = self.labels.index("person")
+        self.classes = list(self.labels) if classes else None
+        if len({column_name(c) for c in self.labels}) != len(self.labels):
+            raise ValueError(f"{self.model_name}: two classes give the same column name; rename one")
+        self.person = self.labels.index("person") if "person" in self.labels else None
+        if self.person is None and not classes:
+            raise ValueError(f"{self.model_name}: its classes have no 'person'; the detect task expects a COCO detector")
+        self.pad = bool(getattr(self.model, "pad", False))
         self.side = int(getattr(self.model, "side", SIDE))
         self.max_side = 2 * self.side
 
     def params(self) -> dict[str, Any]:
         params = {"model": self.model_name, "top": self.top, "threshold": self.threshold, "floor": self.floor,
-                  "nms": self.nms}
+                  "nms": self.nms, **({"classes": self.classes} if self.classes else {})}
         return {**params, "long": True} if self.long else params
 
     def provenance(self) -> dict[str, Any]:
@@ -212,7 +247,7 @@ class DetectTask(Task):
         return out
 
     def preprocessor(self):
-        return functools.partial(prepare, side=self.side)
+        return functools.partial(prepare, side=self.side, pad=self.pad)
 
     def fields(self) -> list:
         import pyarrow as pa
@@ -223,7 +258,8 @@ class DetectTask(Task):
         f = [("n_objects", pa.int64())]
         for k in range(1, self.top + 1):
             f += [(f"top{k}_label", pa.string()), (f"top{k}_score", pa.float64())]
-        f += [("person_max", pa.float64()), ("person_any", pa.float64())]
+        if self.person is not None:
+            f += [("person_max", pa.float64()), ("person_any", pa.float64())]
         f += [(f"count_{column_name(c)}", pa.int64()) for c in self.labels]
         f += [(f"area_{column_name(c)}", pa.float64()) for c in self.labels]
         return [pa.field(f"detect_{n}", t) for n, t in f]
@@ -231,25 +267,28 @@ class DetectTask(Task):
     def detections(self, decoded) -> tuple[np.ndarray, int, int]:
         """One decoded image through the model, as the pipeline runs it: its detections after
         :func:`nms` in ``side``-px units, and the original width and height."""
-        img, w, h = prepare(decoded, self.side)
+        img, w, h = prepare(decoded, self.side, self.pad)
         return nms(self.model.predict(img[None])[0], self.nms), w, h
 
     def look(self, decoded) -> tuple[list[dict[str, Any]], float]:
         """One decoded image: all its objects (long format, best first, boxes in its pixels) and
         P(at least one person), as ``imagevars detect`` prints them."""
         det, w, h = self.detections(decoded)
-        return objects(det, w, h, self.labels, 0.0, self.side), person_any(det[det[:, 5] == self.person, 4], self.floor)
+        anyone = person_any(det[det[:, 5] == self.person, 4], self.floor) if self.person is not None else None
+        return objects(det, w, h, self.labels, 0.0, self.side, self.pad), anyone
 
     def __call__(self, batch: list[tuple[np.ndarray, int, int]]) -> dict[str, list]:
         dets = [nms(d, self.nms) for d in self.model.predict(np.stack([b[0] for b in batch]))] if batch else []
         if self.long:  # a list of objects per image; the runner makes them rows
-            found = [objects(d, w, h, self.labels, self.threshold, self.side) for d, (_, w, h) in zip(dets, batch)]
+            found = [objects(d, w, h, self.labels, self.threshold, self.side, self.pad)
+                     for d, (_, w, h) in zip(dets, batch)]
             return {f.name: [[o[f.name[len("detect_"):]] for o in objs] for objs in found] for f in self.fields()}
-        rows = [self.variables(d) for d in dets]
+        rows = [self.variables(*to_grid(d, w, h, self.side, self.pad)[::3]) for d, (_, w, h) in zip(dets, batch)]
         return {f.name: [r[f.name] for r in rows] for f in self.fields()}
 
-    def variables(self, det: np.ndarray) -> dict[str, Any]:
-        """The per-image columns from one (k, 6) detection array in ``side``-px units (after :func:`nms`)."""
+    def variables(self, det: np.ndarray, share: float = 1.0) -> dict[str, Any]:
+        """The per-image columns from one (k, 6) detection array in ``side``-px units (after :func:`nms`);
+        ``share``: the part of the input grid the image covers (letterboxed input, :func:`to_grid`)."""
         order = np.argsort(-det[:, 4], kind="stable")
         det = det[order]
         scores, classes = det[:, 4], det[:, 5].astype(int)
@@ -258,12 +297,14 @@ class DetectTask(Task):
         for k in range(self.top):
             out[f"detect_top{k + 1}_label"] = self.labels[classes[k]] if k < len(det) else None
             out[f"detect_top{k + 1}_score"] = float(scores[k]) if k < len(det) else None
-        is_person = classes == self.person
-        out["detect_person_max"] = float(scores[is_person].max()) if is_person.any() else 0.0
-        out["detect_person_any"] = person_any(scores[is_person], self.floor)
+        if self.person is not None:
+            is_person = classes == self.person
+            out["detect_person_max"] = float(scores[is_person].max()) if is_person.any() else 0.0
+            out["detect_person_any"] = person_any(scores[is_person], self.floor)
         counts = np.bincount(classes[kept], minlength=len(self.labels))
         for c, label in enumerate(self.labels):
             name = column_name(label)
             out[f"detect_count_{name}"] = int(counts[c])
-            out[f"detect_area_{name}"] = union_area(det[kept & (classes == c), :4], self.side) if counts[c] else 0.0
+            area = union_area(det[kept & (classes == c), :4], self.side) / share if counts[c] else 0.0
+            out[f"detect_area_{name}"] = min(1.0, area)
         return out
