@@ -12,7 +12,7 @@ export IMAGEVARS_DATA ?= $(SHARED)
 endif
 export IMAGEVARS_THREADS ?= 2
 
-.PHONY: setup browser demo test bench bench-tests bench-keras clean
+.PHONY: setup browser slurm demo test bench bench-tests bench-keras clean
 
 $(STAMP): pyproject.toml constraints.txt
 	rm -f $(VENV)/.installed-*
@@ -34,7 +34,14 @@ browser:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
 	  echo "note: install chromium and chromium-driver (apt-get) for the coding page's test"
 
-test: setup browser
+# The Slurm tests start a one-node cluster (munged, slurmctld, slurmd on 127.0.0.1) from Debian's slurm-wlm.
+slurm:
+	@command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v munged >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm >/dev/null; } || \
+	  echo "note: install slurm-wlm (apt-get) for the Slurm job's end-to-end test"
+
+test: setup browser slurm
 	$(BIN)/python -m pytest
 
 # Slow tests (full training runs against the figures the issues set).

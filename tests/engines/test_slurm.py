@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +65,87 @@ def test_the_dask_engine_finds_its_scheduler_through_a_scheduler_file(tmp_path):
         res = imagevars.run(["quality"], tmp_path / "coffee.png", progress=False, engine="dask",
                             engine_options={"address": str(tmp_path / "scheduler.json")})
     assert res.n_errors == 0 and res.provenance["engine"]["name"] == "dask"
+
+
+def test_the_ray_script_sizes_its_actors_and_starts_a_head_and_workers(tmp_path):
+    job = tmp_path / "ray.sbatch"
+    assert main(["slurm", "ray", "--nodes", "3", "--cpus", "8", "--gpus", "2", "--interface", "ib0", "-o", str(job),
+                 "--", "run", "clip", "PHOTOS/", "-o", "clip.parquet", "--gpus-per-actor", "1"]) == 0
+    text = job.read_text()
+    assert subprocess.run(["bash", "-n", str(job)]).returncode == 0
+    for line in ("#SBATCH --nodes=3", "#SBATCH --gpus-per-node=2", "ray start --head --block", "--num-gpus=2",
+                 "ip -4 -o addr show dev ib0", "ray stop --force"):
+        assert line in text, line
+    run_line = next(line for line in text.splitlines() if line.startswith("imagevars run"))
+    assert run_line.endswith("--actors $((SLURM_NNODES * 2 / 1))")  # one actor per GPU, not per CPU
+    with pytest.raises(ValueError, match="--gpus"):
+        from imagevars.cli.slurm import script
+
+        script(build_parser().parse_args(["slurm", "ray", "--cpus", "8"]),
+               ["run", "clip", "P/", "-o", "c.parquet", "--gpus-per-actor", "1"])
+
+
+@pytest.mark.parametrize("engine", ["dask", "ray"])
+def test_a_submitted_job_runs_on_a_one_node_slurm_and_gives_the_local_table(engine, tmp_path):
+    """End to end: a real one-node Slurm (munged, slurmctld, slurmd on 127.0.0.1) runs the written script; the
+    cluster it starts listens on loopback only (--interface lo), the table equals the local engine's, and
+    nothing of the job is left running."""
+    import pandas as pd
+    import psutil
+    import skimage.data as data
+    from PIL import Image
+
+    import imagevars
+    from slurm import one_node_slurm, wait_for_jobs  # tests/helpers
+
+    pytest.importorskip("distributed" if engine == "dask" else "ray")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("astronaut", "coffee", "chelsea"):
+        Image.fromarray(getattr(data, name)()).save(photos / f"{name}.png")
+    (photos / "broken.jpg").write_bytes(b"not a jpeg")
+    before = {p.pid for p in psutil.process_iter()}
+    with one_node_slurm(tmp_path / "slurm") as env:
+        # the job gets this environment (sbatch exports it): none of what an earlier Ray session in this process
+        # left behind (ray.init sets RAY_AUTH_MODE=token, which the job's new cluster would then demand)
+        env = {k: v for k, v in env.items() if not k.startswith("RAY_") and k != "PYTHONBREAKPOINT"}
+        env = {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}", "HOME": str(tmp_path),
+               "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+        out = tmp_path / "vars.parquet"
+        subprocess.run([sys.executable, "-m", "imagevars.cli", "slurm", engine, "--cpus", "2", "--interface", "lo",
+                        "--time", "0:10:00", "-o", str(tmp_path / "job.sbatch"), "--submit", "--", "run", "quality",
+                        str(photos), "-o", str(out)], env=env, check=True, capture_output=True, cwd=tmp_path)
+        listening = set()
+        deadline = time.time() + 120
+        while time.time() < deadline and not out.exists():
+            for c in psutil.net_connections("inet"):
+                if c.status == psutil.CONN_LISTEN and c.pid and c.pid not in before:
+                    listening.add((c.laddr.ip, c.laddr.port, _name(c.pid)))
+            time.sleep(0.2)
+        wait_for_jobs(env, timeout=60)
+        log = next(tmp_path.glob("imagevars-*.log")).read_text()
+    assert out.exists(), log[-3000:]
+    local = imagevars.run(["quality"], photos, progress=False).to_pandas()
+    pd.testing.assert_frame_equal(imagevars.Results.read(out).to_pandas()[local.columns], local)
+    assert imagevars.Results.read(out).provenance["engine"]["name"] == engine
+    assert listening and all(_loopback(ip) for ip, _, _ in listening), listening
+    time.sleep(1)
+    left = [p for p in psutil.process_iter(["name"]) if p.pid not in before and p.info["name"] not in ("ps",)
+            and p.status() != psutil.STATUS_ZOMBIE]
+    assert not left, [p.info["name"] for p in left]
+
+
+def _loopback(ip: str) -> bool:
+    import ipaddress
+
+    address = ipaddress.ip_address(ip)
+    return (getattr(address, "ipv4_mapped", None) or address).is_loopback
+
+
+def _name(pid: int) -> str:
+    import psutil
+
+    try:
+        return " ".join(psutil.Process(pid).cmdline()[:3])
+    except psutil.Error:
+        return "?"
