@@ -72,3 +72,21 @@ def test_tasks_are_rebuilt_from_their_specs():
     task = get_task("classify", top=2, classes=["tabby", "tiger cat"])
     again = rebuild(task.spec())
     assert again.top == 2 and tuple(again.classes) == ("tabby", "tiger cat") and again.fields() == task.fields()
+
+
+def test_videos_on_the_dask_engine_give_the_local_rows_frame_for_frame(photos, tmp_path):
+    """Video segments travel to the workers one at a time, each sampled frame measured there: the table (one row per
+    sampled frame, the video columns, a still image and a broken video among them) is the local engine's."""
+    from videos import make_video  # tests/helpers
+
+    folder = tmp_path / "media"
+    folder.mkdir()
+    make_video(folder / "clip.mp4", seconds=6.0, fps=10)
+    (folder / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 not a video")
+    (folder / "still.png").write_bytes((photos / "coffee.png").read_bytes())
+    kw = dict(every="0.5s", segment_s=2.0, progress=False)
+    local = imagevars.run(["quality"], folder, tmp_path / "local.parquet", **kw).to_pandas()
+    on_dask = imagevars.run(["quality"], folder, tmp_path / "dask.parquet", engine="dask",
+                            engine_options={"workers": 2}, **kw).to_pandas()
+    pd.testing.assert_frame_equal(local, on_dask)
+    assert (local["source"].str.endswith("clip.mp4")).sum() == 12 and local["error"].notna().sum() == 1

@@ -28,15 +28,32 @@ def _tasks(specs: str, init_rest: tuple, threads: int) -> list:
 
 
 def measure_chunk(specs: str, init_rest: tuple, threads: int, items: list[Item]) -> list[tuple]:
-    """On a worker: (index, {column: value} or None, error) for each item, in order."""
+    """On a worker: (index, {column: value} or None, error) for each item, in order; for a video segment, its
+    frames as :func:`imagevars.engines.local.measure_item` gives them, each frame's features replaced by its
+    {column: value} (or by its error)."""
     tasks = _tasks(specs, init_rest, threads)
     measured = [list(measure_item(it)) for it in items]
-    good = [pos for pos, (_, _, err) in enumerate(measured) if err is None]
+    for pos, it in enumerate(items):
+        if it.span is not None and measured[pos][2] is None:
+            measured[pos][1] = _measure_frames(tasks, measured[pos][1])
+    good = [pos for pos, (_, _, err) in enumerate(measured) if err is None and items[pos].span is None]
     outputs: list[dict | None] = [None] * len(items)
     results, errors = call_tasks(tasks, [measured[pos][1] for pos in good])  # a failing image: one error row
     for pos, out, err in zip(good, results, errors):
         outputs[pos], measured[pos][2] = (None, err) if err is not None else (out, None)
-    return [(index, outputs[pos], err) for pos, (index, _, err) in enumerate(measured)]
+    return [(index, measured[pos][1] if it.span is not None else outputs[pos], err)
+            for pos, ((index, _, err), it) in enumerate(zip(measured, items))]
+
+
+def _measure_frames(tasks: list, frames: list[tuple]) -> list[tuple]:
+    """A video segment's frames (frame, time_s, info, features, error) with the tasks' columns for features."""
+    good = [k for k, fr in enumerate(frames) if fr[4] is None]
+    results, errors = call_tasks(tasks, [frames[k][3] for k in good])
+    out = [(f, t, info, None, err) for f, t, info, _, err in frames]
+    for k, columns, err in zip(good, results, errors):
+        f, t, info = frames[k][:3]
+        out[k] = (f, t, info, None, err) if err is not None else (f, t, info, columns, None)
+    return out
 
 
 def in_order(items: Iterator[Item], submit: Callable[[list[Item]], Any], result: Callable[[Any], list], chunk: int,
@@ -82,10 +99,11 @@ def in_order(items: Iterator[Item], submit: Callable[[list[Item]], Any], result:
                     yield item, one(item)
 
     for it in items:
-        if it.span is not None:
-            raise ValueError(f"{it.source}: videos are not sent to a cluster yet; sample them with the local engine")
+        if it.span is not None and batch:  # a video segment (tens of frames) travels alone
+            window.append((batch, submit(batch)))
+            batch = []
         batch.append(it)
-        if len(batch) >= chunk:
+        if len(batch) >= chunk or it.span is not None:
             window.append((batch, submit(batch)))
             batch = []
             while len(window) >= in_flight:

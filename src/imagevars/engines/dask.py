@@ -10,7 +10,8 @@ one engine resumes on another (the engine is recorded in the provenance, not in 
 resume compares).
 
 Each worker's models use ``threads`` threads (``IMAGEVARS_THREADS`` on the worker), whatever
-the node's core count. Videos are not sent to a cluster yet: sample them with the local engine.
+the node's core count. A video goes to the workers as segments (``segment_s`` of footage each), one
+segment per submission, each sampled frame measured on the worker.
 
 Example:
     >>> import imagevars
