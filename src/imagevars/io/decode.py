@@ -131,31 +131,71 @@ class Decoded:
         self.nbytes, self.format, self.mode = nbytes, format, mode
 
 
-def _thumbnail(img, max_side: int | None):
-    """The PIL image shrunk in place so its longer side is at most ``max_side`` (aspect kept)."""
+class Cover(int):
+    """A working size given as the *shorter* side: shrink no further than to cover ``side`` x ``side`` (aspect
+    kept), for a model that takes a square input whatever the photo's shape (``detect``). A plain int is the
+    longer side's limit. Decoding 4000x3000 for a 512 x 512 input: Cover(512) gives 683x512 (libjpeg's DCT
+    scaling to 1000x750, then resized), where a longer-side limit of 1024 decodes 2000x1500.
+
+    Example:
+        >>> Cover(512), Cover(512) == 512, isinstance(Cover(512), Cover)
+        (Cover(512), True, True)
+    """
+
+    def __repr__(self) -> str:
+        return f"Cover({int(self)})"
+
+    def __reduce__(self):
+        return Cover, (int(self),)
+
+
+def _target(w: int, h: int, side) -> tuple[int, int] | None:
+    """The size (w, h) an image of w x h is shrunk to for ``side``, or None if it is kept whole."""
+    if not side:
+        return None
+    if isinstance(side, Cover):
+        short = min(w, h)
+        return None if short <= side else (max(side, round(w * side / short)), max(side, round(h * side / short)))
+    long = max(w, h)
+    return None if long <= side else (max(1, round(w * side / long)), max(1, round(h * side / long)))
+
+
+def _drafts(fmt: str, w: int, h: int, side) -> bool:
+    """Whether a JPEG of w x h is decoded at reduced size (DCT scaling) for ``side``: when it is over twice as big."""
+    return bool(side) and fmt == "JPEG" and (min(w, h) if isinstance(side, Cover) else max(w, h)) > 2 * side
+
+
+def _thumbnail(img, side):
+    """The PIL image shrunk so its longer side is at most ``side`` (an int), or its shorter side is ``side``
+    (a :class:`Cover`), aspect kept."""
     from PIL import Image
 
-    if max_side and max(img.size) > max_side:
-        img.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    if isinstance(side, Cover):
+        size = _target(*img.size, side)
+        return img if size is None else img.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    if side and max(img.size) > side:
+        img.thumbnail((side, side), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return img
 
 
-def shrink(rgb: np.ndarray, max_side: int | None) -> np.ndarray:
-    """An RGB array with its longer side at most ``max_side``, shrunk exactly as :func:`decode` shrinks images.
+def shrink(rgb: np.ndarray, max_side) -> np.ndarray:
+    """An RGB array shrunk for ``max_side`` (the longer side's limit, or a :class:`Cover`) exactly as
+    :func:`decode` shrinks images.
 
     Example:
-        >>> shrink(np.zeros((300, 400, 3), np.uint8), 100).shape
-        (75, 100, 3)
+        >>> shrink(np.zeros((300, 400, 3), np.uint8), 100).shape, shrink(np.zeros((300, 400, 3), np.uint8), Cover(100)).shape
+        ((75, 100, 3), (100, 133, 3))
     """
-    if not max_side or max(rgb.shape[:2]) <= max_side:
+    if _target(rgb.shape[1], rgb.shape[0], max_side) is None:
         return rgb
     from PIL import Image
 
     return np.asarray(_thumbnail(Image.fromarray(rgb), max_side))
 
 
-def decode(data: bytes, name: str, max_side: int | None = None, max_pixels: int = MAX_PIXELS) -> Decoded:
-    """Decode image bytes to RGB, orientation applied, shrunk so its longer side is at most ``max_side``.
+def decode(data: bytes, name: str, max_side: int | Cover | None = None, max_pixels: int = MAX_PIXELS) -> Decoded:
+    """Decode image bytes to RGB, orientation applied, shrunk so its longer side is at most ``max_side`` (or, for a
+    :class:`Cover`, its shorter side is ``max_side``).
 
     JPEGs are decoded at reduced size by libjpeg's DCT scaling (``Image.draft``) when that is
     enough for ``max_side``: a 12 MP photo needed at 640 px decodes 3x faster this way.
@@ -184,8 +224,8 @@ def decode(data: bytes, name: str, max_side: int | None = None, max_pixels: int 
         orientation = img.getexif().get(0x0112, 1) if fmt in ("JPEG", "TIFF", "WEBP", "PNG") else 1
         if orientation in (5, 6, 7, 8):
             w, h = h, w
-        if max_side and fmt == "JPEG" and max(w, h) > 2 * max_side:
-            scale = max_side / max(w, h)
+        if _drafts(fmt, w, h, max_side):
+            scale = max_side / (min(w, h) if isinstance(max_side, Cover) else max(w, h))
             img.draft("RGB", (int(img.size[0] * scale) + 1, int(img.size[1] * scale) + 1))
         img.load()
         img = _thumbnail(to_mode(ImageOps.exif_transpose(img), "RGB"), max_side)
@@ -214,14 +254,15 @@ def decode_each(data: bytes, name: str, sides) -> list[Decoded]:
         >>> [d.rgb.shape for d in decode_each(buf.getvalue(), "x.jpg", [256, None, 256])]
         [(128, 256, 3), (1000, 2000, 3), (128, 256, 3)]
     """
-    distinct = sorted(set(sides), key=lambda s: float("inf") if s is None else s, reverse=True)
-    first = decode(data, name, distinct[0])
-    out = {distinct[0]: first}
+    keys = list(dict.fromkeys((type(s), s) for s in sides))  # Cover(512) and 512 are different sizes
+    keys.sort(key=lambda k: float("inf") if k[1] is None else k[1] * (4 if k[0] is Cover else 1), reverse=True)
+    first = decode(data, name, keys[0][1])  # the largest first: the others may be shrunk from it
+    out = {keys[0]: first}
     whole = first.rgb.shape[:2] == (first.height, first.width)
-    for side in distinct[1:]:
-        if whole and not (first.format == "JPEG" and max(first.width, first.height) > 2 * side):
-            out[side] = Decoded(shrink(first.rgb, side), first.width, first.height, first.nbytes, first.format,
-                                first.mode)
+    for key in keys[1:]:
+        if whole and not _drafts(first.format, first.width, first.height, key[1]):
+            out[key] = Decoded(shrink(first.rgb, key[1]), first.width, first.height, first.nbytes, first.format,
+                               first.mode)
         else:
-            out[side] = decode(data, name, side)
-    return [out[s] for s in sides]
+            out[key] = decode(data, name, key[1])
+    return [out[(type(s), s)] for s in sides]

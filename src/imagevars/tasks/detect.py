@@ -3,6 +3,7 @@
 The default model is the bundled CenterNet (``centernet-mbv3-coco``, offline; see its card);
 hub detectors (``rtdetr-r18``, ``dfine-s``, any ``hf:<owner>/<name>``) give the same columns.
 Each image is decoded with EXIF orientation applied, converted to RGB (transparency on white),
+no smaller than its shorter side covers the input (JPEGs by libjpeg's DCT scaling, the cheap way),
 and resized to the detector's square input (512 x 512 for CenterNet, 640 x 640 for RT-DETR and
 D-FINE) without keeping its aspect ratio, as these models were trained and run. Every variable
 below is computed from the model's detections (CenterNet: its 100 highest-scoring) after
@@ -48,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from ..io.decode import Cover
 from ..models.coco import column_name
 from .base import Option, Task, comma_list
 
@@ -198,7 +200,8 @@ class DetectTask(Task):
     """
 
     name = "detect"
-    max_side = 2 * SIDE  # JPEGs decode at reduced size (DCT scaling) down to this, then resize
+    # decoded no smaller than the model's square input covers (JPEGs by DCT scaling), then resized to it
+    max_side = Cover(SIDE)
     options = (
         Option("--long", "long", None, "detect: one row per object (box, label, score)"),
         Option("--model", "model", str, "detect: a registered detector (default: the bundled CenterNet; rtdetr-r18, "
@@ -231,7 +234,8 @@ class DetectTask(Task):
             raise ValueError(f"{self.model_name}: its classes have no 'person'; the detect task expects a COCO detector")
         self.pad = bool(getattr(self.model, "pad", False))
         self.side = int(getattr(self.model, "side", SIDE))
-        self.max_side = 2 * self.side
+        # a square input, the photo stretched: decode to cover it; letterboxed: the longer side is all it needs
+        self.max_side = self.side if self.pad else Cover(self.side)
 
     def params(self) -> dict[str, Any]:
         params = {"model": self.model_name, "top": self.top, "threshold": self.threshold, "floor": self.floor,
