@@ -11,6 +11,7 @@ Sides, alternated in each round over a new slice of the folder:
 
     python bench/make_photos.py bench/data/jpegs --n 2000
     python bench/detect_throughput.py bench/data/jpegs --rounds 3 --per-round 350
+    python bench/detect_throughput.py bench/data/jpegs --rounds 3 --per-round 200 --configs 2:1,2:2 --before 1024
 """
 
 from __future__ import annotations
@@ -45,13 +46,20 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--per-round", type=int, default=350)
     ap.add_argument("--configs", default="2:1,2:2,1:1", help="imagevars settings as threads:workers, comma-separated")
+    ap.add_argument("--before", type=int, help="also imagevars (first config) decoding to this longer side instead "
+                    "of covering the input (the decode before io.decode.Cover: 1024)")
     args = ap.parse_args()
     files = photo_files(args.folder, args.rounds * args.per_round)
     configs = [tuple(int(x) for x in c.split(":")) for c in args.configs.split(",")]
     ref_task = DetectTask(threads=2)
     tasks = {c: DetectTask(threads=c[0]) for c in configs}
+    if args.before:
+        before = DetectTask(threads=configs[0][0])
+        before.max_side = args.before
+        tasks[(*configs[0], args.before)] = before
     canned = np.stack([np.asarray(Image.open(f).convert("RGB").resize((512, 512))) for f in files[:20]])
-    rates: dict[str, list[float]] = {"reference": [], "model-only": [], **{f"imagevars t{t} w{w}": [] for t, w in configs}}
+    names = {c: f"imagevars t{c[0]} w{c[1]}" + (f" decode<={c[2]}px" if len(c) > 2 else "") for c in tasks}
+    rates: dict[str, list[float]] = {"reference": [], "model-only": [], **{names[c]: [] for c in tasks}}
     print(f"{len(files)} JPEGs; {args.rounds} rounds of {args.per_round} images per side")
     for r in range(args.rounds):
         chunk = files[r * args.per_round : (r + 1) * args.per_round]
@@ -59,11 +67,11 @@ def main() -> None:
         t = time.perf_counter()
         reference(sample, ref_task)
         rates["reference"].append(len(sample) / (time.perf_counter() - t))
-        for (threads, workers), task in tasks.items():
+        for config, task in (tasks.items() if r % 2 == 0 else reversed(list(tasks.items()))):
             t = time.perf_counter()
-            res = imagevars.run([task], chunk, workers=workers, progress=False, batch_size=8)
+            res = imagevars.run([task], chunk, workers=config[1], progress=False, batch_size=8)
             assert res.n_errors == 0
-            rates[f"imagevars t{threads} w{workers}"].append(len(chunk) / (time.perf_counter() - t))
+            rates[names[config]].append(len(chunk) / (time.perf_counter() - t))
         t = time.perf_counter()
         for _ in range(3):
             ref_task.model.predict(canned)
@@ -74,6 +82,10 @@ def main() -> None:
     best = max((k for k in med if k.startswith("imagevars")), key=med.get)
     print(f"best imagevars setting {best}: {med[best]:.2f} img/s = {ratio(med[best], med['reference'])} the reference, "
           f"{med[best] / med['model-only']:.0%} of model-only")
+    if args.before:
+        now, old = names[configs[0]], names[(*configs[0], args.before)]
+        print(f"{now} / {old}: {ratio(med[now], med[old])} ({med[old] / med['model-only']:.0%} -> "
+              f"{med[now] / med['model-only']:.0%} of model-only)")
 
 
 if __name__ == "__main__":
