@@ -90,3 +90,21 @@ def test_videos_on_the_dask_engine_give_the_local_rows_frame_for_frame(photos, t
                             engine_options={"workers": 2}, **kw).to_pandas()
     pd.testing.assert_frame_equal(local, on_dask)
     assert (local["source"].str.endswith("clip.mp4")).sum() == 12 and local["error"].notna().sum() == 1
+
+
+def test_hub_model_tasks_run_on_the_dask_engine_as_locally(photos, tmp_path):
+    """The ask task (a tiny random VLM folder, a codebook) and open-vocabulary detection (a tiny OWLv2 folder) are
+    rebuilt on the workers from their specs and give the local table."""
+    pytest.importorskip("transformers")
+    from imagevars.models.open_vocab import save_random_owlv2
+    from imagevars.models.vlm import save_random_vlm
+    from imagevars.tasks import get_task
+
+    book = tmp_path / "codebook.yaml"
+    book.write_text('questions:\n  cat: {ask: "Is there a cat?", answers: ["yes", "no"]}\n')
+    tasks = [get_task("ask", codebook=str(book), model=str(save_random_vlm(tmp_path / "vlm"))),
+             get_task("detect", model=str(save_random_owlv2(tmp_path / "owl")), classes="cat, cup")]
+    local = imagevars.run(tasks, photos, progress=False).to_pandas()
+    on_dask = imagevars.run(tasks, photos, progress=False, engine="dask", engine_options={"workers": 1}).to_pandas()
+    pd.testing.assert_frame_equal(local, on_dask)
+    assert local["ask_cat_yes"].notna().sum() == 6 and "detect_count_cup" in local
