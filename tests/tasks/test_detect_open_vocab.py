@@ -88,8 +88,9 @@ def test_the_letterbox_and_its_inverse():
     img, w, h = prepare(SimpleNamespace(rgb=rgb, width=200, height=100), 64, pad=True)
     assert img.shape == (64, 64, 3) and (img[40:, :] == 128).all()  # grey below the 64x32 image
     assert img[10, 40].min() == 255 and img[10, 20].max() == 0
-    det = np.array([[32, 6.4, 57.6, 19.2, 0.9, 0], [-5, -5, 70, 70, 0.8, 0]], np.float32)
+    det = np.array([[32, 6.4, 57.6, 19.2, 0.9, 0], [-5, -5, 70, 70, 0.8, 0], [10, 40, 30, 60, 0.7, 0]], np.float32)
     grid, sx, sy, share = to_grid(det, w, h, 64, pad=True)
+    assert len(grid) == 2  # the third box lies wholly in the grey padding below the image
     assert sx == sy == 200 / 64 and share == pytest.approx(0.5)
     assert np.allclose(grid[0, :4] * sx, [100, 20, 180, 60], atol=1e-3)
     assert np.allclose(grid[1, :4] * sx, [0, 0, 200, 100], atol=1e-3)

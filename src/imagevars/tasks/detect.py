@@ -75,8 +75,8 @@ def prepare(decoded, side: int = SIDE, pad: bool = False) -> tuple[np.ndarray, i
 
 
 def to_grid(det: np.ndarray, width: int, height: int, side: int, pad: bool) -> tuple[np.ndarray, float, float, float]:
-    """(detections clipped to the image's part of the input grid, x and y scale to original pixels, the
-    share of the grid the image covers): the inverse of :func:`prepare`.
+    """(detections clipped to the image's part of the input grid, those wholly outside it dropped; x and y
+    scale to original pixels; the share of the grid the image covers): the inverse of :func:`prepare`.
 
     Example:
         >>> d, sx, sy, share = to_grid(np.array([[0, 0, 512, 512, .9, 0]]), 1000, 500, 512, pad=True)
@@ -89,6 +89,7 @@ def to_grid(det: np.ndarray, width: int, height: int, side: int, pad: bool) -> t
     det = det.copy()
     det[:, [0, 2]] = np.clip(det[:, [0, 2]], 0, width / scale)
     det[:, [1, 3]] = np.clip(det[:, [1, 3]], 0, height / scale)
+    det = det[(det[:, 2] > det[:, 0]) & (det[:, 3] > det[:, 1])]  # a box wholly in the grey padding is no object
     return det, scale, scale, (width / scale) * (height / scale) / side**2
 
 
