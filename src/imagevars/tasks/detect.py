@@ -2,6 +2,10 @@
 
 The default model is the bundled CenterNet (``centernet-mbv3-coco``, offline; see its card);
 hub detectors (``rtdetr-r18``, ``dfine-s``, any ``hf:<owner>/<name>``) give the same columns.
+With ``classes`` (``--classes "logo, price tag"``), an open-vocabulary detector (``owlv2-base``,
+``grounding-dino-tiny``; :mod:`imagevars.models.open_vocab`) finds the classes named in words, and
+the columns below are those classes' (``person_*`` only if ``person`` is one of them); its input is
+letterboxed (aspect kept, grey below or to the right) and a box wholly in the grey is dropped.
 Each image is decoded with EXIF orientation applied, converted to RGB (transparency on white),
 no smaller than its shorter side covers the input (JPEGs by libjpeg's DCT scaling, the cheap way),
 and resized to the detector's square input (512 x 512 for CenterNet, 640 x 640 for RT-DETR and
@@ -11,7 +15,8 @@ class-wise non-maximum suppression (``nms``, IoU 0.5: overlapping boxes of one c
 object, as the source package and the TF Object Detection API post-process them). Boxes are in
 pixels of the original image, after orientation.
 
-Columns (``detect_`` + name), k = 1 .. ``top``, c = each of the 80 COCO classes (spaces as ``_``):
+Columns (``detect_`` + name), k = 1 .. ``top``, c = each of the 80 COCO classes, or of the classes named
+(spaces and punctuation as ``_``):
 
 =================  =========================================================================
 n_objects          number of detections with score >= ``threshold``
