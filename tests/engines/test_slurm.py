@@ -119,7 +119,7 @@ def test_a_submitted_job_runs_on_a_one_node_slurm_and_gives_the_local_table(engi
         deadline = time.time() + 120
         while time.time() < deadline and not out.exists():
             for c in psutil.net_connections("inet"):
-                if c.status == psutil.CONN_LISTEN and c.pid and c.pid not in before:
+                if c.status == psutil.CONN_LISTEN and c.pid and c.pid not in before and _belongs(c.pid, tmp_path):
                     listening.add((c.laddr.ip, c.laddr.port, _name(c.pid)))
             time.sleep(0.2)
         wait_for_jobs(env, timeout=60)
@@ -129,10 +129,10 @@ def test_a_submitted_job_runs_on_a_one_node_slurm_and_gives_the_local_table(engi
     pd.testing.assert_frame_equal(imagevars.Results.read(out).to_pandas()[local.columns], local)
     assert imagevars.Results.read(out).provenance["engine"]["name"] == engine
     assert listening and all(_loopback(ip) for ip, _, _ in listening), listening
-    time.sleep(1)
-    left = [p for p in psutil.process_iter(["name"]) if p.pid not in before and p.info["name"] not in ("ps",)
-            and p.status() != psutil.STATUS_ZOMBIE]
-    assert not left, [p.info["name"] for p in left]
+    deadline = time.time() + 20  # what the job and the cluster started exits (Slurm's step daemons within seconds)
+    while time.time() < deadline and _ours(before, tmp_path):
+        time.sleep(0.5)
+    assert not _ours(before, tmp_path), [" ".join(p.cmdline()[:3]) for p in _ours(before, tmp_path)]
 
 
 def _loopback(ip: str) -> bool:
@@ -149,3 +149,24 @@ def _name(pid: int) -> str:
         return " ".join(psutil.Process(pid).cmdline()[:3])
     except psutil.Error:
         return "?"
+
+
+def _ours(before: set, tmp_path) -> list:
+    """Processes started since ``before`` that belong to the test's Slurm, its job or its cluster."""
+    import psutil
+
+    return [p for p in psutil.process_iter() if p.pid not in before and _belongs(p, tmp_path)]
+
+
+def _belongs(proc, tmp_path) -> bool:
+    """Whether a live process is the test's Slurm, its job or its cluster (not whatever else the machine runs)."""
+    import psutil
+
+    try:
+        proc = psutil.Process(proc) if isinstance(proc, int) else proc
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        text = " ".join(proc.cmdline()) + " " + proc.name()
+    except psutil.Error:
+        return False
+    return str(tmp_path) in text or any(k in text for k in ("slurm", "munge", "dask", "ray", "imagevars"))

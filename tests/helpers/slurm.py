@@ -96,8 +96,21 @@ def one_node_slurm(root: Path):
         subprocess.run(["scancel", "--full", "--user=root"], env=env, capture_output=True)
         for pid_file in ("slurmd.pid", "slurmctld.pid", "munged.pid"):
             with contextlib.suppress(OSError, ValueError):
-                os.kill(int((root / pid_file).read_text().split()[0]), 15)
-        time.sleep(0.5)
+                _stop(int((root / pid_file).read_text().split()[0]))
+
+
+def _stop(pid: int, timeout: float = 15) -> None:
+    """SIGTERM, then wait for the daemon to exit (slurmctld saves its state first); SIGKILL if it will not."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        proc.terminate()
+        proc.wait(timeout)
+    except psutil.TimeoutExpired:
+        proc.kill()
+    except psutil.NoSuchProcess:
+        pass
 
 
 def wait_for_jobs(env: dict, timeout: float = 180) -> None:
