@@ -7,6 +7,8 @@ import pytest
 import skimage.data as data
 from PIL import Image
 
+from sockets import loopback  # tests/helpers
+
 import imagevars
 from imagevars.cli import main
 
@@ -70,16 +72,9 @@ def test_the_ray_engine_and_ray_data_measure_on_a_loopback_cluster_that_stops(ph
         # 3. every server it started listens on loopback
         pids = {me.pid, *(c.pid for c in me.children(recursive=True))}
         seen = [c for c in psutil.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN and c.pid in pids]
-        assert seen and all(_loopback(c.laddr.ip) for c in seen), [c.laddr for c in seen if not _loopback(c.laddr.ip)]
+        assert seen and all(loopback(c.laddr.ip) for c in seen), [c.laddr for c in seen if not loopback(c.laddr.ip)]
     left = [c for c in me.children(recursive=True) if c.pid not in before and c.is_running()
             and c.status() != psutil.STATUS_ZOMBIE]
     assert not left, [c.name() for c in left]
 
-
-def _loopback(ip: str) -> bool:
-    """127.0.0.1, ::1, or IPv4's loopback written as IPv6 (::ffff:127.0.0.1)."""
-    import ipaddress
-
-    address = ipaddress.ip_address(ip)
-    return (getattr(address, "ipv4_mapped", None) or address).is_loopback
 

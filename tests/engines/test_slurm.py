@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sockets import loopback  # tests/helpers
 
 from imagevars.cli import build_parser, main
 
@@ -128,18 +129,12 @@ def test_a_submitted_job_runs_on_a_one_node_slurm_and_gives_the_local_table(engi
     local = imagevars.run(["quality"], photos, progress=False).to_pandas()
     pd.testing.assert_frame_equal(imagevars.Results.read(out).to_pandas()[local.columns], local)
     assert imagevars.Results.read(out).provenance["engine"]["name"] == engine
-    assert listening and all(_loopback(ip) for ip, _, _ in listening), listening
+    assert listening and all(loopback(ip) for ip, _, _ in listening), listening
     deadline = time.time() + 20  # what the job and the cluster started exits (Slurm's step daemons within seconds)
     while time.time() < deadline and _ours(before, tmp_path):
         time.sleep(0.5)
     assert not _ours(before, tmp_path), [" ".join(p.cmdline()[:3]) for p in _ours(before, tmp_path)]
 
-
-def _loopback(ip: str) -> bool:
-    import ipaddress
-
-    address = ipaddress.ip_address(ip)
-    return (getattr(address, "ipv4_mapped", None) or address).is_loopback
 
 
 def _name(pid: int) -> str:
