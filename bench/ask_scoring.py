@@ -50,16 +50,12 @@ def save_smolvlm_256m(folder: Path) -> Path:
     """SmolVLM-256M-Instruct's architecture and processor settings, random weights, a byte-level tokenizer."""
     import torch
     import transformers
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
-    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
-    core = Tokenizer(models.BPE(vocab={c: i for i, c in enumerate(alphabet)}, merges=[]))
-    core.pre_tokenizer, core.decoder = pre_tokenizers.ByteLevel(add_prefix_space=False), decoders.ByteLevel()
-    tok = transformers.PreTrainedTokenizerFast(tokenizer_object=core, bos_token="<|im_start|>",
-                                               eos_token="<end_of_utterance>", pad_token="<|im_end|>")
+    from imagevars.models.vlm import byte_level_tokenizer
+
     grid = [f"<row_{r}_col_{c}>" for r in range(1, 7) for c in range(1, 7)]
-    tok.add_special_tokens({"additional_special_tokens": ["<fake_token_around_image>", "<image>", "<global-img>",
-                                                          "<end_of_utterance>", *grid]})
+    tok = byte_level_tokenizer("<|im_start|>", "<end_of_utterance>", "<|im_end|>",
+                               ["<fake_token_around_image>", "<image>", "<global-img>", "<end_of_utterance>", *grid])
     images = transformers.Idefics3ImageProcessorPil(size={"longest_edge": 2048}, max_image_size={"longest_edge": 512},
                                                     do_image_splitting=True)
     processor = transformers.Idefics3Processor(image_processor=images, tokenizer=tok, image_seq_len=64,

@@ -220,19 +220,34 @@ class VisionLanguageModel:
         return self.tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True).strip()
 
 
+def byte_level_tokenizer(bos: str, eos: str, pad: str, special: Sequence[str] = ()):
+    """A fast tokenizer with one token per byte (no merges) and the given special tokens: for random test and
+    bench models, which need a real tokenizer but no real vocabulary.
+
+    Example:
+        >>> tok = byte_level_tokenizer("<s>", "</s>", "<pad>", ["<image>"])
+        >>> len(tok("yes")["input_ids"]), tok.convert_tokens_to_ids("<image>") >= 256
+        (3, True)
+    """
+    import transformers
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
+    core = Tokenizer(models.BPE(vocab={c: i for i, c in enumerate(alphabet)}, merges=[]))
+    core.pre_tokenizer, core.decoder = pre_tokenizers.ByteLevel(add_prefix_space=False), decoders.ByteLevel()
+    tok = transformers.PreTrainedTokenizerFast(tokenizer_object=core, bos_token=bos, eos_token=eos, pad_token=pad)
+    tok.add_special_tokens({"additional_special_tokens": list(special)})
+    return tok
+
+
 def save_random_vlm(folder: str | Path, seed: int = 0) -> Path:
     """A tiny randomly initialised LLaVA (CLIP vision tower, Llama text model, one token per byte) saved as a hub
     model would be, with its processor and chat template: for tests of the ask task's real code path."""
     import torch
     import transformers
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
     folder = Path(folder)
-    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
-    core = Tokenizer(models.BPE(vocab={c: i for i, c in enumerate(alphabet)}, merges=[]))
-    core.pre_tokenizer, core.decoder = pre_tokenizers.ByteLevel(add_prefix_space=False), decoders.ByteLevel()
-    tok = transformers.PreTrainedTokenizerFast(tokenizer_object=core, bos_token="<s>", eos_token="</s>", pad_token="<pad>")
-    tok.add_special_tokens({"additional_special_tokens": ["<image>"]})
+    tok = byte_level_tokenizer("<s>", "</s>", "<pad>", ["<image>"])
     template = ("{% for m in messages %}{{ m['role'] }}: {% for c in m['content'] %}{% if c['type'] == 'text' %}"
                 "{{ c['text'] }}{% elif c['type'] == 'image' %}<image>\n{% endif %}{% endfor %}\n{% endfor %}"
                 "{% if add_generation_prompt %}assistant:{% endif %}")
