@@ -117,23 +117,23 @@ def open_detector(spec: str | None = None, threads: int | None = None, classes=N
     """
     from .registry import create_model, get_card, list_models
 
+    detector, options = HubDetector, {}
     if classes:
-        from .open_vocab import open_open_vocab
+        from .open_vocab import OpenVocabDetector
 
-        spec = spec or "owlv2-base"
+        detector, options, spec = OpenVocabDetector, {"classes": classes}, spec or "owlv2-base"
         if spec in list_models() and not get_card(spec).config.get("open_vocabulary"):
             raise ValueError(f"{spec} finds a fixed set of classes; --classes needs an open-vocabulary detector: "
                              "--model owlv2-base, grounding-dino-tiny, or hf:<owner>/<name> of a zero-shot detector")
-        return open_open_vocab(spec, classes, threads=threads)
     spec = spec or "centernet-mbv3-coco"
     if spec in list_models():
         if get_card(spec).task != "detect":
             raise ValueError(f"{spec} is a {get_card(spec).task} model, not a detector; see imagevars models")
-        return create_model(spec, pretrained=True, threads=threads)
+        return create_model(spec, pretrained=True, threads=threads, **options)
     if spec.startswith("hf:"):
         repo, revision = split_spec(spec[3:])
-        return HubDetector(repo, revision=revision, threads=threads)
+        return detector(repo, revision=revision, threads=threads, **options)
     if Path(spec).is_dir():
-        return HubDetector(spec, threads=threads)
+        return detector(spec, threads=threads, **options)
     raise KeyError(f"no detector {spec!r}: use a registered name ({', '.join(list_models())}), "
                    "hf:<owner>/<name> for a hub model, or a folder saved with save_pretrained")

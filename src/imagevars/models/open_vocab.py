@@ -25,7 +25,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .card import ModelCard, WeightsSource
-from .hub import open_hub_model, processor_side, split_spec
+from .hub import open_hub_model, processor_side
 from .registry import register_model
 
 TOP = 100  # boxes kept per image, highest scores first (as the bundled CenterNet's 100)
@@ -170,21 +170,6 @@ def _builder(card: ModelCard):
 
 for _card_ in OPEN_VOCAB_DETECTORS:
     register_model(_card_)(_builder(_card_))
-
-
-def open_open_vocab(spec: str, classes, threads: int | None = None) -> OpenVocabDetector:
-    """A carded name, ``hf:<owner>/<name>[@revision]`` or a folder, for ``classes``."""
-    from .registry import create_model, get_card, list_models
-
-    if spec in list_models() and get_card(spec).config.get("open_vocabulary"):
-        return create_model(spec, pretrained=True, threads=threads, classes=classes)
-    if spec.startswith("hf:"):
-        repo, revision = split_spec(spec[3:])
-        return OpenVocabDetector(repo, classes, revision=revision, threads=threads)
-    if Path(spec).is_dir():
-        return OpenVocabDetector(spec, classes, threads=threads)
-    raise KeyError(f"no open-vocabulary detector {spec!r}: use owlv2-base, grounding-dino-tiny, "
-                   "hf:<owner>/<name> for a hub model, or a folder saved with save_pretrained")
 
 
 def save_random_owlv2(folder: str | Path, side: int = 64, seed: int = 0) -> Path:
