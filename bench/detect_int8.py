@@ -35,34 +35,65 @@ EVAL_PHOTOS = ("horse", "page", "text", "brick", "grass", "gravel", "cell", "col
                "microaneurysms", "coins", "checkerboard")
 
 
-def _input(rgb: np.ndarray) -> np.ndarray:
+def model_input(rgb: np.ndarray, side: int = 512) -> np.ndarray:
     from PIL import Image
 
-    return np.asarray(Image.fromarray(rgb).convert("RGB").resize((512, 512), Image.BILINEAR), np.float32)[None]
+    return np.asarray(Image.fromarray(rgb).convert("RGB").resize((side, side), Image.BILINEAR), np.float32)[None]
 
 
-def quantize(src: Path, out: Path, files: list[str], fmt: str, ops: str) -> None:
+def calibration_inputs(files: list[str], side: int) -> list[np.ndarray]:
+    """The model inputs of the calibration JPEGs (decoded at reduced size, no smaller than twice ``side``)."""
+    from PIL import Image
+
+    out = []
+    for f in files:
+        img = Image.open(f)
+        img.draft("RGB", (2 * side, 2 * side))
+        out.append(model_input(np.asarray(img.convert("RGB")), side))
+    return out
+
+
+def quantize(src: Path, out: Path, calibration: list[np.ndarray], input_name: str, fmt: str, op_types: list[str]) -> None:
+    """``src`` statically quantized to ``out`` after ONNX Runtime's pre-processing: per-channel int8 weights, uint8
+    activations calibrated on ``calibration``, the ``op_types`` given, QDQ or QOperator format."""
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType, quant_pre_process,
                                           quantize_static)
-    from PIL import Image
 
-    class Photos(CalibrationDataReader):
+    class Inputs(CalibrationDataReader):
         def __init__(self):
-            self.files = iter(files)
+            self.it = iter(calibration)
 
         def get_next(self):
-            f = next(self.files, None)
-            if f is None:
-                return None
-            img = Image.open(f)
-            img.draft("RGB", (1024, 1024))
-            return {"images": _input(np.asarray(img.convert("RGB")))}
+            x = next(self.it, None)
+            return None if x is None else {input_name: x}
 
     pre = out.with_name("pre.onnx")
     quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
-    quantize_static(str(pre), str(out), Photos(), per_channel=True, activation_type=QuantType.QUInt8,
-                    weight_type=QuantType.QInt8, op_types_to_quantize=OPS[ops],
+    quantize_static(str(pre), str(out), Inputs(), per_channel=True, activation_type=QuantType.QUInt8,
+                    weight_type=QuantType.QInt8, op_types_to_quantize=op_types,
                     quant_format=QuantFormat.QDQ if fmt == "qdq" else QuantFormat.QOperator)
+
+
+def sessions(src: Path, quantized: Path) -> dict:
+    """{"fp32": ..., "int8": ...} ONNX Runtime CPU sessions at 2 threads."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = 2, 1
+    return {k: ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            for k, path in (("fp32", src), ("int8", quantized))}
+
+
+def median_rates(sides: dict, one_pass, images: int, rounds: int) -> dict[str, float]:
+    """Images per second of each side, ``one_pass(session)`` timed over ``images`` images, sides alternating in
+    order over ``rounds``; the medians."""
+    rates: dict[str, list[float]] = {k: [] for k in sides}
+    for r in range(rounds):
+        for name in (sides if r % 2 == 0 else reversed(list(sides))):
+            t = time.perf_counter()
+            one_pass(sides[name])
+            rates[name].append(images / (time.perf_counter() - t))
+    return {k: statistics.median(v) for k, v in rates.items()}
 
 
 def evaluation_images() -> list[np.ndarray]:
@@ -97,19 +128,15 @@ def main() -> None:
     p.add_argument("--ops", choices=tuple(OPS), default="wide")
     p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args()
-    import onnxruntime as ort
-
     from imagevars import models
 
     src = Path(models.__file__).parent / "weights" / "centernet-mbv3-coco.onnx"
     with tempfile.TemporaryDirectory() as tmp:
         quantized = Path(tmp) / "centernet-int8.onnx"
-        quantize(src, quantized, photo_files(args.folder, args.calibration), args.format, args.ops)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads, options.inter_op_num_threads = 2, 1
-        sides = {"fp32": ort.InferenceSession(str(src), options, providers=["CPUExecutionProvider"]),
-                 "int8": ort.InferenceSession(str(quantized), options, providers=["CPUExecutionProvider"])}
-        inputs = [_input(a) for a in evaluation_images()]
+        quantize(src, quantized, calibration_inputs(photo_files(args.folder, args.calibration), 512), "images",
+                 args.format, OPS[args.ops])
+        sides = sessions(src, quantized)
+        inputs = [model_input(a) for a in evaluation_images()]
         found = total = 0
         for x in inputs:
             ref, got = (s.run(None, {"images": x})[0][0] for s in sides.values())
@@ -118,15 +145,8 @@ def main() -> None:
                 found += any(int(c[5]) == int(box[5]) and _iou(box, c) >= 0.9 for c in got)
         print(f"{len(inputs)} evaluation images; fp32 boxes at score >= 0.3: {total}; int8 finds {found} "
               f"({found / max(total, 1):.1%}) with the same label at IoU >= 0.9 (target >= 95%)")
-        rates: dict[str, list[float]] = {k: [] for k in sides}
         with Quiet() as q:
-            for r in range(args.rounds):
-                for name in (sides if r % 2 == 0 else reversed(list(sides))):
-                    t = time.perf_counter()
-                    for x in inputs[:30]:
-                        sides[name].run(None, {"images": x})
-                    rates[name].append(30 / (time.perf_counter() - t))
-            med = {k: statistics.median(v) for k, v in rates.items()}
+            med = median_rates(sides, lambda s: [s.run(None, {"images": x}) for x in inputs[:30]], 30, args.rounds)
             print(f"model only, 2 threads: fp32 {med['fp32']:.1f} img/s, int8 ({args.format}, {args.ops}) "
                   f"{med['int8']:.1f} img/s: int8 / fp32 = {ratio(med['int8'], med['fp32'])} (target >= 1.8x)")
         print(q.line())
