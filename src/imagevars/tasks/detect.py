@@ -293,7 +293,10 @@ class DetectTask(Task):
             found = [objects(d, w, h, self.labels, self.threshold, self.side, self.pad)
                      for d, (_, w, h) in zip(dets, batch)]
             return {f.name: [[o[f.name[len("detect_"):]] for o in objs] for objs in found] for f in self.fields()}
-        rows = [self.variables(*to_grid(d, w, h, self.side, self.pad)[::3]) for d, (_, w, h) in zip(dets, batch)]
+        rows = []
+        for d, (_, w, h) in zip(dets, batch):
+            grid, _, _, share = to_grid(d, w, h, self.side, self.pad)
+            rows.append(self.variables(grid, share))
         return {f.name: [r[f.name] for r in rows] for f in self.fields()}
 
     def variables(self, det: np.ndarray, share: float = 1.0) -> dict[str, Any]:
