@@ -69,6 +69,16 @@ def test_the_ray_engine_and_ray_data_measure_on_a_loopback_cluster_that_stops(ph
                              progress=False).to_pandas()
         assert len(died) == 8 and list(died.error.notna()) == [i == 5 for i in range(8)]
         assert WORKER_DIED in died.error[5]
+        # 5. decode actors preparing chunks for a model actor (as with GPU actors): the same tables, and a file
+        # that kills its decode actor is one error row
+        assert main(["run", "quality,detect", str(photos), "-o", str(tmp_path / "split.parquet"), "--engine", "ray",
+                     "--actors", "1", "--cpus-per-actor", "0.5", "--decode-actors", "1", "-q"]) == 0
+        split = imagevars.Results.read(tmp_path / "split.parquet")
+        pd.testing.assert_frame_equal(local.to_pandas(), split.to_pandas())
+        assert split.provenance["engine"]["decode_actors"] == 1 and split.provenance["engine"]["models_on"] == "cpu"
+        died = imagevars.run([CrashingTask()], killers, batch_size=2, engine="ray", progress=False,
+                             engine_options={"actors": 1, "cpus": 0.5, "decoders": 1}).to_pandas()
+        assert list(died.error.notna()) == [i == 5 for i in range(8)] and WORKER_DIED in died.error[5]
         # 3. every server it started listens on loopback
         pids = {me.pid, *(c.pid for c in me.children(recursive=True))}
         seen = [c for c in psutil.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN and c.pid in pids]

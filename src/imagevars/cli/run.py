@@ -75,7 +75,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                                                                         ("threads", args.threads_per_worker),
                                                                         ("actors", args.actors),
                                                                         ("cpus", args.cpus_per_actor),
-                                                                        ("gpus", args.gpus_per_actor))
+                                                                        ("gpus", args.gpus_per_actor),
+                                                                        ("decoders", args.decode_actors))
                                                       if v is not None})
     print_summary(results, args.output)
     if args.report and args.output and len(results):
@@ -178,7 +179,9 @@ def add_commands(sub) -> None:
     p.add_argument("--threads-per-worker", type=int, help="--engine dask: threads each worker's models use (default 1)")
     p.add_argument("--actors", type=int, help="--engine ray: actors measuring at once (default: --workers)")
     p.add_argument("--cpus-per-actor", type=float, help="--engine ray: CPUs (and model threads) per actor (default 1)")
-    p.add_argument("--gpus-per-actor", type=float, help="--engine ray: GPUs per actor (default 0)")
+    p.add_argument("--gpus-per-actor", type=float, help="--engine ray: GPUs per actor, the models on them (default 0)")
+    p.add_argument("--decode-actors", type=int, help="--engine ray: one-CPU actors that decode for the model actors "
+                   "(default: none; with --gpus-per-actor, the CPUs the model actors leave)")
     p.add_argument("--report", action="store_true", help="also write the report page beside the table (needs -o)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--chunk-rows", type=int, default=2000, help=argparse.SUPPRESS)

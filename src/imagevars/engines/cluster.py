@@ -10,12 +10,13 @@ from collections import deque
 from typing import Any, Callable, Iterator
 
 from ..io.sources import Item
-from .local import WORKER_DIED, call_tasks, init_worker, measure_item
+from .local import WORKER_DIED, call_tasks, init_worker
+from .local import measure_chunk as prepare
 
 _BUILT: dict[str, list] = {}
 
 
-def _tasks(specs: str, init_rest: tuple, threads: int) -> list:
+def worker_tasks(specs: str, init_rest: tuple, threads: int) -> list:
     """The run's tasks in this worker process, built once from their specs."""
     if specs not in _BUILT:
         from .specs import rebuild
@@ -31,8 +32,14 @@ def measure_chunk(specs: str, init_rest: tuple, threads: int, items: list[Item])
     """On a worker: (index, {column: value} or None, error) for each item, in order; for a video segment, its
     frames as :func:`imagevars.engines.local.measure_item` gives them, each frame's features replaced by its
     {column: value} (or by its error)."""
-    tasks = _tasks(specs, init_rest, threads)
-    measured = [list(measure_item(it)) for it in items]
+    tasks = worker_tasks(specs, init_rest, threads)
+    return call_chunk(tasks, items, prepare(items))
+
+
+def call_chunk(tasks: list, items: list[Item], prepared: list[tuple]) -> list[tuple]:
+    """The tasks' calls on a chunk's prepared items (read, decoded and preprocessed by
+    :func:`imagevars.engines.local.measure_chunk`, here or on a decode worker): :func:`measure_chunk`'s answer."""
+    measured = [list(m) for m in prepared]
     for pos, it in enumerate(items):
         if it.span is not None and measured[pos][2] is None:
             measured[pos][1] = _measure_frames(tasks, measured[pos][1])

@@ -5,7 +5,10 @@ provenance) and only the work moves: chunks of inputs go, in input order, to a p
 each of which builds the run's tasks once from their specs and returns each input's output
 columns or its error; results are drained in input order into the same sink, so the table is the
 local engine's, row for row. Each actor reserves ``cpus`` CPUs (and ``gpus`` GPUs) and its models
-use that many threads.
+use that many threads. With ``decoders`` (by default when actors hold GPUs), one-CPU decode actors
+read, decode and preprocess each chunk and Ray hands it straight to a model actor, which only runs
+the models (on its GPU: :mod:`imagevars.models.device`); the decode actors get the tasks'
+preprocessors from the driver and never load a model.
 
 Ray binds every network interface unless ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` is set before
 ``import ray``; a local cluster started here sets it, with usage statistics off, so every server
@@ -33,13 +36,36 @@ from .local import decode_sides
 class _Measurer:
     """An actor: the run's tasks built once, then chunk after chunk measured (:mod:`imagevars.engines.cluster`)."""
 
-    def __init__(self, specs: str, init_rest: tuple, threads: int):
+    def __init__(self, specs: str, init_rest: tuple, threads: int, gpus: float = 0):
         self.specs, self.init_rest, self.threads = specs, init_rest, threads
+        if gpus:  # Ray gave this actor its GPU(s) (CUDA_VISIBLE_DEVICES): the models go there (models.device)
+            os.environ["IMAGEVARS_DEVICE"] = "cuda"
 
     def measure(self, items: list[Item]) -> list[tuple]:
         from .cluster import measure_chunk
 
         return measure_chunk(self.specs, self.init_rest, self.threads, items)
+
+    def call(self, items: list[Item], prepared: list[tuple]) -> list[tuple]:
+        """The tasks' calls on a chunk a decode actor prepared (Ray hands the prepared chunk over itself)."""
+        from .cluster import call_chunk, worker_tasks
+
+        return call_chunk(worker_tasks(self.specs, self.init_rest, self.threads), items, prepared)
+
+
+class _Decoder:
+    """A decode actor: reads, decodes and preprocesses chunks (the local engine's worker step) for the model
+    actors, which then only call the tasks: the model on a GPU, the decoding on the cluster's CPUs."""
+
+    def __init__(self, preprocessors: list, init_rest: tuple):
+        from .local import init_worker
+
+        init_worker(preprocessors, *init_rest, single_thread=False)
+
+    def prepare(self, items: list[Item]) -> list[tuple]:
+        from .local import measure_chunk
+
+        return measure_chunk(items)
 
 
 @contextlib.contextmanager
@@ -66,19 +92,49 @@ def connect(address: str | None = None, cpus: int | None = None):
 
 
 def stream(items: Iterator[Item], ray, chunk: int, specs: str, init_rest: tuple, actors: int, cpus: float,
-           gpus: float, in_flight: int) -> Iterator[tuple[Item, tuple]]:
-    """(item, (index, outputs, error)) in input order from a pool of ``actors`` actors."""
+           gpus: float, in_flight: int, decoders: int = 0, preprocessors: list | None = None
+           ) -> Iterator[tuple[Item, tuple]]:
+    """(item, (index, outputs, error)) in input order from a pool of ``actors`` actors; with ``decoders``, a pool
+    of that many one-CPU decode actors prepares each chunk and hands it to a model actor (``preprocessors``:
+    the tasks' own, from the driver, so decode actors never load a model)."""
     remote = ray.remote(num_cpus=cpus, num_gpus=gpus, max_restarts=0)(_Measurer)
-    pool = [remote.remote(specs, init_rest, max(1, int(cpus))) for _ in range(actors)]
+    decoder = ray.remote(num_cpus=1, max_restarts=0)(_Decoder)
+    pool: list = []
+    decode_pool: list = []
     turn = itertools.count()
 
-    def recover() -> None:  # an actor died: a fresh pool (Ray would otherwise restart a crashing actor again and again)
-        for actor in pool:
+    def start() -> None:  # also after an actor died: a fresh pool (Ray would otherwise restart a crashing actor again and again)
+        for actor in pool + decode_pool:
             ray.kill(actor)
-        pool[:] = [remote.remote(specs, init_rest, max(1, int(cpus))) for _ in range(actors)]
+        pool[:] = [remote.remote(specs, init_rest, max(1, int(cpus)), gpus) for _ in range(actors)]
+        decode_pool[:] = [decoder.remote(preprocessors, init_rest) for _ in range(decoders)]
 
-    return in_order(items, lambda batch: pool[next(turn) % len(pool)].measure.remote(batch), ray.get, chunk,
-                    in_flight, died=lambda exc: isinstance(exc, ray.exceptions.RayActorError), recover=recover)
+    def submit(batch: list[Item]):
+        k = next(turn)
+        if not decode_pool:
+            return pool[k % len(pool)].measure.remote(batch)
+        return pool[k % len(pool)].call.remote(batch, decode_pool[k % len(decode_pool)].prepare.remote(batch))
+
+    start()
+    return in_order(items, submit, ray.get, chunk, in_flight,
+                    died=lambda exc: isinstance(exc, ray.exceptions.RayActorError), recover=start)
+
+
+def decode_actors(ray, asked: int | None, actors: int, cpus: float, gpus: float) -> int:
+    """How many decode actors a run gets: as many as asked; with GPU actors and none asked, the cluster's
+    CPUs the model actors leave (at least one); otherwise none (each actor decodes its own chunks).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> ray = SimpleNamespace(cluster_resources=lambda: {"CPU": 16.0, "GPU": 2.0})
+        >>> decode_actors(ray, None, 2, 1, 1), decode_actors(ray, 3, 2, 1, 1), decode_actors(ray, None, 2, 1, 0)
+        (14, 3, 0)
+    """
+    if asked is not None:
+        return max(0, int(asked))
+    if not gpus:
+        return 0
+    return max(1, int(ray.cluster_resources().get("CPU", 1) - actors * cpus))
 
 
 class _BatchMeasurer:

@@ -169,9 +169,11 @@ class ClipModel:
             atomic_write(path, export, suffix=".tmp.onnx")
         opts = ort.SessionOptions()
         opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
-        session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        from .device import onnx_providers
+
+        session = ort.InferenceSession(str(path), opts, providers=onnx_providers())
         with torch.inference_mode():
-            want = encoder(probe).numpy()
+            want = encoder(probe.to(self.model.device)).cpu().numpy()
         got = session.run(None, {"pixel_values": probe.numpy()})[0]
         self.onnx_check = float(np.abs(got - want).max())
         if self.onnx_check > ONNX_TOLERANCE:
@@ -190,7 +192,7 @@ class ClipModel:
         if self.backend == "onnx":
             return _unit(self._session.run(None, {"pixel_values": inputs["pixel_values"].numpy()})[0])
         with torch.inference_mode():
-            out = self.model.get_image_features(pixel_values=inputs["pixel_values"])
+            out = self.model.get_image_features(pixel_values=inputs["pixel_values"].to(self.model.device))
         return _unit(_tensor(out))
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
@@ -207,7 +209,7 @@ class ClipModel:
         padding = "max_length" if self.kind == "siglip" else True
         inputs = tok(texts, padding=padding, truncation=True, max_length=limit, return_tensors="pt")
         with torch.inference_mode():
-            out = self.model.get_text_features(**{k: v for k, v in inputs.items()
+            out = self.model.get_text_features(**{k: v.to(self.model.device) for k, v in inputs.items()
                                                   if k in ("input_ids", "attention_mask")})
         return _unit(_tensor(out))
 
@@ -220,7 +222,7 @@ def _weights_digest(model) -> str:
     for name, t in model.state_dict().items():
         flat = t.detach().reshape(-1)
         h.update(name.encode())
-        h.update(flat[:: max(1, flat.numel() // 16)].float().numpy().tobytes())
+        h.update(flat[:: max(1, flat.numel() // 16)].float().cpu().numpy().tobytes())
     return h.hexdigest()
 
 
@@ -230,7 +232,7 @@ def _pooled(out):
 
 
 def _tensor(out):
-    return _pooled(out).float().numpy()
+    return _pooled(out).float().cpu().numpy()
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

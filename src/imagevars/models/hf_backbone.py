@@ -50,7 +50,7 @@ class HubBackbone:
     def _pool(self, images: np.ndarray) -> np.ndarray:
         import torch
 
-        inputs = self.processor(images=list(images), return_tensors="pt")
+        inputs = self.processor(images=list(images), return_tensors="pt").to(self.model.device)
         with torch.inference_mode():
             out = self.model(**inputs)
         pooled = getattr(out, "pooler_output", None)
@@ -59,7 +59,7 @@ class HubBackbone:
         else:
             pooled = out.last_hidden_state.float().mean(dim=1)
             self.pooling = "mean of last_hidden_state"
-        return pooled.float().reshape(len(images), -1).numpy()
+        return pooled.float().reshape(len(images), -1).cpu().numpy()
 
     def predict(self, images: np.ndarray) -> tuple[None, np.ndarray]:
         images = np.asarray(images)

@@ -81,7 +81,7 @@ class HubClassifier:
         images = np.asarray(images)
         if not len(images):
             return np.zeros((0, len(self.labels)), np.float32), None
-        inputs = self.processor(images=list(images), return_tensors="pt")
+        inputs = self.processor(images=list(images), return_tensors="pt").to(self.model.device)
         with torch.inference_mode():
             logits = self.model(**inputs).logits
-        return torch.softmax(logits.float(), dim=-1).numpy(), None
+        return torch.softmax(logits.float(), dim=-1).cpu().numpy(), None

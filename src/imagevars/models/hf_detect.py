@@ -81,15 +81,15 @@ class HubDetector:
         images = np.asarray(images)
         if not len(images):
             return []
-        inputs = self.processor(images=list(images), return_tensors="pt")
+        inputs = self.processor(images=list(images), return_tensors="pt").to(self.model.device)
         with torch.inference_mode():
             outputs = self.model(**inputs)
         sizes = [(images.shape[1], images.shape[2])] * len(images)
         results = self.processor.post_process_object_detection(outputs, threshold=0.0, target_sizes=sizes)
         out = []
         for r in results:
-            det = np.column_stack([r["boxes"].float().numpy().reshape(-1, 4), r["scores"].float().numpy(),
-                                   r["labels"].numpy().astype(np.float32)])
+            det = np.column_stack([r["boxes"].float().cpu().numpy().reshape(-1, 4), r["scores"].float().cpu().numpy(),
+                                   r["labels"].cpu().numpy().astype(np.float32)])
             out.append(det[np.argsort(-det[:, 4], kind="stable")].astype(np.float32))
         return out
 

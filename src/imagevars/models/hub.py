@@ -114,6 +114,8 @@ def open_hub_model(repo: str, revision: str | None, what: str, error: type[Excep
         processor, model = from_pretrained(repo, revision, what, error, auto_processor, auto_model)
     else:  # the architecture from config.json, random weights (nothing large downloaded)
         processor, model = from_config(repo, revision, what, error, auto_model, auto_processor)
+    from .device import torch_device
+
     torch.set_num_threads(threads or default_threads())
-    model = model.eval()
+    model = model.to(torch_device()).eval()  # the CPU, or IMAGEVARS_DEVICE's GPU (models.device)
     return processor, model, getattr(model.config, "_commit_hash", None) or snapshot_commit(repo, revision)

@@ -111,11 +111,11 @@ class OpenVocabDetector:
         else:
             inputs = self.processor(images=list(images), text=[list(self.labels)] * n, return_tensors="pt")
         with torch.inference_mode():
-            out = self.model(**inputs)
+            out = self.model(**inputs.to(self.model.device))
         probs = torch.sigmoid(out.logits.float())
         if self.grounding:  # tokens -> classes: the mean over each class's tokens
             probs = torch.stack([probs[..., a:b].mean(-1) for a, b in self.spans], -1)
-        return out.pred_boxes.float(), probs
+        return out.pred_boxes.float().cpu(), probs.cpu()
 
     def predict(self, images: np.ndarray) -> list[np.ndarray]:
         images = np.asarray(images)

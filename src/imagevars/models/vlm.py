@@ -122,10 +122,11 @@ class VisionLanguageModel:
 
     def encode(self, rgb: np.ndarray, prompt: str) -> dict:
         try:
-            return dict(self.processor(text=[prompt], images=[rgb], return_tensors="pt"))
+            enc = self.processor(text=[prompt], images=[rgb], return_tensors="pt")
         except Exception as exc:  # noqa: BLE001 - the processor's own reasons vary by family
             raise VLMError(f"the model's processor rejected the image ({rgb.shape[1]}x{rgb.shape[0]}): "
                            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        return dict(enc.to(self.model.device))  # on the model's device (models.device)
 
     def score(self, rgb: np.ndarray, prompt: str, answers: Sequence[str]) -> np.ndarray:
         """Log-likelihood of each answer's tokens after the prompt and image: the whole sequence through the model
@@ -137,9 +138,10 @@ class VisionLanguageModel:
         out = []
         with torch.no_grad():
             for answer in answers:
-                tail = torch.tensor([self.answer_ids(answer, prompt)], dtype=ids.dtype)
+                tail = torch.tensor([self.answer_ids(answer, prompt)], dtype=ids.dtype, device=ids.device)
                 inputs = dict(enc, input_ids=torch.cat([ids, tail], 1),
-                              attention_mask=torch.ones((1, ids.shape[1] + tail.shape[1]), dtype=torch.long))
+                              attention_mask=torch.ones((1, ids.shape[1] + tail.shape[1]), dtype=torch.long,
+                                                        device=ids.device))
                 logits = self.model(**inputs).logits[0, ids.shape[1] - 1:-1].float()
                 out.append(float(torch.log_softmax(logits, -1).gather(1, tail[0][:, None]).sum()))
         return np.array(out)
@@ -180,8 +182,9 @@ class VisionLanguageModel:
         head = {k: v for k, v in encs[0].items() if k not in ("input_ids", "attention_mask")}
         try:
             with torch.no_grad():
-                cache = self.model(input_ids=ids[0][None, :shared], attention_mask=torch.ones((1, shared), dtype=torch.long),
-                                   use_cache=True, **head).past_key_values
+                cache = self.model(input_ids=ids[0][None, :shared], use_cache=True, **head,
+                                   attention_mask=torch.ones((1, shared), dtype=torch.long, device=ids[0].device)
+                                   ).past_key_values
                 return [self._answers_on(cache, shared, prompt_ids, prompt, a)
                         for prompt_ids, prompt, a in zip(ids, prompts, answers)]
         except (TypeError, ValueError, NotImplementedError, AttributeError, RuntimeError):
@@ -194,9 +197,9 @@ class VisionLanguageModel:
         if cache.get_seq_length() > start:  # a negative count removes that many positions, in transformers 4 and 5
             cache.crop(-(cache.get_seq_length() - start))
         n = len(ids)
-        return self.model(input_ids=ids[None], attention_mask=torch.ones((1, start + n), dtype=torch.long),
+        return self.model(input_ids=ids[None], attention_mask=torch.ones((1, start + n), dtype=torch.long, device=ids.device),
                           past_key_values=cache, use_cache=True,
-                          cache_position=torch.arange(start, start + n)).logits[0].float()
+                          cache_position=torch.arange(start, start + n, device=ids.device)).logits[0].float()
 
     def _answers_on(self, cache, shared: int, prompt_ids, prompt: str, answers: Sequence[str]) -> np.ndarray:
         import torch
@@ -205,7 +208,7 @@ class VisionLanguageModel:
         last = self._continue(cache, prompt_ids[shared:], shared)[-1:]
         out = []
         for answer in answers:
-            tail = torch.tensor(self.answer_ids(answer, prompt), dtype=prompt_ids.dtype)
+            tail = torch.tensor(self.answer_ids(answer, prompt), dtype=prompt_ids.dtype, device=prompt_ids.device)
             logits = last if len(tail) == 1 else torch.cat([last, self._continue(cache, tail[:-1], len(prompt_ids))])
             out.append(float(torch.log_softmax(logits, -1).gather(1, tail[:, None]).sum()))
         return np.array(out)

@@ -92,4 +92,6 @@ def onnx_session(path: str | os.PathLike, threads: int | None = None, purpose: s
     opts = ort.SessionOptions()
     opts.intra_op_num_threads, opts.inter_op_num_threads = threads or default_threads(), 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    return ort.InferenceSession(os.fspath(path), opts, providers=["CPUExecutionProvider"])
+    from .device import onnx_providers
+
+    return ort.InferenceSession(os.fspath(path), opts, providers=onnx_providers())

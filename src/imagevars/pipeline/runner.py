@@ -179,9 +179,13 @@ def _engine_stream(plan: _Plan, todo, n_todo: int, workers: int, batch_size: int
         from ..engines import ray as ray_engine
 
         o = cluster["options"]
-        actors = int(o.get("actors") or max(1, workers))
-        return ray_engine.stream(todo, cluster["client"], batch_size, specs, init_rest, actors, float(o.get("cpus", 1)),
-                                 float(o.get("gpus", 0)), in_flight=2 * actors)
+        actors, cpus, gpus = int(o.get("actors") or max(1, workers)), float(o.get("cpus", 1)), float(o.get("gpus", 0))
+        decoders = ray_engine.decode_actors(cluster["client"], o.get("decoders"), actors, cpus, gpus)
+        cluster["layout"] = {"actors": actors, "cpus_per_actor": cpus, "gpus_per_actor": gpus, "decode_actors": decoders,
+                             "models_on": "cuda" if gpus else "cpu"}
+        return ray_engine.stream(todo, cluster["client"], batch_size, specs, init_rest, actors, cpus, gpus,
+                                 in_flight=2 * max(actors, decoders), decoders=decoders,
+                                 preprocessors=[t.preprocessor() for t in plan.tasks])
     from ..engines import dask as dask_engine
 
     threads_each = int(cluster["options"].get("threads") or 1)
@@ -296,7 +300,9 @@ def run(
         engine_options: for ``"dask"``: ``address`` (a scheduler or scheduler file; default a local
             cluster on 127.0.0.1 with ``workers`` processes), ``threads`` per worker for the models
             (default 1). For ``"ray"``: ``address`` (``"auto"``; default a local cluster on 127.0.0.1),
-            ``actors`` (default ``workers``), ``cpus`` and ``gpus`` per actor (default 1 and 0).
+            ``actors`` (default ``workers``), ``cpus`` and ``gpus`` per actor (default 1 and 0), and
+            ``decoders``: one-CPU actors that read, decode and preprocess for the others, which then only
+            run the models (default: none, or with ``gpus`` the CPUs the model actors leave).
 
     Returns:
         :class:`~imagevars.io.table.Results`: ``source``, ``frame``, ``time_s``, ``error``, kept
@@ -333,7 +339,8 @@ def run(
         actors = int(engine_options.get("actors") or max(1, workers))
         cluster_context = cluster_engine.connect(engine_options.get("address"),
                                                  engine_options.get("cluster_cpus") or
-                                                 max(actors * float(engine_options.get("cpus", 1)), 1))
+                                                 max(actors * float(engine_options.get("cpus", 1))
+                                                     + int(engine_options.get("decoders") or 0), 1))
     try:
         done = sink.done(plan.src) if sink is not None else np.zeros(n, bool)
         plan.counts["skipped"] = int(done.sum())
@@ -347,7 +354,10 @@ def run(
                          fetch_options=fetch_options or {}, cluster=cluster)
 
         # 5. One table out
-        engine_record = {"name": "local"} if engine == "local" else cluster_engine.version()
+        from ..models.device import torch_device_name
+
+        engine_record = ({"name": "local", "models_on": torch_device_name()} if engine == "local"
+                         else {**cluster_engine.version(), **((cluster or {}).get("layout") or {})})
         record = provenance.record(clock, plan.config.pop("tasks"), **plan.config, counts=plan.counts,
                                    engine=engine_record)
         if sink is not None:
