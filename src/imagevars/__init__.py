@@ -42,9 +42,10 @@ def run(tasks, source, output=None, **options):
         >>> table = imagevars.run(["quality"], "PHOTOS/")  # doctest: +SKIP
     """
     from .pipeline.runner import run as _run
-    from .tasks import get_task
+    from .tasks import get_task, task_spec
 
-    return _run([get_task(t) for t in tasks], source, output, **options)
+    make = get_task if options.get("engine", "local") == "local" else task_spec  # a cluster builds them on its workers
+    return _run([make(t) for t in tasks], source, output, **options)
 
 
 def explain(model, images, **options):

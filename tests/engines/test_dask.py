@@ -92,19 +92,31 @@ def test_videos_on_the_dask_engine_give_the_local_rows_frame_for_frame(photos, t
     assert (local["source"].str.endswith("clip.mp4")).sum() == 12 and local["error"].notna().sum() == 1
 
 
-def test_hub_model_tasks_run_on_the_dask_engine_as_locally(photos, tmp_path):
-    """The ask task (a tiny random VLM folder, a codebook) and open-vocabulary detection (a tiny OWLv2 folder) are
-    rebuilt on the workers from their specs and give the local table."""
+def test_hub_model_tasks_run_on_the_dask_engine_as_locally_and_the_driver_loads_no_model(photos, tmp_path, monkeypatch,
+                                                                                       capsys):
+    """The ask task (a tiny random VLM folder, a codebook) and open-vocabulary detection (a tiny OWLv2 folder),
+    named by spec, are built on the workers only (the driver's model classes are made to fail) and give the
+    local table with the same provenance; a task the workers cannot build is the run's one-line error."""
     pytest.importorskip("transformers")
-    from imagevars.models.open_vocab import save_random_owlv2
-    from imagevars.models.vlm import save_random_vlm
-    from imagevars.tasks import get_task
+    from imagevars.models import open_vocab, vlm
+    from imagevars.tasks import get_task, task_spec
 
     book = tmp_path / "codebook.yaml"
     book.write_text('questions:\n  cat: {ask: "Is there a cat?", answers: ["yes", "no"]}\n')
-    tasks = [get_task("ask", codebook=str(book), model=str(save_random_vlm(tmp_path / "vlm"))),
-             get_task("detect", model=str(save_random_owlv2(tmp_path / "owl")), classes="cat, cup")]
-    local = imagevars.run(tasks, photos, progress=False).to_pandas()
-    on_dask = imagevars.run(tasks, photos, progress=False, engine="dask", engine_options={"workers": 1}).to_pandas()
-    pd.testing.assert_frame_equal(local, on_dask)
-    assert local["ask_cat_yes"].notna().sum() == 6 and "detect_count_cup" in local
+    args = [("ask", {"codebook": str(book), "model": str(vlm.save_random_vlm(tmp_path / "vlm"))}),
+            ("detect", {"model": str(open_vocab.save_random_owlv2(tmp_path / "owl")), "classes": "cat, cup"})]
+    local = imagevars.run([get_task(n, **kw) for n, kw in args], photos, progress=False)
+
+    def no_model_here(*a, **kw):
+        raise AssertionError("the driver loaded a model")
+
+    monkeypatch.setattr(vlm.VisionLanguageModel, "__init__", no_model_here)
+    monkeypatch.setattr(open_vocab.OpenVocabDetector, "__init__", no_model_here)
+    on_dask = imagevars.run([task_spec(n, **kw) for n, kw in args], photos, progress=False, engine="dask",
+                            engine_options={"workers": 1})
+    pd.testing.assert_frame_equal(local.to_pandas(), on_dask.to_pandas())
+    assert local.to_pandas()["ask_cat_yes"].notna().sum() == 6 and "detect_count_cup" in local.to_pandas()
+    assert on_dask.provenance["tasks"] == local.provenance["tasks"]  # told by the worker that built them
+    assert main(["run", "detect", str(photos), "-o", str(tmp_path / "bad.parquet"), "--engine", "dask", "--workers", "1",
+                 "--model", args[1][1]["model"], "--classes", "cat, cat", "-q"]) == 2
+    assert "a class is named twice" in capsys.readouterr().err

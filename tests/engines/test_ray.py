@@ -40,7 +40,13 @@ def test_the_ray_engine_and_ray_data_measure_on_a_loopback_cluster_that_stops(ph
     local = imagevars.run(["quality", "detect"], photos, progress=False)
     me = psutil.Process()
     before = {c.pid for c in me.children(recursive=True)}
+    from imagevars.tasks.detect import DetectTask
+
+    def no_model_here(*a, **kw):
+        raise AssertionError("the driver built detect's model")
+
     with connect(cpus=2) as ray:
+        monkeypatch.setattr(DetectTask, "__init__", no_model_here)  # the runs by name below build it on Ray only
         # 1. the run on Ray actors: the local engine's table
         assert main(["run", "quality,detect", str(photos), "-o", str(tmp_path / "ray.parquet"), "--engine", "ray",
                      "--actors", "2", "-q"]) == 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..tasks import TASKS, get_task
+from ..tasks import TASKS, get_task, task_spec
 from .common import print_summary
 
 
@@ -54,12 +54,14 @@ def check_task_flags(names: list[str], args: argparse.Namespace) -> None:
 
 
 def build_tasks(names: list[str], args: argparse.Namespace) -> list:
-    """Task objects for ``names``, each given the flags it declares; a flag no named task uses is an error."""
+    """Task objects for ``names``, each given the flags it declares; a flag no named task uses is an error.
+    With a cluster engine, their specs: the workers build them, and this driver loads no model."""
     check_task_flags(names, args)
+    make = get_task if getattr(args, "engine", "local") == "local" else task_spec
     tasks = []
     for name in names:
         params = {o.param: getattr(args, o.dest) for o in TASKS[name].options if getattr(args, o.dest) is not None}
-        tasks.append(get_task(name, **params))
+        tasks.append(make(name, **params))
     return tasks
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from collections import deque
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from ..io.sources import Item
@@ -14,18 +15,61 @@ from .local import WORKER_DIED, call_tasks, init_worker
 from .local import measure_chunk as prepare
 
 _BUILT: dict[str, list] = {}
+_READY: set[str] = set()  # specs whose preprocessors this worker has set up
 
 
-def worker_tasks(specs: str, init_rest: tuple, threads: int) -> list:
-    """The run's tasks in this worker process, built once from their specs."""
+def worker_tasks(specs: str, init_rest: tuple | None, threads: int) -> list:
+    """The run's tasks in this worker process, built once from their specs (and, given ``init_rest``, the
+    worker set up to decode for them)."""
     if specs not in _BUILT:
         from .specs import rebuild
 
         os.environ["IMAGEVARS_THREADS"] = str(threads)
         _BUILT.clear()
-        _BUILT[specs] = tasks = [rebuild(s) for s in json.loads(specs)]
-        init_worker([t.preprocessor() for t in tasks], *init_rest, single_thread=False)
+        _READY.clear()
+        _BUILT[specs] = [rebuild(s) for s in json.loads(specs)]
+    if init_rest is not None and specs not in _READY:
+        init_worker([t.preprocessor() for t in _BUILT[specs]], *init_rest, single_thread=False)
+        _READY.add(specs)
     return _BUILT[specs]
+
+
+@dataclass
+class Described:
+    """A task as a worker built it, told to the driver without its model: its name, columns, provenance,
+    preprocessor (for decode workers) and spec. The runner plans the table with it; the calls run on the
+    workers."""
+
+    name: str
+    long: bool
+    max_side: int | None
+    columns: list
+    record: dict
+    prepare: Callable
+    built_from: dict
+
+    def fields(self) -> list:
+        return self.columns
+
+    def provenance(self) -> dict:
+        return self.record
+
+    def preprocessor(self) -> Callable:
+        return self.prepare
+
+    def spec(self) -> dict:
+        return self.built_from
+
+    def __call__(self, batch: list) -> dict:
+        raise RuntimeError(f"task {self.name} was built on the cluster's workers; it runs there")
+
+
+def describe(specs: str, threads: int) -> list[Described]:
+    """On a worker: the run's tasks built from their specs (kept for the chunks this worker will measure) and
+    described for the driver, which so never loads a model."""
+    tasks = worker_tasks(specs, None, threads)
+    return [Described(t.name, bool(getattr(t, "long", False)), t.max_side, t.fields(), t.provenance(),
+                      t.preprocessor(), spec) for t, spec in zip(tasks, json.loads(specs))]
 
 
 def measure_chunk(specs: str, init_rest: tuple, threads: int, items: list[Item]) -> list[tuple]:

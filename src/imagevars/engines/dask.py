@@ -67,6 +67,14 @@ def stream(items: Iterator[Item], client, chunk: int, specs: str, init_rest: tup
                     cancel=lambda future: future.cancel())
 
 
+def describe(client, specs: str, threads: int) -> list:
+    """The run's tasks built on one worker (which keeps them for its chunks) and described for the driver
+    (:func:`imagevars.engines.cluster.describe`); a task that cannot be built raises its own error here."""
+    from .cluster import describe as on_worker
+
+    return client.submit(on_worker, specs, threads, pure=False).result()
+
+
 def version() -> dict[str, Any]:
     import dask
     import distributed

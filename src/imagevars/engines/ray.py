@@ -120,6 +120,22 @@ def stream(items: Iterator[Item], ray, chunk: int, specs: str, init_rest: tuple,
                     died=lambda exc: isinstance(exc, ray.exceptions.RayActorError), recover=start)
 
 
+def _describe(specs: str, threads: int) -> list:
+    from .cluster import describe as on_worker
+
+    return on_worker(specs, threads)
+
+
+def describe(ray, specs: str, cpus: float) -> list:
+    """The run's tasks built in one Ray worker process (which then exits, its models with it) and described for
+    the driver (:func:`imagevars.engines.cluster.describe`); a task that cannot be built raises its own error."""
+    remote = ray.remote(num_cpus=cpus, max_calls=1)(_describe)
+    try:
+        return ray.get(remote.remote(specs, max(1, int(cpus))))
+    except ray.exceptions.RayTaskError as exc:  # the task's own error (a bad argument), not Ray's wrapping of it
+        raise (exc.cause if isinstance(getattr(exc, "cause", None), Exception) else exc) from None
+
+
 def decode_actors(ray, asked: int | None, actors: int, cpus: float, gpus: float) -> int:
     """How many decode actors a run gets: as many as asked; with GPU actors and none asked, the cluster's
     CPUs the model actors leave (at least one); otherwise none (each actor decodes its own chunks).

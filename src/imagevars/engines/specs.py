@@ -7,6 +7,7 @@ A cluster engine never ships a loaded model: it sends each task's :meth:`~imagev
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -27,3 +28,28 @@ def rebuild(spec: dict[str, Any]) -> Any:
         raise ValueError(f"cannot build {spec['class']} on this worker ({exc}): a cluster builds tasks from "
                          "importable classes; define a custom task in a module the workers can import") from None
     return cls(*spec.get("args", ()), **spec.get("kwargs", {}))
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A task named but not built: its class and constructor arguments (``imagevars.tasks.task_spec`` makes one).
+
+    A cluster run builds it on the workers only, so the driver never loads its model: one worker describes
+    it (columns, provenance, preprocessor: :func:`imagevars.engines.cluster.describe`). A local run builds
+    it in this process (:meth:`build`).
+
+    Example:
+        >>> spec = TaskSpec("quality", "imagevars.tasks.quality.QualityTask", {"size": 256})
+        >>> spec.build().size
+        256
+    """
+
+    name: str
+    cls: str  # the class's import path
+    kwargs: dict
+
+    def spec(self) -> dict[str, Any]:
+        return {"class": self.cls, "args": [], "kwargs": dict(self.kwargs)}
+
+    def build(self) -> Any:
+        return rebuild(self.spec())

@@ -20,11 +20,12 @@ from typing import Any, Sequence
 
 from .._env import threads
 from .._version import __version__
-from ..engines.local import call_tasks, decode_sides, stream
+from ..engines.local import call_tasks, decode_sides
 from ..io import provenance
 from ..io.decode import decode_each
 from ..io.sources import Item, Source, resolve
 from ..io.table import Results, check_columns, key_schema
+from .engines import connect, engine_record, engine_stream, resolve_tasks
 from .sink import INDEX, KEY, PartsSink
 
 
@@ -165,34 +166,6 @@ def _plan(tasks: list, source: Any, path_column: str | None, keep: Sequence[str]
     return _Plan(tasks, src, every, schema, task_fields, video_fields, long_names, config)
 
 
-def _engine_stream(plan: _Plan, todo, n_todo: int, workers: int, batch_size: int, fetch_options, cluster):
-    """The engine's stream of (item, (index, features or outputs, error)) in input order."""
-    if cluster is None:
-        init_args = ([t.preprocessor() for t in plan.tasks], decode_sides(plan.tasks), fetch_options, plan.every)
-        return stream(todo, workers, max(1, min(16, batch_size)), init_args, total=n_todo)
-    import json
-
-    plan.computed = True
-    specs = json.dumps([t.spec() for t in plan.tasks], default=str)
-    init_rest = (decode_sides(plan.tasks), fetch_options, plan.every)
-    if cluster["engine"] == "ray":
-        from ..engines import ray as ray_engine
-
-        o = cluster["options"]
-        actors, cpus, gpus = int(o.get("actors") or max(1, workers)), float(o.get("cpus", 1)), float(o.get("gpus", 0))
-        decoders = ray_engine.decode_actors(cluster["client"], o.get("decoders"), actors, cpus, gpus)
-        cluster["layout"] = {"actors": actors, "cpus_per_actor": cpus, "gpus_per_actor": gpus, "decode_actors": decoders,
-                             "models_on": "cuda" if gpus else "cpu"}
-        return ray_engine.stream(todo, cluster["client"], batch_size, specs, init_rest, actors, cpus, gpus,
-                                 in_flight=2 * max(actors, decoders), decoders=decoders,
-                                 preprocessors=[t.preprocessor() for t in plan.tasks])
-    from ..engines import dask as dask_engine
-
-    threads_each = int(cluster["options"].get("threads") or 1)
-    return dask_engine.stream(todo, cluster["client"], batch_size, specs, init_rest, threads_each,
-                              in_flight=2 * max(1, workers))
-
-
 def _measure_all(plan: _Plan, todo, n_todo: int, emit, *, workers: int, batch_size: int, strict: bool,
                  progress: bool, fetch_options: dict[str, Any], cluster=None) -> None:
     """4. Stream the inputs still to do through the engine; ``emit`` takes every ``batch_size`` rows."""
@@ -203,7 +176,7 @@ def _measure_all(plan: _Plan, todo, n_todo: int, emit, *, workers: int, batch_si
     try:
         with tqdm(total=n_todo + counts["skipped"], initial=counts["skipped"], unit="img" if plan.every is None
                   else "item", desc=names, disable=not progress, dynamic_ncols=True, file=sys.stderr) as bar:
-            for item, (_, feats, err) in _engine_stream(plan, todo, n_todo, workers, batch_size, fetch_options,
+            for item, (_, feats, err) in engine_stream(plan, todo, n_todo, workers, batch_size, fetch_options,
                                                         cluster):
                 problem = err if err is not None or item.span is None else next(
                     (e[4] for e in feats if e[4] is not None), None)
@@ -316,55 +289,39 @@ def run(
     import numpy as np
     import pyarrow as pa
 
-    # 1-2. Check inputs; schema and settings
-    clock = provenance.begin()
-    plan = _plan(_check_tasks(tasks), source, path_column, keep, every, segment_s)
-    workers = threads() if workers is None else workers
-
     if engine not in ("local", "dask", "ray"):
         raise ValueError(f"engine {engine!r}: use 'local', 'dask' or 'ray'")
     engine_options = dict(engine_options or {})
-
-    # 3. Where rows go, and what is already done
-    sink, n = _open_sink(output, source, plan, chunk_rows)
+    workers = threads() if workers is None else workers
+    clock = provenance.begin()
     memory: list = []
-    cluster_context = contextlib.nullcontext(None)
-    if engine == "dask":
-        from ..engines import dask as cluster_engine
+    with connect(engine, engine_options, workers) as client:
+        # 1-2. Check inputs; schema and settings
+        plan = _plan(_check_tasks(resolve_tasks(tasks, engine, client, engine_options)), source, path_column, keep,
+                     every, segment_s)
 
-        cluster_context = cluster_engine.connect(engine_options.get("address"), engine_options.get("workers", workers))
-    elif engine == "ray":
-        from ..engines import ray as cluster_engine
+        # 3. Where rows go, and what is already done
+        sink, n = _open_sink(output, source, plan, chunk_rows)
+        try:
+            done = sink.done(plan.src) if sink is not None else np.zeros(n, bool)
+            plan.counts["skipped"] = int(done.sum())
 
-        actors = int(engine_options.get("actors") or max(1, workers))
-        cluster_context = cluster_engine.connect(engine_options.get("address"),
-                                                 engine_options.get("cluster_cpus") or
-                                                 max(actors * float(engine_options.get("cpus", 1))
-                                                     + int(engine_options.get("decoders") or 0), 1))
-    try:
-        done = sink.done(plan.src) if sink is not None else np.zeros(n, bool)
-        plan.counts["skipped"] = int(done.sum())
-
-        # 4. Stream
-        with _saved_on_interrupt(sink), cluster_context as client:
+            # 4. Stream
             cluster = None if client is None else {"client": client, "engine": engine, "options": engine_options}
-            _measure_all(plan, (it for it in plan.src if not done[it.index]), n - plan.counts["skipped"],
-                         lambda rows: (sink.add if sink is not None else memory.append)(plan.batch(rows)),
-                         workers=workers, batch_size=batch_size, strict=strict, progress=progress,
-                         fetch_options=fetch_options or {}, cluster=cluster)
+            with _saved_on_interrupt(sink):
+                _measure_all(plan, (it for it in plan.src if not done[it.index]), n - plan.counts["skipped"],
+                             lambda rows: (sink.add if sink is not None else memory.append)(plan.batch(rows)),
+                             workers=workers, batch_size=batch_size, strict=strict, progress=progress,
+                             fetch_options=fetch_options or {}, cluster=cluster)
 
-        # 5. One table out
-        from ..models.device import torch_device_name
-
-        engine_record = ({"name": "local", "models_on": torch_device_name()} if engine == "local"
-                         else {**cluster_engine.version(), **((cluster or {}).get("layout") or {})})
-        record = provenance.record(clock, plan.config.pop("tasks"), **plan.config, counts=plan.counts,
-                                   engine=engine_record)
-        if sink is not None:
-            return sink.finish(record, plan.schema)
-    finally:  # whatever happened, the next run may write this output
-        if sink is not None:
-            sink.release()
+            # 5. One table out
+            record = provenance.record(clock, plan.config.pop("tasks"), **plan.config, counts=plan.counts,
+                                       engine=engine_record(engine, cluster))
+            if sink is not None:
+                return sink.finish(record, plan.schema)
+        finally:  # whatever happened, the next run may write this output
+            if sink is not None:
+                sink.release()
     table = pa.Table.from_batches(memory, schema=plan.schema) if memory else plan.schema.empty_table()
     return Results(table.drop_columns([INDEX, KEY]), record)
 

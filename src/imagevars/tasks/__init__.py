@@ -28,14 +28,36 @@ TASKS: dict[str, type[Task]] = {"quality": QualityTask, "detect": DetectTask, "c
                                  "text": TextTask, "faces": FacesTask, "ask": AskTask}
 
 
-def get_task(name: str | Task, **params: Any) -> Task:
-    """A task instance from its name (or the instance itself)."""
+def get_task(name: Any, **params: Any) -> Task:
+    """A task instance from its name (or the instance itself, or built from its :func:`task_spec`)."""
+    from ..engines.specs import TaskSpec
+
     if isinstance(name, Task):
         return name
+    if isinstance(name, TaskSpec):
+        return name.build()
     try:
         return TASKS[name](**params)
     except KeyError:
         raise ValueError(f"unknown task {name!r}; available: {', '.join(sorted(TASKS))}") from None
 
 
-__all__ = ["TASKS", "AskTask", "Task", "ClassifyTask", "ClipEmbedTask", "ClipTask", "CompositionTask", "DetectTask", "EmbedTask", "FacesTask", "HashTask", "QualityTask", "TextTask", "get_task"]
+def task_spec(name: Any, **params: Any):
+    """A task named but not built (:class:`imagevars.engines.specs.TaskSpec`): a cluster run builds it on its
+    workers only, so the driver never loads its model; a local run builds it. A task object is returned as is.
+
+    Example:
+        >>> task_spec("detect", threshold=0.5).kwargs
+        {'threshold': 0.5}
+    """
+    from ..engines.specs import TaskSpec
+
+    if isinstance(name, (Task, TaskSpec)):
+        return name
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}; available: {', '.join(sorted(TASKS))}")
+    cls = TASKS[name]
+    return TaskSpec(name, f"{cls.__module__}.{cls.__qualname__}", dict(params))
+
+
+__all__ = ["TASKS", "AskTask", "Task", "ClassifyTask", "ClipEmbedTask", "ClipTask", "CompositionTask", "DetectTask", "EmbedTask", "FacesTask", "HashTask", "QualityTask", "TextTask", "get_task", "task_spec"]

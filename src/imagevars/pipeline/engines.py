@@ -1,0 +1,91 @@
+"""Which engine does the work of a run, as the runner (:mod:`imagevars.pipeline.runner`) uses it: the local
+engine's worker processes, or a Dask or Ray cluster (connected or started here), whose workers build the
+tasks from their specs, describe them to the driver when the driver has not built them, and measure
+whole chunks."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Sequence
+
+from ..engines.local import decode_sides, stream
+
+
+def engine_stream(plan, todo, n_todo: int, workers: int, batch_size: int, fetch_options, cluster):
+    """The engine's stream of (item, (index, features or outputs, error)) in input order."""
+    if cluster is None:
+        init_args = ([t.preprocessor() for t in plan.tasks], decode_sides(plan.tasks), fetch_options, plan.every)
+        return stream(todo, workers, max(1, min(16, batch_size)), init_args, total=n_todo)
+    import json
+
+    plan.computed = True
+    specs = json.dumps([t.spec() for t in plan.tasks], default=str)
+    init_rest = (decode_sides(plan.tasks), fetch_options, plan.every)
+    if cluster["engine"] == "ray":
+        from ..engines import ray as ray_engine
+
+        o = cluster["options"]
+        actors, cpus, gpus = int(o.get("actors") or max(1, workers)), float(o.get("cpus", 1)), float(o.get("gpus", 0))
+        decoders = ray_engine.decode_actors(cluster["client"], o.get("decoders"), actors, cpus, gpus)
+        cluster["layout"] = {"actors": actors, "cpus_per_actor": cpus, "gpus_per_actor": gpus, "decode_actors": decoders,
+                             "models_on": "cuda" if gpus else "cpu"}
+        return ray_engine.stream(todo, cluster["client"], batch_size, specs, init_rest, actors, cpus, gpus,
+                                 in_flight=2 * max(actors, decoders), decoders=decoders,
+                                 preprocessors=[t.preprocessor() for t in plan.tasks])
+    from ..engines import dask as dask_engine
+
+    threads_each = int(cluster["options"].get("threads") or 1)
+    return dask_engine.stream(todo, cluster["client"], batch_size, specs, init_rest, threads_each,
+                              in_flight=2 * max(1, workers))
+
+
+def connect(engine: str, options: dict[str, Any], workers: int):
+    """The cluster's client for the run (started here when no address is given), or None for the local engine."""
+    if engine == "dask":
+        from ..engines import dask as dask_engine
+
+        return dask_engine.connect(options.get("address"), options.get("workers", workers))
+    if engine == "ray":
+        from ..engines import ray as ray_engine
+
+        actors = int(options.get("actors") or max(1, workers))
+        return ray_engine.connect(options.get("address"), options.get("cluster_cpus") or
+                                  max(actors * float(options.get("cpus", 1)) + int(options.get("decoders") or 0), 1))
+    return contextlib.nullcontext(None)
+
+
+def resolve_tasks(tasks: Sequence[Any], engine: str, client, options: dict[str, Any]) -> list:
+    """The run's task objects: specs (:class:`imagevars.engines.specs.TaskSpec`) built here for the local engine,
+    or built on one of the cluster's workers and described to this driver, which so loads no model."""
+    from ..engines.specs import TaskSpec
+
+    tasks = list(tasks)
+    if not any(isinstance(t, TaskSpec) for t in tasks):
+        return tasks
+    if client is None:
+        return [t.build() if isinstance(t, TaskSpec) else t for t in tasks]
+    import json
+
+    specs = json.dumps([t.spec() for t in tasks], default=str)  # the same text the chunks carry: built once per worker
+    if engine == "ray":
+        from ..engines import ray as ray_engine
+
+        described = ray_engine.describe(client, specs, float(options.get("cpus", 1)))
+    else:
+        from ..engines import dask as dask_engine
+
+        described = dask_engine.describe(client, specs, int(options.get("threads") or 1))
+    return [d if isinstance(t, TaskSpec) else t for t, d in zip(tasks, described)]
+
+
+def engine_record(engine: str, cluster: dict | None) -> dict[str, Any]:
+    """The provenance's ``engine``: its name and versions, and where the models ran."""
+    from ..models.device import torch_device_name
+
+    if cluster is None:
+        return {"name": "local", "models_on": torch_device_name()}
+    if engine == "ray":
+        from ..engines import ray as cluster_engine
+    else:
+        from ..engines import dask as cluster_engine
+    return {**cluster_engine.version(), **(cluster.get("layout") or {})}
