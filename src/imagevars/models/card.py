@@ -56,3 +56,20 @@ class ModelCard:
                 d[key] = tuple(d[key])
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(weights=WeightsSource(**w) if w else None, **{k: v for k, v in d.items() if k in known})
+
+
+def hub_card(name: str, repo: str, *, task: str, architecture: str, side: int, revision: str | None = None,
+             filename: str = "model.safetensors", config: dict[str, Any] | None = None, **fields: Any) -> ModelCard:
+    """The card of a model that lives on the Hugging Face hub: square ``side`` px input, ``repo`` (and the pinned
+    hub ``revision``, if any) in its config and weights source; no sha256, the hub's own checks apply.
+
+    Example:
+        >>> card = hub_card("rtdetr-r18", "PekingU/rtdetr_r18vd", task="detect", side=640,
+        ...                 architecture="transformers-object-detection", scale=1.0)
+        >>> card.config, card.weights.hf_repo, card.input_size
+        ({'hf_repo': 'PekingU/rtdetr_r18vd'}, 'PekingU/rtdetr_r18vd', (640, 640, 3))
+    """
+    fields.setdefault("labels", ())
+    return ModelCard(name=name, task=task, input_size=(side, side, 3), architecture=architecture,
+                     config={"hf_repo": repo, **(config or {})},
+                     weights=WeightsSource(filename=filename, sha256="", hf_repo=repo, revision=revision), **fields)

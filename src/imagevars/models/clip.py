@@ -21,7 +21,7 @@ import numpy as np
 
 from .._extras import require
 from ..io.files import atomic_write
-from .card import ModelCard, WeightsSource
+from .card import ModelCard, hub_card
 from .hub import open_hub_model, split_spec
 from .registry import register_model
 
@@ -40,12 +40,8 @@ _RADFORD = "Radford et al. (2021), Learning transferable visual models from natu
 
 def _clip_card(name: str, repo: str, side: int, dim: int, norm: dict, license: str, citation: str,
                description: str) -> ModelCard:
-    return ModelCard(
-        name=name, task="embed", labels=(), input_size=(side, side, 3), scale=1 / 255, **norm,
-        architecture="transformers-image-text", config={"hf_repo": repo, "dim": dim},
-        weights=WeightsSource(filename="model.safetensors", sha256="", hf_repo=repo, revision=None),
-        license=license, citation=citation, description=description,
-    )
+    return hub_card(name, repo, task="embed", side=side, architecture="transformers-image-text", config={"dim": dim},
+                    scale=1 / 255, **norm, license=license, citation=citation, description=description)
 
 
 CLIP_MODELS = [

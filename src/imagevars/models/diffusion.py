@@ -31,7 +31,7 @@ from typing import Any
 
 from .._extras import require
 from .hub import from_pretrained, snapshot_commit, split_spec
-from .card import ModelCard, WeightsSource
+from .card import ModelCard, hub_card
 from .registry import register_model
 
 
@@ -39,12 +39,9 @@ GENERIC_DEFAULTS = {"steps": 25, "guidance": 7.5}  # any other pipeline; its siz
 
 
 def _card(name: str, repo: str, defaults: dict, license: str, citation: str, description: str) -> ModelCard:
-    return ModelCard(
-        name=name, task="generate", labels=(), input_size=(defaults["height"], defaults["width"], 3),
-        architecture="diffusers-text-to-image", config={"hf_repo": repo, **defaults},
-        weights=WeightsSource(filename="model_index.json", sha256="", hf_repo=repo, revision=None),
-        license=license, citation=citation, description=description,
-    )
+    return hub_card(name, repo, task="generate", side=defaults["height"], architecture="diffusers-text-to-image",
+                    filename="model_index.json", config=defaults, license=license, citation=citation,
+                    description=description)
 
 
 GENERATORS = [

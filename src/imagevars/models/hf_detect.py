@@ -21,7 +21,7 @@ import numpy as np
 
 from .coco import COCO_LABELS
 from .hub import open_hub_model, processor_side, split_spec
-from .card import ModelCard, WeightsSource
+from .card import ModelCard, hub_card
 from .registry import register_model
 
 
@@ -30,13 +30,9 @@ class HubDetectorError(RuntimeError):
 
 
 def _hub_card(name: str, repo: str, description: str, citation: str) -> ModelCard:
-    return ModelCard(
-        name=name, task="detect", labels=COCO_LABELS, input_size=(640, 640, 3), scale=1.0,
-        architecture="transformers-object-detection", config={"hf_repo": repo},
-        weights=WeightsSource(filename="model.safetensors", sha256="", hf_repo=repo, revision=None),
-        license="Apache-2.0 (see the model's page on the Hugging Face hub)", citation=citation,
-        description=description,
-    )
+    return hub_card(name, repo, task="detect", side=640, architecture="transformers-object-detection",
+                    labels=COCO_LABELS, scale=1.0, license="Apache-2.0 (see the model's page on the Hugging Face hub)",
+                    citation=citation, description=description)
 
 
 HUB_DETECTORS = [

@@ -24,7 +24,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .card import ModelCard, WeightsSource
+from .card import ModelCard, hub_card
 from .hub import open_hub_model, processor_side
 from .registry import register_model
 
@@ -36,11 +36,9 @@ class OpenVocabError(RuntimeError):
 
 
 def _card(name: str, repo: str, revision: str, side: int, citation: str, description: str) -> ModelCard:
-    return ModelCard(name=name, task="detect", labels=(), input_size=(side, side, 3), scale=1.0,
-                     architecture="transformers-zero-shot-object-detection",
-                     config={"hf_repo": repo, "open_vocabulary": True}, license="Apache-2.0", citation=citation,
-                     description=description,
-                     weights=WeightsSource(filename="model.safetensors", sha256="", hf_repo=repo, revision=revision))
+    return hub_card(name, repo, task="detect", side=side, revision=revision, scale=1.0,
+                    architecture="transformers-zero-shot-object-detection", config={"open_vocabulary": True},
+                    license="Apache-2.0", citation=citation, description=description)
 
 
 OPEN_VOCAB_DETECTORS = [

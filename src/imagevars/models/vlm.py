@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .card import ModelCard, WeightsSource
+from .card import ModelCard, hub_card
 from .registry import register_model
 
 
@@ -26,9 +26,8 @@ class VLMError(RuntimeError):
 
 
 def _vlm_card(name: str, repo: str, revision: str, license: str, citation: str, description: str) -> ModelCard:
-    return ModelCard(name=name, task="ask", labels=(), input_size=(768, 768, 3), architecture="transformers-image-text-to-text",
-                     config={"hf_repo": repo}, license=license, citation=citation, description=description,
-                     weights=WeightsSource(filename="model.safetensors", sha256="", hf_repo=repo, revision=revision))
+    return hub_card(name, repo, task="ask", side=768, revision=revision, architecture="transformers-image-text-to-text",
+                    license=license, citation=citation, description=description)
 
 
 _SMOLVLM = "Marafioti et al. (2025), SmolVLM: redefining small and efficient multimodal models, arXiv:2504.05299."
