@@ -8,6 +8,14 @@ images): the bundled classifier's convolutions and matrix products quantized (pe
 weights, uint8 activations). Agreement: the share of evaluation images whose top-1 class is the
 fp32 model's (the issue asks for >= 99%). Speed: images per second at 2 threads, batches of 16,
 sides alternating over rounds (the issue asks for >= 1.8x). Prints how busy the machine was.
+
+Measured (quiet machine, QDQ, convolutions only): 14.5% top-1 agreement, feature correlation 0.642,
+0.89x fp32's speed; with the 16 depthwise convolutions left in float (``--keep-depthwise``): 27.6%,
+0.784, 0.66x (more quantize/dequantize boundaries). Per-tensor weights and int8 activations did no
+better in a side test (correlation 0.69-0.77), and top-1 agreed on only 70% of the calibration
+photos themselves: the error is in the quantized network, not in the evaluation images' low
+confidence. Next step: ONNX Runtime's QDQ debugger (``onnxruntime.quantization.qdq_loss_debug``)
+to find the layers that lose it.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ def main() -> None:
     p.add_argument("--format", choices=("qdq", "qoperator"), default="qdq")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--conv-only", action="store_true", help="leave the classifier head (MatMul, Gemm) in float")
+    p.add_argument("--keep-depthwise", action="store_true", help="leave the depthwise convolutions in float")
     args = p.parse_args()
     from imagevars import models
 
@@ -39,13 +48,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "int8.onnx"
         quantize(src, out, calibration_inputs(photo_files(args.folder, args.calibration), 224), "image", args.format,
-                 ["Conv"] if args.conv_only else ["Conv", "MatMul", "Gemm"])
+                 ["Conv"] if args.conv_only else ["Conv", "MatMul", "Gemm"], keep_depthwise=args.keep_depthwise)
         sides = sessions(src, out)
         inputs = [model_input(a, 224) for a in evaluation_images()]
-        top1 = {k: [int(np.argmax(s.run(None, {"image": x})[0])) for x in inputs] for k, s in sides.items()}
+        outs = {k: [s.run(None, {"image": x}) for x in inputs] for k, s in sides.items()}
+        top1 = {k: [int(np.argmax(o[0])) for o in v] for k, v in outs.items()}
         same = sum(a == b for a, b in zip(top1["fp32"], top1["int8"]))
+        features = {k: np.concatenate([o[1] for o in v]).ravel() for k, v in outs.items()}
         print(f"{len(inputs)} evaluation images: int8's top-1 is fp32's on {same} ({same / len(inputs):.1%}; "
-              "target >= 99%)")
+              f"target >= 99%); correlation of the 1,280 features with fp32's: "
+              f"{np.corrcoef(features['fp32'], features['int8'])[0, 1]:.3f}")
         batch = np.concatenate(inputs[:16])
         with Quiet() as q:
             med = median_rates(sides, lambda s: [s.run(None, {"image": batch}) for _ in range(4)], 64, args.rounds)

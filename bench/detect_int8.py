@@ -53,9 +53,13 @@ def calibration_inputs(files: list[str], side: int) -> list[np.ndarray]:
     return out
 
 
-def quantize(src: Path, out: Path, calibration: list[np.ndarray], input_name: str, fmt: str, op_types: list[str]) -> None:
+def quantize(src: Path, out: Path, calibration: list[np.ndarray], input_name: str, fmt: str, op_types: list[str],
+             keep_depthwise: bool = False) -> None:
     """``src`` statically quantized to ``out`` after ONNX Runtime's pre-processing: per-channel int8 weights, uint8
-    activations calibrated on ``calibration``, the ``op_types`` given, QDQ or QOperator format."""
+    activations calibrated on ``calibration``, the ``op_types`` given, QDQ or QOperator format; with
+    ``keep_depthwise``, the depthwise convolutions (group > 1) stay in float."""
+    import onnx
+
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType, quant_pre_process,
                                           quantize_static)
 
@@ -69,7 +73,10 @@ def quantize(src: Path, out: Path, calibration: list[np.ndarray], input_name: st
 
     pre = out.with_name("pre.onnx")
     quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+    depthwise = [n.name for n in onnx.load(str(pre)).graph.node if n.op_type == "Conv"
+                 and any(a.name == "group" and a.i > 1 for a in n.attribute)]
     quantize_static(str(pre), str(out), Inputs(), per_channel=True, activation_type=QuantType.QUInt8,
+                    nodes_to_exclude=depthwise if keep_depthwise else [],
                     weight_type=QuantType.QInt8, op_types_to_quantize=op_types,
                     quant_format=QuantFormat.QDQ if fmt == "qdq" else QuantFormat.QOperator)
 
