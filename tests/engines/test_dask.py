@@ -32,6 +32,8 @@ def test_the_dask_engine_gives_the_local_table_row_for_row(photos, tmp_path):
     pd.testing.assert_frame_equal(local.to_pandas(), on_dask.to_pandas())  # values, error rows and messages
     assert local.n_errors == 3 and on_dask.provenance["engine"]["name"] == "dask"
     assert local.provenance["engine"] == {"name": "local", "models_on": "cpu"}
+    assert {k: on_dask.provenance["engine"][k] for k in ("workers", "threads_per_worker", "models_on")} == {
+        "workers": 2, "threads_per_worker": 1, "models_on": "cpu"}
 
 
 def test_a_run_stopped_on_one_engine_resumes_on_the_other(photos, tmp_path):

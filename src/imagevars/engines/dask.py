@@ -75,6 +75,14 @@ def describe(client, specs: str, threads: int) -> list:
     return client.submit(on_worker, specs, threads, pure=False).result()
 
 
+def layout(client) -> dict[str, Any]:
+    """The cluster's workers now, and where their models run (each worker's ``IMAGEVARS_DEVICE``), for provenance."""
+    from ..models.device import torch_device_name
+
+    devices = client.run(torch_device_name)
+    return {"workers": len(devices), "models_on": ",".join(sorted(set(devices.values()))) or "cpu"}
+
+
 def version() -> dict[str, Any]:
     import dask
     import distributed

@@ -35,6 +35,7 @@ def engine_stream(plan, todo, n_todo: int, workers: int, batch_size: int, fetch_
     from ..engines import dask as dask_engine
 
     threads_each = int(cluster["options"].get("threads") or 1)
+    cluster["layout"] = {"threads_per_worker": threads_each, **dask_engine.layout(cluster["client"])}
     return dask_engine.stream(todo, cluster["client"], batch_size, specs, init_rest, threads_each,
                               in_flight=2 * max(1, workers))
 
