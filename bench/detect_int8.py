@@ -30,7 +30,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from make_photos import photo_files  # noqa: E402
 from quiet import Quiet, ratio  # noqa: E402
 
-OPS = {"conv": ["Conv"], "wide": ["Conv", "Mul", "Add", "GlobalAveragePool"]}
+OPS = {"conv": ["Conv"], "wide": ["Conv", "Mul", "Add", "GlobalAveragePool"],
+       # with the activations (Clip: ReLU6 and hard-swish's gate) quantized too, ONNX Runtime folds each into the
+       # convolution before it; without them every convolution's raw output is quantized over its full range
+       "clip": ["Conv", "Clip", "Relu"], "wide-clip": ["Conv", "Clip", "Relu", "Mul", "Add", "GlobalAveragePool"]}
 EVAL_PHOTOS = ("horse", "page", "text", "brick", "grass", "gravel", "cell", "colorwheel", "logo", "moon", "clock",
                "microaneurysms", "coins", "checkerboard")
 
@@ -54,14 +57,15 @@ def calibration_inputs(files: list[str], side: int) -> list[np.ndarray]:
 
 
 def quantize(src: Path, out: Path, calibration: list[np.ndarray], input_name: str, fmt: str, op_types: list[str],
-             keep_depthwise: bool = False) -> None:
+             keep_depthwise: bool = False, method: str = "minmax") -> None:
     """``src`` statically quantized to ``out`` after ONNX Runtime's pre-processing: per-channel int8 weights, uint8
     activations calibrated on ``calibration``, the ``op_types`` given, QDQ or QOperator format; with
-    ``keep_depthwise``, the depthwise convolutions (group > 1) stay in float."""
+    ``keep_depthwise``, the depthwise convolutions (group > 1) stay in float; ``method``: how activation ranges
+    are calibrated (minmax, entropy, percentile)."""
     import onnx
 
-    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType, quant_pre_process,
-                                          quantize_static)
+    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
+                                          quant_pre_process, quantize_static)
 
     class Inputs(CalibrationDataReader):
         def __init__(self):
@@ -77,6 +81,8 @@ def quantize(src: Path, out: Path, calibration: list[np.ndarray], input_name: st
                  and any(a.name == "group" and a.i > 1 for a in n.attribute)]
     quantize_static(str(pre), str(out), Inputs(), per_channel=True, activation_type=QuantType.QUInt8,
                     nodes_to_exclude=depthwise if keep_depthwise else [],
+                    calibrate_method={"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
+                                      "percentile": CalibrationMethod.Percentile}[method],
                     weight_type=QuantType.QInt8, op_types_to_quantize=op_types,
                     quant_format=QuantFormat.QDQ if fmt == "qdq" else QuantFormat.QOperator)
 
