@@ -40,6 +40,7 @@ from quiet import Quiet, ratio  # noqa: E402
 
 import imagevars  # noqa: E402
 from imagevars.models.efficientnet_torch import from_onnx  # noqa: E402
+from imagevars.tasks import get_task  # noqa: E402
 
 
 def _crop(path: str) -> np.ndarray:
@@ -66,13 +67,15 @@ def main() -> None:
     p.add_argument("folder")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--per-round", type=int, default=200)
+    p.add_argument("--int8", action="store_true", help="also time imagevars with efficientnet-lite0-int8")
     args = p.parse_args()
     torch.set_num_threads(2)
     net = from_onnx()
     files = photo_files(args.folder, args.rounds * args.per_round)
     mp = np.mean([np.prod(Image.open(f).size) for f in files[:: max(1, len(files) // 100)]]) / 1e6
     print(f"{len(files)} JPEGs, {mp:.1f} MP on average; {args.rounds} rounds of {args.per_round} images per side")
-    sides = [(task, how) for task in ("classify", "embed") for how in ("plain", "imagevars")]
+    hows = ("plain", "imagevars", "imagevars int8") if args.int8 else ("plain", "imagevars")
+    sides = [(task, how) for task in ("classify", "embed") for how in hows]
     rates: dict[tuple[str, str], list[float]] = {s: [] for s in sides}
     with Quiet() as q, tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
@@ -83,7 +86,8 @@ def main() -> None:
                     plain(chunk, net, task)
                 else:
                     out = Path(tmp) / f"{task}{r}.parquet"
-                    res = imagevars.run([task], chunk, out, workers=2, progress=False)
+                    model = "efficientnet-lite0-int8" if how.endswith("int8") else "efficientnet-lite0"
+                    res = imagevars.run([get_task(task, model=model)], chunk, out, workers=2, progress=False)
                     assert res.n_errors == 0
                 rates[(task, how)].append(len(chunk) / (time.perf_counter() - t))
             print(f"round {r + 1}: " + ", ".join(f"{t} {h} {v[-1]:.1f}" for (t, h), v in rates.items()) + " img/s",
@@ -92,6 +96,10 @@ def main() -> None:
         a, b = rates[(task, "imagevars")], rates[(task, "plain")]
         print(f"{task}: imagevars {statistics.median(a):.1f} img/s, plain PyTorch {statistics.median(b):.1f} img/s; "
               f"imagevars / plain = {ratio(statistics.median(x / y for x, y in zip(a, b)), 1.0)} (median of the rounds' ratios)")
+        if args.int8:
+            c = rates[(task, "imagevars int8")]
+            print(f"{task}, efficientnet-lite0-int8: {statistics.median(c):.1f} img/s; int8 / fp32 in the pipeline = "
+                  f"{ratio(statistics.median(x / y for x, y in zip(c, a)), 1.0)}")
     print(q.line())
 
 
