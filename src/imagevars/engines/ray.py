@@ -120,16 +120,12 @@ def stream(items: Iterator[Item], ray, chunk: int, specs: str, init_rest: tuple,
                     died=lambda exc: isinstance(exc, ray.exceptions.RayActorError), recover=start)
 
 
-def _describe(specs: str, threads: int) -> list:
-    from .cluster import describe as on_worker
-
-    return on_worker(specs, threads)
-
-
 def describe(ray, specs: str, cpus: float) -> list:
     """The run's tasks built in one Ray worker process (which then exits, its models with it) and described for
     the driver (:func:`imagevars.engines.cluster.describe`); a task that cannot be built raises its own error."""
-    remote = ray.remote(num_cpus=cpus, max_calls=1)(_describe)
+    from .cluster import describe as on_worker
+
+    remote = ray.remote(num_cpus=cpus, max_calls=1)(on_worker)
     try:
         return ray.get(remote.remote(specs, max(1, int(cpus))))
     except ray.exceptions.RayTaskError as exc:  # the task's own error (a bad argument), not Ray's wrapping of it

@@ -135,20 +135,12 @@ class OnnxImageNet:
         return probabilities, features
 
 
+@register_model(EFFICIENTNET_LITE0_INT8)
 @register_model(EFFICIENTNET_LITE0)
 def efficientnet_lite0(card: ModelCard, weights: str | None = None, pretrained: bool = True,
                        threads: int | None = None) -> OnnxImageNet:
-    """The bundled EfficientNet-Lite0, always with its weights: it ships as the converted ONNX graph
-    (fine-tuning, which needs the PyTorch network, comes with the learn command)."""
-    from .weights import resolve_weights
-
-    return OnnxImageNet(card, resolve_weights(card, weights), threads=threads)
-
-
-@register_model(EFFICIENTNET_LITE0_INT8)
-def efficientnet_lite0_int8(card: ModelCard, weights: str | None = None, pretrained: bool = True,
-                            threads: int | None = None) -> OnnxImageNet:
-    """The bundled EfficientNet-Lite0 quantized to int8 (an option: its card gives its agreement with fp32)."""
+    """The bundled EfficientNet-Lite0 (fp32, or int8 for its int8 card), always with its weights: it ships as the
+    converted ONNX graph (fine-tuning, which needs the PyTorch network, comes with the learn command)."""
     from .weights import resolve_weights
 
     return OnnxImageNet(card, resolve_weights(card, weights), threads=threads)

@@ -11,21 +11,31 @@ from typing import Any, Sequence
 from ..engines.local import decode_sides, stream
 
 
+def task_specs(tasks: Sequence[Any]) -> str:
+    """The tasks' specs as the text a cluster's workers receive (and key the tasks they built by: describing
+    the tasks and measuring the chunks must send the same text, so that each worker builds them once)."""
+    import json
+
+    return json.dumps([t.spec() for t in tasks], default=str)
+
+
+def _actors(options: dict[str, Any], workers: int) -> int:
+    return int(options.get("actors") or max(1, workers))
+
+
 def engine_stream(plan, todo, n_todo: int, workers: int, batch_size: int, fetch_options, cluster):
     """The engine's stream of (item, (index, features or outputs, error)) in input order."""
     if cluster is None:
         init_args = ([t.preprocessor() for t in plan.tasks], decode_sides(plan.tasks), fetch_options, plan.every)
         return stream(todo, workers, max(1, min(16, batch_size)), init_args, total=n_todo)
-    import json
-
     plan.computed = True
-    specs = json.dumps([t.spec() for t in plan.tasks], default=str)
+    specs = task_specs(plan.tasks)
     init_rest = (decode_sides(plan.tasks), fetch_options, plan.every)
     if cluster["engine"] == "ray":
         from ..engines import ray as ray_engine
 
         o = cluster["options"]
-        actors, cpus, gpus = int(o.get("actors") or max(1, workers)), float(o.get("cpus", 1)), float(o.get("gpus", 0))
+        actors, cpus, gpus = _actors(o, workers), float(o.get("cpus", 1)), float(o.get("gpus", 0))
         decoders = ray_engine.decode_actors(cluster["client"], o.get("decoders"), actors, cpus, gpus)
         cluster["layout"] = {"actors": actors, "cpus_per_actor": cpus, "gpus_per_actor": gpus, "decode_actors": decoders,
                              "models_on": "cuda" if gpus else "cpu"}
@@ -49,9 +59,9 @@ def connect(engine: str, options: dict[str, Any], workers: int):
     if engine == "ray":
         from ..engines import ray as ray_engine
 
-        actors = int(options.get("actors") or max(1, workers))
         return ray_engine.connect(options.get("address"), options.get("cluster_cpus") or
-                                  max(actors * float(options.get("cpus", 1)) + int(options.get("decoders") or 0), 1))
+                                  max(_actors(options, workers) * float(options.get("cpus", 1))
+                                      + int(options.get("decoders") or 0), 1))
     return contextlib.nullcontext(None)
 
 
@@ -65,9 +75,7 @@ def resolve_tasks(tasks: Sequence[Any], engine: str, client, options: dict[str, 
         return tasks
     if client is None:
         return [t.build() if isinstance(t, TaskSpec) else t for t in tasks]
-    import json
-
-    specs = json.dumps([t.spec() for t in tasks], default=str)  # the same text the chunks carry: built once per worker
+    specs = task_specs(tasks)
     if engine == "ray":
         from ..engines import ray as ray_engine
 

@@ -28,6 +28,12 @@ TASKS: dict[str, type[Task]] = {"quality": QualityTask, "detect": DetectTask, "c
                                  "text": TextTask, "faces": FacesTask, "ask": AskTask}
 
 
+def _registered(name: str) -> type[Task]:
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}; available: {', '.join(sorted(TASKS))}")
+    return TASKS[name]
+
+
 def get_task(name: Any, **params: Any) -> Task:
     """A task instance from its name (or the instance itself, or built from its :func:`task_spec`)."""
     from ..engines.specs import TaskSpec
@@ -36,10 +42,7 @@ def get_task(name: Any, **params: Any) -> Task:
         return name
     if isinstance(name, TaskSpec):
         return name.build()
-    try:
-        return TASKS[name](**params)
-    except KeyError:
-        raise ValueError(f"unknown task {name!r}; available: {', '.join(sorted(TASKS))}") from None
+    return _registered(name)(**params)
 
 
 def task_spec(name: Any, **params: Any):
@@ -54,9 +57,7 @@ def task_spec(name: Any, **params: Any):
 
     if isinstance(name, (Task, TaskSpec)):
         return name
-    if name not in TASKS:
-        raise ValueError(f"unknown task {name!r}; available: {', '.join(sorted(TASKS))}")
-    cls = TASKS[name]
+    cls = _registered(name)
     return TaskSpec(name, f"{cls.__module__}.{cls.__qualname__}", dict(params))
 
 
