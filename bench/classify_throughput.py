@@ -7,11 +7,16 @@ order of the sides rotating), each timed from file paths to the numbers a study 
   decode, the central 87.5% square resized to 224 px, batches of 32 through the same
   EfficientNet-Lite0 in PyTorch (imagevars.models.efficientnet_torch, the bundled weights),
   softmax and top-5 (classify) or the pooled features (embed); torch on 2 threads.
-- imagevars: ``imagevars.run(["classify"])`` and ``imagevars.run(["embed"])``: 2 decode worker
-  processes (DCT-reduced JPEG decode), the network in ONNX Runtime on 2 threads, a Parquet table.
+- imagevars: ``imagevars.run(["classify"])`` and ``imagevars.run(["embed"])``: 2 worker processes
+  (DCT-reduced JPEG decode), each with its own single-thread copy of the network in ONNX Runtime
+  (the local engine's choice for the bundled models), a Parquet table.
+- with ``--in-process``, also imagevars with the network's threads pinned (``threads=2``): the
+  network then runs in this process on 2 threads beside the 2 decode workers, as before the
+  local engine put model copies in its workers.
 
     python bench/make_photos.py bench/data/jpegs --n 1200
     python bench/classify_throughput.py bench/data/jpegs --rounds 3 --per-round 200
+    python bench/classify_throughput.py bench/data/jpegs --rounds 3 --per-round 200 --in-process
 
 Prints each round, the medians, the ratios imagevars / plain, and how busy the machine was.
 """
@@ -68,13 +73,16 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--per-round", type=int, default=200)
     p.add_argument("--int8", action="store_true", help="also time imagevars with efficientnet-lite0-int8")
+    p.add_argument("--in-process", action="store_true", help="also time imagevars with the network in this process "
+                   "on 2 threads (threads pinned)")
     args = p.parse_args()
     torch.set_num_threads(2)
     net = from_onnx()
     files = photo_files(args.folder, args.rounds * args.per_round)
     mp = np.mean([np.prod(Image.open(f).size) for f in files[:: max(1, len(files) // 100)]]) / 1e6
     print(f"{len(files)} JPEGs, {mp:.1f} MP on average; {args.rounds} rounds of {args.per_round} images per side")
-    hows = ("plain", "imagevars", "imagevars int8") if args.int8 else ("plain", "imagevars")
+    hows = ("plain", "imagevars") + (("imagevars int8",) if args.int8 else ()) + (
+        ("imagevars here",) if args.in_process else ())
     sides = [(task, how) for task in ("classify", "embed") for how in hows]
     rates: dict[tuple[str, str], list[float]] = {s: [] for s in sides}
     with Quiet() as q, tempfile.TemporaryDirectory() as tmp:
@@ -87,7 +95,8 @@ def main() -> None:
                 else:
                     out = Path(tmp) / f"{task}{r}.parquet"
                     model = "efficientnet-lite0-int8" if how.endswith("int8") else "efficientnet-lite0"
-                    res = imagevars.run([get_task(task, model=model)], chunk, out, workers=2, progress=False)
+                    pinned = {"threads": 2} if how.endswith("here") else {}
+                    res = imagevars.run([get_task(task, model=model, **pinned)], chunk, out, workers=2, progress=False)
                     assert res.n_errors == 0
                 rates[(task, how)].append(len(chunk) / (time.perf_counter() - t))
             print(f"round {r + 1}: " + ", ".join(f"{t} {h} {v[-1]:.1f}" for (t, h), v in rates.items()) + " img/s",
@@ -100,6 +109,10 @@ def main() -> None:
             c = rates[(task, "imagevars int8")]
             print(f"{task}, efficientnet-lite0-int8: {statistics.median(c):.1f} img/s; int8 / fp32 in the pipeline = "
                   f"{ratio(statistics.median(x / y for x, y in zip(c, a)), 1.0)}")
+        if args.in_process:
+            c = rates[(task, "imagevars here")]
+            print(f"{task}, the network in this process on 2 threads: {statistics.median(c):.1f} img/s; copies in the "
+                  f"workers / here = {ratio(statistics.median(x / y for x, y in zip(a, c)), 1.0)}")
     print(q.line())
 
 

@@ -5,13 +5,16 @@ Sides, alternated in each round over a new slice of the folder:
 - reference: the lecture's way in one process: Pillow open, EXIF transpose, RGB, full decode,
   resize to 512x512, one onnxruntime run per image (2 threads), the variables computed.
 - imagevars: `imagevars.run([DetectTask(threads=T)], paths, workers=W)`: decoding (reduced-size
-  JPEG decode) in W worker processes overlapped with the model.
+  JPEG decode) in W worker processes overlapped with the model in this process; with T `auto`
+  (`DetectTask()`, the default), each worker runs its own single-thread copy of the model next to
+  its decoding (`pipeline.engines.models_in_workers`).
 - model-only: the onnxruntime runs alone on pre-decoded 512x512 images (2 threads): the
   ceiling for any pipeline on this machine.
 
     python bench/make_photos.py bench/data/jpegs --n 2000
     python bench/detect_throughput.py bench/data/jpegs --rounds 3 --per-round 350
     python bench/detect_throughput.py bench/data/jpegs --rounds 3 --per-round 200 --configs 2:1,2:2 --before 1024
+    python bench/detect_throughput.py bench/data/jpegs --rounds 3 --per-round 200 --configs auto:2,2:2
 """
 
 from __future__ import annotations
@@ -45,12 +48,13 @@ def main() -> None:
     ap.add_argument("folder")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--per-round", type=int, default=350)
-    ap.add_argument("--configs", default="2:1,2:2,1:1", help="imagevars settings as threads:workers, comma-separated")
+    ap.add_argument("--configs", default="auto:2,2:1,2:2", help="imagevars settings as threads:workers, comma-separated "
+                    "(threads auto: the task's default, a single-thread model copy in each worker)")
     ap.add_argument("--before", type=int, help="also imagevars (first config) decoding to this longer side instead "
                     "of covering the input (the decode before io.decode.Cover: 1024)")
     args = ap.parse_args()
     files = photo_files(args.folder, args.rounds * args.per_round)
-    configs = [tuple(int(x) for x in c.split(":")) for c in args.configs.split(",")]
+    configs = [tuple(None if x == "auto" else int(x) for x in c.split(":")) for c in args.configs.split(",")]
     ref_task = DetectTask(threads=2)
     tasks = {c: DetectTask(threads=c[0]) for c in configs}
     if args.before:
@@ -58,7 +62,7 @@ def main() -> None:
         before.max_side = args.before
         tasks[(*configs[0], args.before)] = before
     canned = np.stack([np.asarray(Image.open(f).convert("RGB").resize((512, 512))) for f in files[:20]])
-    names = {c: f"imagevars t{c[0]} w{c[1]}" + (f" decode<={c[2]}px" if len(c) > 2 else "") for c in tasks}
+    names = {c: f"imagevars t{c[0] or 'auto'} w{c[1]}" + (f" decode<={c[2]}px" if len(c) > 2 else "") for c in tasks}
     rates: dict[str, list[float]] = {"reference": [], "model-only": [], **{names[c]: [] for c in tasks}}
     print(f"{len(files)} JPEGs; {args.rounds} rounds of {args.per_round} images per side")
     for r in range(args.rounds):

@@ -9,6 +9,12 @@ side (the order rotating by round): `imagevars.run([task], slice, workers=2)`, t
 processes that only decode the same files at the task's side (imagevars.io.decode.decode: DCT
 scaling, EXIF orientation, RGB, resize), the ceiling for any pipeline that needs the pixels at
 that size. Medians of the rounds; prints how busy the machine was.
+
+With ``--in-process``, a third side runs each task with ``per_worker`` off: its model in this
+process (on 2 threads) beside the 2 decode workers, as before the local engine put single-thread
+model copies in its workers (``faces`` and ``text``; the others have no model).
+
+    python bench/vars_throughput.py bench/data/jpegs --rounds 3 --per-round 60 --tasks faces,text --in-process
 """
 
 from __future__ import annotations
@@ -54,20 +60,24 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--per-round", type=int, default=60)
     p.add_argument("--tasks", default=",".join(TASKS))
+    p.add_argument("--in-process", action="store_true", help="also time each task with its model in this process")
     args = p.parse_args()
     names = args.tasks.split(",")
     files = photo_files(args.folder, args.rounds * args.per_round)
     tasks = {n: get_task(n) for n in names}  # loaded once, as in a long run
-    rates = {n: {"task": [], "decode": []} for n in names}
+    rates = {n: {"task": [], "decode": [], "here": []} for n in names}
     with Quiet() as q:
         for r in range(args.rounds):
             chunk = files[r * args.per_round: (r + 1) * args.per_round]
             for n in names:
-                sides = ["task", "decode"] if r % 2 == 0 else ["decode", "task"]
-                for side in sides:
+                sides = ["task", "decode"] + (["here"] if args.in_process else [])
+                for side in sides[r % len(sides):] + sides[:r % len(sides)]:
                     t = time.perf_counter()
-                    if side == "task":
+                    if side != "decode":
+                        wanted, tasks[n].per_worker = tasks[n].per_worker, (False if side == "here" else
+                                                                             tasks[n].per_worker)
                         res = imagevars.run([tasks[n]], chunk, workers=2, progress=False)
+                        tasks[n].per_worker = wanted
                         assert res.n_errors == 0
                     else:
                         decode_only(chunk, tasks[n].max_side)
@@ -80,6 +90,10 @@ def main() -> None:
         share = statistics.median(a / b for a, b in zip(rates[n]["task"], rates[n]["decode"]))
         print(f"{n}: {task:.1f} img/s, decode-only at {tasks[n].max_side} px {dec:.1f} img/s: "
               f"{ratio(share, 0.01, '{:.0f}%')} of the decode rate (median of the rounds' ratios)")
+        if args.in_process:
+            gain = statistics.median(a / b for a, b in zip(rates[n]["task"], rates[n]["here"]))
+            print(f"{n}, model in this process: {statistics.median(rates[n]['here']):.1f} img/s; as run / in this "
+                  f"process = {ratio(gain, 1.0)}")
     print(q.line())
 
 

@@ -54,3 +54,30 @@ class RefusingTask(Task):
 
 def _width(decoded):
     return decoded.width
+
+
+class CallCrashingTask(CrashingTask):
+    """A task whose model call (not its decoding) kills its process on one kind of image, as a crashing native
+    model would; it asks for a copy in each local worker, so the local engine runs the call there."""
+
+    name = "callcrash"
+    per_worker = True
+
+    def preprocessor(self):
+        return _width
+
+    def fields(self):
+        import pyarrow as pa
+
+        return [pa.field("callcrash_width", pa.int64())]
+
+    def __call__(self, batch):
+        if KILLER_WIDTH in batch:
+            os._exit(1)
+        return {"callcrash_width": list(batch)}
+
+
+class RefusingInWorkers(RefusingTask):
+    """:class:`RefusingTask`, run in the local engine's worker processes."""
+
+    per_worker = True

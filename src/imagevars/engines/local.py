@@ -16,7 +16,7 @@ import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from .._memory import keep_freed_memory
 from ..io.decode import DecodeError, Decoded, decode_each, shrink
@@ -156,21 +156,24 @@ def chunk_size(chunk: int, left: int | None, workers: int) -> int:
     return max(1, min(chunk, left // (4 * workers)))
 
 
-def stream(items: Iterator[Item], workers: int, chunk: int, init_args, total: int | None = None
-            ) -> Iterator[tuple[Item, tuple]]:
+def stream(items: Iterator[Item], workers: int, chunk: int, init_args, total: int | None = None,
+           measure: Callable[[list[Item]], list[tuple]] = measure_chunk) -> Iterator[tuple[Item, tuple]]:
     """(item, result) in input order, with a bounded number of chunks in flight.
 
     ``init_args`` are :func:`init_worker`'s: the tasks' preprocessors, the longest side to decode
     at, URL fetch options and the video sampling.
 
     ``total``, the number of items, lets chunks shrink toward the end (:func:`chunk_size`).
+
+    ``measure`` is what a worker does with a chunk (picklable): :func:`measure_chunk` reads, decodes and
+    preprocesses; :func:`imagevars.engines.cluster.measure_chunk` (partly applied) also runs the tasks.
     """
     if workers == 0:
         init_worker(*init_args, single_thread=False)
         for it in items:
             yield it, measure_item(it)
         return
-    pool = _Pool(workers, init_args)
+    pool = _Pool(workers, init_args, measure)
     try:
         window: deque = deque()
         batch: list[Item] = []
@@ -215,13 +218,13 @@ class _Pool:
     """The worker processes, replaced when one dies: the files in flight are then measured again one at a time,
     and a file whose own call kills a worker again becomes an error row (:data:`WORKER_DIED`)."""
 
-    def __init__(self, workers: int, init_args):
-        self.workers, self.init_args = workers, init_args
+    def __init__(self, workers: int, init_args, measure: Callable[[list[Item]], list[tuple]] = measure_chunk):
+        self.workers, self.init_args, self.measure = workers, init_args, measure
         self.pool = ProcessPoolExecutor(workers, initializer=init_worker, initargs=init_args)
 
     def submit(self, batch: list[Item]):
         try:
-            return self.pool.submit(measure_chunk, batch)
+            return self.pool.submit(self.measure, batch)
         except BrokenProcessPool as exc:  # a worker died since the last call: the chunk fails as if it ran there
             from concurrent.futures import Future
 
@@ -235,7 +238,7 @@ class _Pool:
 
     def one(self, item: Item) -> tuple[int, list | None, str | None]:
         try:
-            return self.pool.submit(measure_chunk, [item]).result()[0]
+            return self.pool.submit(self.measure, [item]).result()[0]
         except BrokenProcessPool:  # alone in a fresh pool: this file killed its worker
             self.restart()
             message = f"{item.source}: {WORKER_DIED}"

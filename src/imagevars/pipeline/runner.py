@@ -89,7 +89,8 @@ class _Plan:
     long_names: list[str]
     config: dict[str, Any]
     counts: dict[str, int] = field(default_factory=lambda: {"measured": 0, "errors": 0, "skipped": 0})
-    computed: bool = False  # True when the engine runs the tasks too (a cluster), not only the preprocessing
+    computed: bool = False  # True when the engine runs the tasks too (a cluster, local workers), not only preprocessing
+    layout: dict = field(default_factory=dict)  # where the local engine ran the models (pipeline.engines)
 
     def batch(self, rows: list[tuple[Item, list | None, str | None]]):
         """Rows of measured items -> one RecordBatch: task calls on the good ones, keys, kept and video columns."""
@@ -98,7 +99,7 @@ class _Plan:
         rows, frame_keys = _frames_as_rows(rows)
         ok = [(i, feats) for i, (_, feats, err) in enumerate(rows) if err is None]  # (row position, features)
         columns: dict[str, list] = {f.name: [None] * len(rows) for f in self.task_fields}
-        if ok and self.computed:  # a cluster engine ran the tasks: each row brings its output columns
+        if ok and self.computed:  # the engine's workers ran the tasks: each row brings its output columns
             for i, outputs in ok:
                 for name, v in outputs.items():
                     columns[name][i] = v
@@ -316,7 +317,7 @@ def run(
 
             # 5. One table out
             record = provenance.record(clock, plan.config.pop("tasks"), **plan.config, counts=plan.counts,
-                                       engine=engine_record(engine, cluster))
+                                       engine=engine_record(engine, cluster, plan.layout))
             if sink is not None:
                 return sink.finish(record, plan.schema)
         finally:  # whatever happened, the next run may write this output

@@ -10,7 +10,11 @@ A task splits its work as transformers' pipelines do:
 - ``fields()`` names and types the output columns, so error rows and empty runs still have
   the right schema; ``provenance()`` says which model, weights and parameters made them;
 - ``options`` lists the constructor arguments the command line offers as flags of
-  ``imagevars run``, so a new task adds its settings without touching :mod:`imagevars.cli`.
+  ``imagevars run``, so a new task adds its settings without touching :mod:`imagevars.cli`;
+- ``per_worker`` says where the local engine runs the calls: True for a small model whose
+  single-thread copies, one per worker process next to its decoding, outrun one copy's threads
+  beside the decoders (the bundled ONNX models); None for a task without a model (either way);
+  False (the default) for this process.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ class Task:
 
     name: str = ""
     max_side: int | None = None  # the longest side the task needs; larger images decode smaller
+    per_worker: bool | None = False  # True: a copy in each local worker process (module docstring)
     options: tuple[Option, ...] = ()  # settings `imagevars run` offers as flags
 
     def preprocessor(self) -> Callable[[Any], Any]:
@@ -102,6 +107,18 @@ class Task:
 
     def provenance(self) -> dict[str, Any]:
         return {"name": self.name, "params": self.params(), "model": None, "weights_sha256": None}
+
+
+def copies_per_worker(model: Any, threads: int | None) -> bool:
+    """Whether a task's model runs best as one single-thread copy per local worker process: an ONNX Runtime
+    model (the bundled ones: a few MB, loaded in well under a second) whose threads the caller left unpinned.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> copies_per_worker(SimpleNamespace(session=object()), None), copies_per_worker(SimpleNamespace(session=object()), 2)
+        (True, False)
+    """
+    return threads is None and getattr(model, "session", None) is not None
 
 
 def working_rgb(decoded, size: int):

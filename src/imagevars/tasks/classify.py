@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Option, Task, comma_list
+from .base import Option, Task, comma_list, copies_per_worker
 
 _MODEL = "efficientnet-lite0"
 
@@ -127,6 +127,7 @@ class ClassifyTask(CenterCropTask):
             self.model = create_model(self.card.name, pretrained=True, threads=threads)
         self.side = self.card.input_size[0]
         self.max_side = 2 * self.side
+        self.per_worker = copies_per_worker(self.model, threads)
         if self.heads is None:
             self.top = min(self.top, len(self.card.labels))  # a two-class model has two columns of ranks, not five
 

@@ -235,6 +235,7 @@ class CompositionTask(Task):
     """
 
     name = "composition"
+    per_worker = None  # no model: its calls run wherever the run's models do
 
     def __init__(self, size: int = 512):
         from .._extras import require

@@ -56,7 +56,7 @@ import numpy as np
 
 from ..io.decode import Cover
 from ..models.coco import column_name
-from .base import Option, Task, comma_list
+from .base import Option, Task, comma_list, copies_per_worker
 
 SIDE = 512
 NMS_IOU = 0.5  # duplicates of one object (CenterNet's neighbouring peaks) are merged above this overlap
@@ -231,6 +231,7 @@ class DetectTask(Task):
         self.model_name = model or ("owlv2-base" if classes else "centernet-mbv3-coco")
         self.top, self.threshold, self.floor, self.long, self.nms = top, threshold, floor, long, nms
         self.model = open_detector(self.model_name, threads=threads, classes=classes)
+        self.per_worker = copies_per_worker(self.model, threads)
         self.labels = tuple(self.model.labels)
         self.classes = list(self.labels) if classes else None
         if len({column_name(c) for c in self.labels}) != len(self.labels):

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Option
+from .base import Option, copies_per_worker
 from .classify import CenterCropTask
 
 _MODEL = "efficientnet-lite0"
@@ -69,6 +69,7 @@ class EmbedTask(CenterCropTask):
             self.card = card
             self.model = create_model(model, pretrained=True, threads=threads)
         self.dim = int(self.card.config["features"])
+        self.per_worker = copies_per_worker(self.model, threads)
         self.side = self.card.input_size[0]
         self.max_side = 2 * self.side
 

@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Option, Task, working_rgb
+from .base import Option, Task, copies_per_worker, working_rgb
 from .composition import placement
 
 COLUMNS = ("count", "largest_share", "total_share", "largest_x", "largest_y", "largest_thirds", "largest_centred",
@@ -119,6 +119,7 @@ class FacesTask(Task):
         self.size = self.max_side = size
         self.min_score, self.min_check, self.tiles = float(min_score), float(min_check), int(tiles)
         self.model = create_model("blazeface-back")
+        self.per_worker = copies_per_worker(self.model, None)
 
     def params(self) -> dict[str, Any]:
         return {"size": self.size, "min_score": self.min_score, "min_check": self.min_check, "tiles": self.tiles}

@@ -68,6 +68,7 @@ class HashTask(Task):
     """
 
     name = "hash"
+    per_worker = None  # no model: its calls run wherever the run's models do
 
     def __init__(self, size: int = 256):
         from .._extras import require

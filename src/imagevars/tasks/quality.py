@@ -198,6 +198,7 @@ class QualityTask(Task):
     """
 
     name = "quality"
+    per_worker = None  # no model: its calls run wherever the run's models do
 
     def __init__(self, size: int = 512, colors: int = 3):
         if size < 16:

@@ -93,6 +93,9 @@ class TextTask(Task):
     """
 
     name = "text"
+    # RapidOCR stays in this process on all its threads: single-thread copies in the workers ran at 0.85x
+    # (bench/vars_throughput.py --tasks text --in-process)
+    per_worker = False
     options = (
         Option("--text-content", "content", None, "text: also write the text read (off by default: it can name people)"),
         Option("--text-min-score", "min_score", float, "text: recognition confidence at which a line counts (default 0.5)"),
