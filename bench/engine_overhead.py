@@ -4,7 +4,8 @@
     python bench/engine_overhead.py bench/data/jpegs --rounds 3 --per-round 120 [--engine ray]
 
 Sides alternate in each round over the same slice of JPEGs (a new slice each round): the local
-engine (2 decode processes, the model in the main process on 2 threads) and the cluster engine
+engine (2 worker processes, each decoding and running its own single-thread copy of the model:
+``pipeline.engines.models_in_workers``) and the cluster engine
 (Dask: a local cluster of 2 single-thread workers; Ray: 2 actors of 1 CPU; each decoding and
 running the model), started once before the rounds; its start-up is reported separately. Prints each round, the median ratio of
 wall times, and how busy the machine was.

@@ -94,3 +94,15 @@ def test_video_frames_measured_in_the_workers_equal_the_in_process_ones(tmp_path
     pd.testing.assert_frame_equal(a.to_pandas(), b.to_pandas())
     wanted = np.arange(6) * 0.5  # each sample: the first frame (25 fps) at or after its time
     assert ((a.to_pandas().time_s >= wanted) & (a.to_pandas().time_s < wanted + 0.04)).all()
+
+
+def test_with_a_gpu_named_the_models_stay_in_this_process(monkeypatch):
+    """Forked workers must not inherit a GPU context: one copy holds the GPU in the main process."""
+    from types import SimpleNamespace as T
+
+    from imagevars.pipeline.engines import models_in_workers
+
+    tasks = [T(per_worker=True)]
+    assert models_in_workers(tasks, 2)
+    monkeypatch.setenv("IMAGEVARS_DEVICE", "cuda")
+    assert not models_in_workers(tasks, 2)

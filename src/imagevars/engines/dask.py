@@ -58,13 +58,14 @@ def connect(address: str | None = None, workers: int | None = None):
 
 
 def stream(items: Iterator[Item], client, chunk: int, specs: str, init_rest: tuple, threads: int,
-           in_flight: int) -> Iterator[tuple[Item, tuple]]:
-    """(item, (index, outputs, error)) in input order, at most ``in_flight`` chunks submitted ahead."""
+           in_flight: int, total: int | None = None, workers: int = 1) -> Iterator[tuple[Item, tuple]]:
+    """(item, (index, outputs, error)) in input order, at most ``in_flight`` chunks submitted ahead; given the
+    number of items (``total``) and ``workers``, chunks shrink toward the end."""
     from distributed import KilledWorker
 
     return in_order(items, lambda batch: client.submit(measure_chunk, specs, init_rest, threads, batch, pure=False),
                     lambda future: future.result(), chunk, in_flight, died=lambda exc: isinstance(exc, KilledWorker),
-                    cancel=lambda future: future.cancel())
+                    cancel=lambda future: future.cancel(), total=total, workers=workers)
 
 
 def describe(client, specs: str, threads: int) -> list:

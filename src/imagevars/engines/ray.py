@@ -92,11 +92,12 @@ def connect(address: str | None = None, cpus: int | None = None):
 
 
 def stream(items: Iterator[Item], ray, chunk: int, specs: str, init_rest: tuple, actors: int, cpus: float,
-           gpus: float, in_flight: int, decoders: int = 0, preprocessors: list | None = None
-           ) -> Iterator[tuple[Item, tuple]]:
+           gpus: float, in_flight: int, decoders: int = 0, preprocessors: list | None = None,
+           total: int | None = None) -> Iterator[tuple[Item, tuple]]:
     """(item, (index, outputs, error)) in input order from a pool of ``actors`` actors; with ``decoders``, a pool
     of that many one-CPU decode actors prepares each chunk and hands it to a model actor (``preprocessors``:
-    the tasks' own, from the driver, so decode actors never load a model)."""
+    the tasks' own, from the driver, so decode actors never load a model). Given the number of items
+    (``total``), chunks shrink toward the end."""
     remote = ray.remote(num_cpus=cpus, num_gpus=gpus, max_restarts=0)(_Measurer)
     decoder = ray.remote(num_cpus=1, max_restarts=0)(_Decoder)
     pool: list = []
@@ -117,7 +118,8 @@ def stream(items: Iterator[Item], ray, chunk: int, specs: str, init_rest: tuple,
 
     start()
     return in_order(items, submit, ray.get, chunk, in_flight,
-                    died=lambda exc: isinstance(exc, ray.exceptions.RayActorError), recover=start)
+                    died=lambda exc: isinstance(exc, ray.exceptions.RayActorError), recover=start, total=total,
+                    workers=max(actors, decoders))
 
 
 def describe(ray, specs: str, cpus: float) -> list:
