@@ -73,8 +73,8 @@ def quantize(src: Path, out: Path, calibration: list[np.ndarray], input_name: st
     """``src`` statically quantized to ``out`` after ONNX Runtime's pre-processing: per-channel int8 weights, uint8
     activations calibrated on ``calibration``, the ``op_types`` given, QDQ or QOperator format; with
     ``keep_depthwise``, the depthwise convolutions (group > 1) stay in float; ``method``: how activation ranges
-    are calibrated (minmax, entropy, percentile); nodes whose names hold all the ``keep`` words (space-separated)
-    stay in float."""
+    are calibrated (minmax, entropy, percentile); ``keep``: comma-separated patterns, each of space-separated
+    words; the nodes whose names hold all the words of a pattern stay in float."""
     import onnx
 
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
@@ -92,7 +92,8 @@ def quantize(src: Path, out: Path, calibration: list[np.ndarray], input_name: st
     quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
     depthwise = [n.name for n in onnx.load(str(pre)).graph.node if n.op_type == "Conv"
                  and any(a.name == "group" and a.i > 1 for a in n.attribute)]
-    kept = [n.name for n in onnx.load(str(pre)).graph.node if keep and all(w in n.name for w in keep.split())]
+    patterns = [p.split() for p in keep.split(",") if p.strip()]
+    kept = [n.name for n in onnx.load(str(pre)).graph.node if any(all(w in n.name for w in p) for p in patterns)]
     quantize_static(str(pre), str(out), Inputs(), per_channel=True, activation_type=QuantType.QUInt8,
                     nodes_to_exclude=(depthwise if keep_depthwise else []) + kept,
                     calibrate_method={"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
