@@ -56,3 +56,31 @@ def threads() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - macOS/Windows
         return max(1, os.cpu_count() or 1)
+
+
+def available_memory() -> int | None:
+    """Bytes this process may still use: the kernel's estimate of available memory (``MemAvailable``),
+    lowered to what a cgroup v2 limit leaves (a Slurm job's ``--mem``, a container); None where unknown.
+
+    Example:
+        >>> m = available_memory()
+        >>> m is None or m > 0
+        True
+    """
+    free = None
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    free = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError):
+        return None
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit != "max" and free is not None:
+            used = int(Path("/sys/fs/cgroup/memory.current").read_text())
+            free = min(free, max(0, int(limit) - used))
+    except (OSError, ValueError):
+        pass
+    return free

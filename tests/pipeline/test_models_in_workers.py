@@ -3,6 +3,8 @@ and gives the very table the model gives in this process: values, error rows, vi
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -106,3 +108,24 @@ def test_with_a_gpu_named_the_models_stay_in_this_process(monkeypatch):
     assert models_in_workers(tasks, 2)
     monkeypatch.setenv("IMAGEVARS_DEVICE", "cuda")
     assert not models_in_workers(tasks, 2)
+
+
+def test_without_memory_for_a_copy_per_worker_the_models_stay_in_this_process(monkeypatch):
+    """A worker killed for memory would cost its files error rows: too little memory keeps one copy here."""
+    from types import SimpleNamespace as T
+
+    from imagevars.pipeline import engines
+
+    tasks = [T(per_worker=True)]
+    monkeypatch.setattr("imagevars._env.available_memory", lambda: 4 * engines.COPY_BYTES)
+    assert engines.models_in_workers(tasks, 4) and not engines.models_in_workers(tasks, 5)
+    monkeypatch.setattr("imagevars._env.available_memory", lambda: None)  # unknown: no guard
+    assert engines.models_in_workers(tasks, 64)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/meminfo is Linux's")
+def test_the_memory_available_is_read_from_the_kernel():
+    from imagevars._env import available_memory
+
+    free = available_memory()
+    assert free is not None and 0 < free < 2**50  # Linux: /proc/meminfo
