@@ -72,10 +72,11 @@ def describe(specs: str, threads: int) -> list[Described]:
                       t.preprocessor(), spec) for t, spec in zip(tasks, json.loads(specs))]
 
 
-def measure_chunk(specs: str, init_rest: tuple, threads: int, items: list[Item]) -> list[tuple]:
+def measure_chunk(specs: str, init_rest: tuple | None, threads: int, items: list[Item]) -> list[tuple]:
     """On a worker: (index, {column: value} or None, error) for each item, in order; for a video segment, its
     frames as :func:`imagevars.engines.local.measure_item` gives them, each frame's features replaced by its
-    {column: value} (or by its error)."""
+    {column: value} (or by its error). ``init_rest`` None: the worker was already set up to decode for these
+    tasks (the local engine's pool initializer)."""
     tasks = worker_tasks(specs, init_rest, threads)
     return call_chunk(tasks, items, prepare(items))
 

@@ -69,7 +69,7 @@ def engine_stream(plan, todo, n_todo: int, workers: int, batch_size: int, fetch_
         plan.computed, each = True, max(1, threads() // workers)
         plan.layout = {"models_in": "workers", "workers": workers, "threads_per_worker": each}
         return stream(todo, workers, chunk, init_args, total=n_todo,
-                      measure=partial(measure_chunk, task_specs(plan.tasks), init_args[1:], each))
+                      measure=partial(measure_chunk, task_specs(plan.tasks), None, each))  # set up by the pool
     plan.computed = True
     specs = task_specs(plan.tasks)
     init_rest = (decode_sides(plan.tasks), fetch_options, plan.every)
@@ -79,16 +79,16 @@ def engine_stream(plan, todo, n_todo: int, workers: int, batch_size: int, fetch_
         o = cluster["options"]
         actors, cpus, gpus = _actors(o, workers), float(o.get("cpus", 1)), float(o.get("gpus", 0))
         decoders = ray_engine.decode_actors(cluster["client"], o.get("decoders"), actors, cpus, gpus)
-        cluster["layout"] = {"actors": actors, "cpus_per_actor": cpus, "gpus_per_actor": gpus, "decode_actors": decoders,
-                             "models_on": "cuda" if gpus else "cpu"}
+        plan.layout = {"actors": actors, "cpus_per_actor": cpus, "gpus_per_actor": gpus, "decode_actors": decoders,
+                       "models_on": "cuda" if gpus else "cpu"}
         return ray_engine.stream(todo, cluster["client"], batch_size, specs, init_rest, actors, cpus, gpus,
                                  in_flight=2 * max(actors, decoders), decoders=decoders,
                                  preprocessors=[t.preprocessor() for t in plan.tasks], total=n_todo)
     from ..engines import dask as dask_engine
 
     threads_each = int(cluster["options"].get("threads") or 1)
-    cluster["layout"] = {"threads_per_worker": threads_each, **dask_engine.layout(cluster["client"])}
-    on_cluster = max(1, cluster["layout"]["workers"])  # a connected cluster's own workers, not this machine's cores
+    plan.layout = {"threads_per_worker": threads_each, **dask_engine.layout(cluster["client"])}
+    on_cluster = max(1, plan.layout["workers"])  # a connected cluster's own workers, not this machine's cores
     return dask_engine.stream(todo, cluster["client"], batch_size, specs, init_rest, threads_each,
                               in_flight=2 * on_cluster, total=n_todo, workers=on_cluster)
 
@@ -130,15 +130,15 @@ def resolve_tasks(tasks: Sequence[Any], engine: str, client, options: dict[str, 
     return [d if isinstance(t, TaskSpec) else t for t, d in zip(tasks, described)]
 
 
-def engine_record(engine: str, cluster: dict | None, layout: dict | None = None) -> dict[str, Any]:
-    """The provenance's ``engine``: its name and versions, and where the models ran (``layout``: the local
-    engine's, as :func:`engine_stream` chose it)."""
-    from ..models.device import torch_device_name
+def engine_record(engine: str, layout: dict[str, Any]) -> dict[str, Any]:
+    """The provenance's ``engine``: its name and versions, and where the models ran (``layout``, as
+    :func:`engine_stream` chose it)."""
+    if engine == "local":
+        from ..models.device import torch_device_name
 
-    if cluster is None:
-        return {"name": "local", "models_on": torch_device_name(), **(layout or {})}
+        return {"name": "local", "models_on": torch_device_name(), **layout}
     if engine == "ray":
         from ..engines import ray as cluster_engine
     else:
         from ..engines import dask as cluster_engine
-    return {**cluster_engine.version(), **(cluster.get("layout") or {})}
+    return {**cluster_engine.version(), **layout}

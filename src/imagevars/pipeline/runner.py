@@ -90,7 +90,7 @@ class _Plan:
     config: dict[str, Any]
     counts: dict[str, int] = field(default_factory=lambda: {"measured": 0, "errors": 0, "skipped": 0})
     computed: bool = False  # True when the engine runs the tasks too (a cluster, local workers), not only preprocessing
-    layout: dict = field(default_factory=dict)  # where the local engine ran the models (pipeline.engines)
+    layout: dict = field(default_factory=dict)  # where the engine ran the models (pipeline.engines.engine_stream)
 
     def batch(self, rows: list[tuple[Item, list | None, str | None]]):
         """Rows of measured items -> one RecordBatch: task calls on the good ones, keys, kept and video columns."""
@@ -317,7 +317,7 @@ def run(
 
             # 5. One table out
             record = provenance.record(clock, plan.config.pop("tasks"), **plan.config, counts=plan.counts,
-                                       engine=engine_record(engine, cluster, plan.layout))
+                                       engine=engine_record(engine, plan.layout))
             if sink is not None:
                 return sink.finish(record, plan.schema)
         finally:  # whatever happened, the next run may write this output
