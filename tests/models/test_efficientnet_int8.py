@@ -20,9 +20,12 @@ def test_int8_names_clear_photos_as_fp32_does_with_closely_correlated_features()
     (pa, fa), (pb, fb) = fp32.predict(x), int8.predict(x)
     assert [fp32.labels[i] for i in pa.argmax(1)] == ["espresso", "tiger cat", "missile"]
     assert list(pb.argmax(1)) == list(pa.argmax(1))
-    assert min(np.corrcoef(a, b)[0, 1] for a, b in zip(fa, fb)) > 0.97
+    # 0.997-0.998 with the stem and first block in float; 0.982 on the rocket with every layer in int8
+    assert min(np.corrcoef(a, b)[0, 1] for a, b in zip(fa, fb)) > 0.99
     card = imagevars.get_card("efficientnet-lite0-int8")
-    assert card.training["agreement_with_fp32"]["top1"] < 0.99 and "not the default" in card.description
+    agreement = card.training["agreement_with_fp32"]
+    assert agreement["top1"]["imagenet_val"] < 0.99 <= agreement["top1_where_fp32_is_stable"]["imagenet_val"]
+    assert "not the default" in card.description
 
 
 def test_classify_and_embed_take_the_int8_model_by_name(tmp_path):
