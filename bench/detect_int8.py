@@ -26,6 +26,17 @@ Nor is it a usable option for counting: at 1 thread, ``wide-clip``, the objects 
 either way, and int8 sees a cat (0.3-0.44) on faces on grey where fp32 sees nothing.
 
     python bench/detect_int8.py bench/data/jpegs --ops wide-clip --threads 1 --keep CenternetHead
+
+Only 12 boxes: ``--real`` adds the real photos ``bench/real_photos.py`` fetches (20 ImageNet
+validation photos, 91 OpenCV sample pictures, 4 others: 106 fp32 boxes at score >= 0.3), and fp32
+against itself on the same photo shifted by 1 px or re-saved as a quality-95 JPEG. At 1 thread,
+``wide-clip`` (1.36x, quiet: others 0.5%), int8 finds 56% / 37% / 33% of fp32's boxes with the same
+label at IoU >= 0.9; fp32 itself finds 91% / 84% / 33% after the 1-px shift and 97% / 97% / 56%
+after the JPEG re-save. The target is strict (a 1-px shift alone misses it) but fair (a JPEG
+re-save meets it on the larger groups), and int8 is far from both:
+
+    python bench/real_photos.py bench/data/real
+    python bench/detect_int8.py bench/data/jpegs --ops wide-clip --threads 1 --real bench/data/real
 """
 
 from __future__ import annotations
@@ -151,9 +162,59 @@ def _iou(a, b) -> float:
     return w * h / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h + 1e-9)
 
 
+def _found(ref: np.ndarray, got: np.ndarray) -> tuple[int, int]:
+    """(fp32's boxes at score >= 0.3, how many of them ``got`` has with the same label at IoU >= 0.9)."""
+    boxes = ref[ref[:, 4] >= 0.3]
+    return len(boxes), sum(any(int(c[5]) == int(b[5]) and _iou(b, c) >= 0.9 for c in got) for b in boxes)
+
+
+def agreement(sides: dict, inputs: list[np.ndarray]) -> tuple[int, int, int]:
+    """(fp32's boxes at score >= 0.3, how many int8 finds with the same label at IoU >= 0.9, images whose objects at
+    score >= 0.3 have fp32's labels)."""
+    total = found = same_counts = 0
+    for x in inputs:
+        ref, got = (s.run(None, {"images": x})[0][0] for s in sides.values())
+        n, k = _found(ref, got)
+        total, found = total + n, found + k
+        same_counts += sorted(ref[ref[:, 4] >= 0.3][:, 5].tolist()) == sorted(got[got[:, 4] >= 0.3][:, 5].tolist())
+    return total, found, same_counts
+
+
+def judge_real(sides: dict, folder: str) -> None:
+    """Boxes on real photos (``bench/real_photos.py``), beside fp32's own: the same photo shifted by 1 px, or re-saved
+    as a quality-95 JPEG, moves some of fp32's boxes too; the target is fair where those stay above it."""
+    import io
+
+    from PIL import Image
+
+    import real_photos
+
+    def jpeg95(x):
+        buf = io.BytesIO()
+        Image.fromarray(x[0].astype(np.uint8)).save(buf, "JPEG", quality=95)
+        return np.asarray(Image.open(buf), np.float32)[None]
+
+    fp32 = sides["fp32"]
+    for group, files in real_photos.groups(folder).items():
+        if group == "cifar":  # 32 px: nothing a 512 px detector finds
+            continue
+        counts = {"int8": [0, 0], "fp32, 1-px shift": [0, 0], "fp32, JPEG re-save": [0, 0]}
+        for f in files:
+            x = model_input(np.asarray(Image.open(f).convert("RGB")))
+            ref = fp32.run(None, {"images": x})[0][0]
+            shifted = fp32.run(None, {"images": np.roll(x, 1, axis=2)})[0][0] - [1, 0, 1, 0, 0, 0]  # boxes moved back
+            for k, got in (("int8", sides["int8"].run(None, {"images": x})[0][0]), ("fp32, 1-px shift", shifted),
+                           ("fp32, JPEG re-save", fp32.run(None, {"images": jpeg95(x)})[0][0])):
+                n, m = _found(ref, got)
+                counts[k] = [counts[k][0] + n, counts[k][1] + m]
+        print(f"  {group}: {len(files)} photos, {counts['int8'][0]} fp32 boxes at score >= 0.3; found with the same "
+              "label at IoU >= 0.9 by " + ", ".join(f"{k} {m} ({m / max(n, 1):.0%})" for k, (n, m) in counts.items()))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("folder")
+    p.add_argument("--real", help="also judge the boxes on the real photos bench/real_photos.py fetched to this folder")
     p.add_argument("--calibration", type=int, default=64)
     p.add_argument("--format", choices=("qdq", "qoperator"), default="qdq")
     p.add_argument("--ops", choices=tuple(OPS), default="wide")
@@ -172,16 +233,12 @@ def main() -> None:
                  args.format, OPS[args.ops], keep=args.keep)
         sides = sessions(src, quantized, args.threads)
         inputs = [model_input(a) for a in evaluation_images()]
-        found = total = same_counts = 0
-        for x in inputs:
-            ref, got = (s.run(None, {"images": x})[0][0] for s in sides.values())
-            for box in ref[ref[:, 4] >= 0.3]:
-                total += 1
-                found += any(int(c[5]) == int(box[5]) and _iou(box, c) >= 0.9 for c in got)
-            same_counts += sorted(ref[ref[:, 4] >= 0.3][:, 5].tolist()) == sorted(got[got[:, 4] >= 0.3][:, 5].tolist())
+        total, found, same_counts = agreement(sides, inputs)
         print(f"{len(inputs)} evaluation images; fp32 boxes at score >= 0.3: {total}; int8 finds {found} "
               f"({found / max(total, 1):.1%}) with the same label at IoU >= 0.9 (target >= 95%); images whose "
               f"objects at score >= 0.3 (detect's counts) are fp32's: {same_counts} ({same_counts / len(inputs):.0%})")
+        if args.real:
+            judge_real(sides, args.real)
         with Quiet() as q:
             med = median_rates(sides, lambda s: [s.run(None, {"images": x}) for x in inputs[:30]], 30, args.rounds)
             print(f"model only, {args.threads} thread(s): fp32 {med['fp32']:.1f} img/s, int8 ({args.format}, {args.ops}) "
