@@ -13,7 +13,12 @@ A one-off build step, never run at install time:
    the ``Clip`` nodes every convolution's raw output is quantized over its full range and the
    features lose most of their signal (correlation 0.64 with fp32's instead of 0.98:
    ``bench/classify_int8.py``). The stem and the first block stay in float (``FLOAT_NODES``, below).
-3. Prints the file's sha256 for the model card, and int8's agreement with fp32 on
+3. Empirical bias correction (``bias_correct``): layer by layer, each int8 convolution's bias
+   moves by minus its output's mean error against fp32's, per channel, over 256 more seeded
+   crops of the same photos.
+   Top-1 agreement with fp32 on OpenCV's sample pictures rises from 91.2% to 96.3% of views, on
+   ImageNet's validation photos from 98.0% to 99.0%, at no cost in speed.
+4. Prints the file's sha256 for the model card, and int8's agreement with fp32 on
    scikit-image's photos, which the calibration crops did not come from.
 
 Agreement and speed on real photos of things ImageNet names, as the card records them:
@@ -88,6 +93,51 @@ def quantize(src: Path, out: Path, inputs: list[np.ndarray]) -> None:
                         calibrate_method=CalibrationMethod.MinMax)
 
 
+def channel_means(model, names: list[str], inputs: np.ndarray) -> list[np.ndarray]:
+    """The mean over images and positions of each named (N, C, H, W) tensor, per channel, with ``names`` made outputs."""
+    import onnx
+    import onnxruntime as ort
+
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    outputs = {v.name for v in m.graph.output}
+    m.graph.output.extend(onnx.helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None)
+                          for n in names if n not in outputs)
+    session = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+    sums = [0.0] * len(names)
+    for i in range(0, len(inputs), 16):
+        batch = inputs[i:i + 16]
+        sums = [s + a.mean(axis=(0, 2, 3)) * len(batch) for s, a in zip(sums, session.run(names, {"image": batch}))]
+    return [s / len(inputs) for s in sums]
+
+
+def bias_correct(src: Path, quantized: Path, inputs: np.ndarray) -> None:
+    """Empirical bias correction (Nagel et al. 2019, ICCV; Finkelstein et al. 2019), in place: layer by layer in the
+    network's order, each int8 convolution's bias moves by minus the mean error of its output against fp32's, per
+    output channel, over ``inputs``, the layers before it already corrected. Quantizing weights and activations
+    shifts a convolution's output on average, not only at random; the shift adds up through 16 blocks."""
+    import onnx
+    from onnx import numpy_helper
+
+    fp32, int8 = onnx.load(str(src)), onnx.load(str(quantized))
+    convs = [n for n in fp32.graph.node if n.op_type == "Conv"]
+    reference = dict(zip((n.name for n in convs), channel_means(fp32, [n.output[0] for n in convs], inputs)))
+    int8_convs = {n.name: n for n in int8.graph.node if n.op_type == "Conv"}
+    made_by = {out: n for n in int8.graph.node for out in n.output}
+    initializers = {i.name: i for i in int8.graph.initializer}
+    for conv in convs:
+        node = int8_convs[conv.name]
+        bias = made_by.get(node.input[2]) if len(node.input) > 2 else None
+        if bias is None or bias.op_type != "DequantizeLinear":  # a layer left in float
+            continue
+        # the int8 convolution's output before its QuantizeLinear: the raw output, as fp32's (its Clip is folded)
+        error = channel_means(int8, [node.output[0]], inputs)[0] - reference[conv.name]
+        q, scale = (numpy_helper.to_array(initializers[bias.input[k]]) for k in (0, 1))
+        corrected = np.round(q - error / scale).astype(np.int32)
+        initializers[bias.input[0]].CopyFrom(numpy_helper.from_array(corrected, bias.input[0]))
+    onnx.save(int8, str(quantized))
+
+
 def agreement(src: Path, quantized: Path) -> None:
     import onnxruntime as ort
 
@@ -112,6 +162,7 @@ def main() -> None:
     src = REPO / "src" / "imagevars" / "models" / "weights" / "efficientnet-lite0.onnx"
     out = Path(args.out) / "efficientnet-lite0-int8.onnx"
     quantize(src, out, calibration())
+    bias_correct(src, out, np.concatenate(calibration(256, seed=5)))
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB), sha256 {hashlib.sha256(out.read_bytes()).hexdigest()}")
     agreement(src, out)
 

@@ -13,18 +13,23 @@ from imagevars.models.efficientnet import center_crop
 pytest.importorskip("onnxruntime")
 
 
-def test_int8_names_clear_photos_as_fp32_does_with_closely_correlated_features():
+def test_int8_names_clear_photos_as_fp32_does_with_close_probabilities_and_features():
     fp32 = imagevars.create_model("efficientnet-lite0", pretrained=True)
     int8 = imagevars.create_model("efficientnet-lite0-int8", pretrained=True)
-    x = np.stack([center_crop(getattr(data, n)()) for n in ("coffee", "chelsea", "rocket")])
+    x = np.stack([center_crop(getattr(data, n)()) for n in ("coffee", "chelsea", "rocket", "astronaut")])
     (pa, fa), (pb, fb) = fp32.predict(x), int8.predict(x)
-    assert [fp32.labels[i] for i in pa.argmax(1)] == ["espresso", "tiger cat", "missile"]
-    assert list(pb.argmax(1)) == list(pa.argmax(1))
-    # 0.997-0.998 with the stem and first block in float; 0.982 on the rocket with every layer in int8
-    assert min(np.corrcoef(a, b)[0, 1] for a, b in zip(fa, fb)) > 0.99
+    assert [fp32.labels[i] for i in pa.argmax(1)][:3] == ["espresso", "tiger cat", "missile"]
+    top2 = np.sort(pa, 1)[:, -2:]
+    # near ties: chelsea (tiger cat 0.39, Egyptian cat 0.37), the astronaut (bobsled 0.13, football helmet 0.125)
+    clear = top2[:, 1] - top2[:, 0] >= 0.05
+    assert clear.tolist() == [True, False, True, False] and (pb.argmax(1) == pa.argmax(1))[clear].all()
+    # the shipped file (stem and block 0 in float, biases corrected): 0.011 and 0.998; with every layer in int8 and
+    # no correction 0.088 and 0.982, with the float layers but no correction 0.026 and 0.992
+    assert np.abs(pb - pa).max() < 0.02
+    assert min(np.corrcoef(a, b)[0, 1] for a, b in zip(fa, fb)) > 0.995
     card = imagevars.get_card("efficientnet-lite0-int8")
     agreement = card.training["agreement_with_fp32"]
-    assert agreement["top1"]["imagenet_val"] < 0.99 <= agreement["top1_where_fp32_is_stable"]["imagenet_val"]
+    assert agreement["top1"]["opencv_samples"] < 0.99 <= agreement["top1"]["imagenet_val"]
     assert "not the default" in card.description
 
 
