@@ -23,7 +23,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     command = "imagevars " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     report = train(args.data, recipe=args.recipe, out=args.output, seed=args.seed, epochs=args.epochs,
                    size=args.size, onnx=not args.no_onnx, verbose=0 if args.quiet else 1, command=command,
-                   augment=not args.no_augment, model_file=args.model_file)
+                   augment=not args.no_augment, model_file=args.model_file, precision=args.precision)
     return 0 if report.total else 1
 
 
@@ -63,6 +63,9 @@ def add_commands(sub) -> None:
     p.add_argument("-o", "--output", help="output folder (default runs/<data>-<recipe>-seed<seed>)")
     p.add_argument("--no-onnx", action="store_true", help="skip the ONNX export")
     p.add_argument("--threads", type=int, help="PyTorch threads (default: $IMAGEVARS_THREADS or the usable cores)")
+    p.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default="float32",
+                   help="mixed_bfloat16: convolutions and matrix products in bfloat16, about 3x faster steps on CPUs "
+                   "with AMX (Intel Xeon 4th generation and later); default float32")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=cmd_train)
 

@@ -11,6 +11,7 @@ Three levels, as in Keras, so nobody falls off a cliff:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from typing import Any, Callable, Sequence
 
@@ -26,6 +27,9 @@ from .._memory import reuse_freed_memory
 from .summary import format_summary, weight_count
 
 _LOSSES = {"categorical_crossentropy", "sparse_categorical_crossentropy", "crossentropy"}
+# Keras's dtype policy names: "mixed_bfloat16" computes convolutions and matrix products in bfloat16 and keeps the
+# weights, the optimizer's state and the loss in float32 (keras.mixed_precision.set_global_policy)
+PRECISIONS = ("float32", "mixed_bfloat16")
 
 
 # Convolutions run in channels-last (NHWC) memory order: oneDNN's kernels are faster there and
@@ -85,6 +89,7 @@ class Classifier:
         self.history: History | None = None
         self.stop_training = False
         self.augment: Callable[[torch.Tensor], torch.Tensor] | None = None  # applied to training batches only
+        self.precision = "float32"
 
     # ------------------------------------------------------------------ description
     @property
@@ -109,11 +114,19 @@ class Classifier:
         loss: str = "categorical_crossentropy",
         metrics: Sequence[str] = ("accuracy",),
         learning_rate: float | None = None,
+        precision: str = "float32",
     ) -> None:
         """Choose optimizer, loss and metrics. Names and defaults follow Keras (Adam: lr 1e-3, eps 1e-7).
 
-        ``categorical_crossentropy`` accepts one-hot rows or class indices alike.
+        ``categorical_crossentropy`` accepts one-hot rows or class indices alike. ``precision``
+        ``"mixed_bfloat16"`` (Keras's policy name) runs the convolutions and matrix products in bfloat16,
+        in training and prediction, with weights, optimizer and loss in float32: about 3x faster steps on
+        CPUs with AMX (Intel Xeon 4th generation and later; ``bench/lecture_epoch.py``), slower on CPUs
+        without bfloat16 instructions. The lecture's recipe reaches the same test accuracy (mean 98.99%
+        over five seeds, float32 99.01%: ``bench/mnist.py lecture --precision mixed_bfloat16``).
         """
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}; use 'float32' or 'mixed_bfloat16'")
         if loss not in _LOSSES:
             raise ValueError(f"unknown loss {loss!r}; use one of {sorted(_LOSSES)}")
         metrics = ["accuracy" if m in ("acc", "accuracy") else m for m in metrics]
@@ -121,13 +134,21 @@ class Classifier:
         if unknown:
             raise ValueError(f"unknown metric(s) {unknown}; 'accuracy' is supported")
         self.optimizer = _optimizer(optimizer, self.module.parameters(), learning_rate)
-        self.loss, self.metrics = loss, list(metrics)
+        self.loss, self.metrics, self.precision = loss, list(metrics), precision
+
+    def _autocast(self):
+        """bfloat16 autocast on the module's device under ``mixed_bfloat16``; nothing under ``float32``."""
+        if self.precision != "mixed_bfloat16":
+            return contextlib.nullcontext()
+        device = next(self.module.parameters()).device.type
+        return torch.autocast(device, dtype=torch.bfloat16)
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         """One optimisation step on a batch; returns batch-mean figures. Override for a custom step."""
         if self.augment is not None:
             x = self.augment(x)
-        logits = self.module(x)
+        with self._autocast():
+            logits = self.module(x).float()
         loss = F.cross_entropy(logits, y)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -136,7 +157,8 @@ class Classifier:
 
     def test_step(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         """Figures on a batch without updating weights."""
-        logits = self.module(x)
+        with self._autocast():
+            logits = self.module(x).float()
         return self._logs(F.cross_entropy(logits, y), logits, y)
 
     def _logs(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -281,8 +303,9 @@ class Classifier:
         """Class probabilities, (N, num_classes) float32, as Keras's softmax output."""
         self.module.eval()
         xt = to_inputs(x, self.card, "x")
-        out = [torch.softmax(self.module(xt[i : i + batch_size].contiguous(memory_format=MEMORY_FORMAT)), 1)
-               for i in range(0, len(xt), batch_size)]
+        with self._autocast():
+            out = [torch.softmax(self.module(xt[i : i + batch_size].contiguous(memory_format=MEMORY_FORMAT)).float(), 1)
+                   for i in range(0, len(xt), batch_size)]
         return torch.cat(out).numpy() if out else np.zeros((0, len(self.labels)), np.float32)
 
     # ------------------------------------------------------------------ saving
