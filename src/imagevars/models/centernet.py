@@ -70,11 +70,12 @@ class CenterNetDetector:
     """
 
     def __init__(self, card: ModelCard, path: str | os.PathLike, threads: int | None = None):
-        from .weights import LazySession
+        from .weights import onnx_session
 
         self.card = card
         self.path = str(path)
-        self.session = LazySession(self.path, threads, "the bundled object detector")  # loaded on first use
+        self.session = onnx_session(self.path, threads, "the bundled object detector")
+        self.input_name = self.session.get_inputs()[0].name
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -85,8 +86,7 @@ class CenterNetDetector:
         images = np.asarray(images)
         if images.ndim != 4 or images.shape[1:] != (INPUT_SIDE, INPUT_SIDE, 3):
             raise ValueError(f"the detector takes (N, {INPUT_SIDE}, {INPUT_SIDE}, 3) RGB images, got {images.shape}")
-        name = self.session.get_inputs()[0].name
-        out = [self.session.run(None, {name: img[None].astype(np.float32)})[0][0] for img in images]
+        out = [self.session.run(None, {self.input_name: img[None].astype(np.float32)})[0][0] for img in images]
         return np.stack(out) if out else np.zeros((0, 100, 6), np.float32)
 
 

@@ -128,10 +128,10 @@ class OnnxImageNet:
     """
 
     def __init__(self, card: ModelCard, path: str | os.PathLike, threads: int | None = None):
-        from .weights import LazySession
+        from .weights import onnx_session
 
         self.card, self.path = card, str(path)
-        self.session = LazySession(self.path, threads, "the bundled image classifier")  # loaded on first use
+        self.session = onnx_session(self.path, threads, "the bundled image classifier")
 
     @property
     def labels(self) -> tuple[str, ...]:
