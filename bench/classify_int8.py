@@ -67,7 +67,6 @@ near ties, spread over the body's quantization noise, not lost at one end.
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import tempfile
 from pathlib import Path
@@ -90,20 +89,9 @@ def _features(session, x: np.ndarray) -> np.ndarray:
     return np.concatenate([session.run(None, {"image": x[i:i + 32]})[1] for i in range(0, len(x), 32)])
 
 
-def _jpeg95(x: np.ndarray) -> np.ndarray:
-    from PIL import Image
-
-    out = []
-    for a in x:
-        buf = io.BytesIO()
-        Image.fromarray(a.astype(np.uint8)).save(buf, "JPEG", quality=95)
-        out.append(np.asarray(Image.open(buf), np.float32))
-    return np.stack(out)
-
-
 def stable(fp32, x: np.ndarray, top: np.ndarray) -> np.ndarray:
     """Where fp32's own top-1 survives changes no one would see: a 1-px shift and a JPEG re-save at quality 95."""
-    return (_top1(fp32, np.roll(x, 1, axis=2)) == top) & (_top1(fp32, _jpeg95(x)) == top)
+    return (_top1(fp32, np.roll(x, 1, axis=2)) == top) & (_top1(fp32, real_photos.resaved_jpeg(x)) == top)
 
 
 def judge_old(sides: dict) -> None:

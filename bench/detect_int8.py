@@ -190,16 +190,9 @@ def agreement(sides: dict, inputs: list[np.ndarray]) -> tuple[int, int, int]:
 def judge_real(sides: dict, folder: str) -> None:
     """Boxes on real photos (``bench/real_photos.py``), beside fp32's own: the same photo shifted by 1 px, or re-saved
     as a quality-95 JPEG, moves some of fp32's boxes too; the target is fair where those stay above it."""
-    import io
-
     from PIL import Image
 
     import real_photos
-
-    def jpeg95(x):
-        buf = io.BytesIO()
-        Image.fromarray(x[0].astype(np.uint8)).save(buf, "JPEG", quality=95)
-        return np.asarray(Image.open(buf), np.float32)[None]
 
     fp32 = sides["fp32"]
     for group, files in real_photos.groups(folder).items():
@@ -211,7 +204,7 @@ def judge_real(sides: dict, folder: str) -> None:
             ref = fp32.run(None, {"images": x})[0][0]
             shifted = fp32.run(None, {"images": np.roll(x, 1, axis=2)})[0][0] - [1, 0, 1, 0, 0, 0]  # boxes moved back
             for k, got in (("int8", sides["int8"].run(None, {"images": x})[0][0]), ("fp32, 1-px shift", shifted),
-                           ("fp32, JPEG re-save", fp32.run(None, {"images": jpeg95(x)})[0][0])):
+                           ("fp32, JPEG re-save", fp32.run(None, {"images": real_photos.resaved_jpeg(x)})[0][0])):
                 n, m = _found(ref, got)
                 counts[k] = [counts[k][0] + n, counts[k][1] + m]
         print(f"  {group}: {len(files)} photos, {counts['int8'][0]} fp32 boxes at score >= 0.3; found with the same "

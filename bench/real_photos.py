@@ -94,6 +94,21 @@ def views(rgb: np.ndarray) -> list[np.ndarray]:
     return [np.ascontiguousarray(v) for v in out + [v[:, ::-1] for v in out[:3]]]
 
 
+def resaved_jpeg(x: np.ndarray) -> np.ndarray:
+    """Model inputs (N, H, W, 3), 0-255, each re-saved as a quality-95 JPEG and decoded: a change no one would see,
+    against which a model's own stability is judged."""
+    import io
+
+    from PIL import Image
+
+    out = []
+    for a in x:
+        buf = io.BytesIO()
+        Image.fromarray(a.astype(np.uint8)).save(buf, "JPEG", quality=95)
+        out.append(np.asarray(Image.open(buf), np.float32))
+    return np.stack(out)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("folder")

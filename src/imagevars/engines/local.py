@@ -4,9 +4,9 @@ The runner (:mod:`imagevars.pipeline.runner`) hands this engine the inputs still
 each worker process reads, decodes and runs every task's ``preprocess`` on a chunk of them (and,
 when the run's tasks ask for it, their calls too, on its own single-thread copy of their models:
 :func:`imagevars.pipeline.engines.models_in_workers`), with one thread per library (two-thread
-libraries sharing cores with other work were seen to slow 8x). At most a few chunks per worker are in flight, so memory stays flat however many images
-there are, and chunks come back in input order. An input that cannot be read comes back as its
-error string, never as an exception.
+libraries sharing cores with other work were seen to slow 8x). At most a few chunks per worker
+are in flight, so memory stays flat however many images there are, and chunks come back in
+input order. An input that cannot be read comes back as its error string, never as an exception.
 """
 
 from __future__ import annotations
