@@ -36,7 +36,10 @@ def test_the_bundled_detector_in_the_workers_gives_the_in_process_table(photos):
 
     in_workers.model.predict = broken  # the workers build their own copies from the task's spec
     a = imagevars.run([QualityTask(), in_workers], photos, workers=2, progress=False)
-    b = imagevars.run([QualityTask(), DetectTask(threads=2)], photos, workers=2, progress=False)
+    here = DetectTask(threads=2)
+    b = imagevars.run([QualityTask(), here], photos, workers=2, progress=False)
+    # the main process's copy never loaded its weights: it only described the run
+    assert not in_workers.model.session.loaded and here.model.session.loaded
     assert a.provenance["engine"]["models_in"] == "workers" and a.provenance["engine"]["threads_per_worker"] == 1
     assert b.provenance["engine"]["models_in"] == "this process"
     pd.testing.assert_frame_equal(a.to_pandas(), b.to_pandas())  # every value, the error row and its message

@@ -198,16 +198,16 @@ class FaceDetector:
 
     def __init__(self, card: ModelCard, path: str | os.PathLike, check_path: str | os.PathLike,
                  threads: int | None = None):
-        from .weights import onnx_session
+        from .weights import LazySession
 
         self.card, self.path, self.check_path = card, str(path), str(check_path)
-        self.session = onnx_session(self.path, threads, "the bundled face detector")
-        self.checker = onnx_session(self.check_path, threads, "the bundled face detector")
-        self.outputs = [o.name for o in self.session.get_outputs()]
+        self.session = LazySession(self.path, threads, "the bundled face detector")  # both loaded on first use
+        self.checker = LazySession(self.check_path, threads, "the bundled face detector")
 
     def raw(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(logits (896,), boxes (896, 16)) for one prepared input (256, 256, 3) in [-1, 1]."""
-        out = dict(zip(self.outputs, self.session.run(None, {"images": x[None].astype(np.float32)})))
+        names = [o.name for o in self.session.get_outputs()]
+        out = dict(zip(names, self.session.run(None, {"images": x[None].astype(np.float32)})))
         scores = np.concatenate([out["scores16"][0, :, 0], out["scores8"][0, :, 0]])
         return scores, np.concatenate([out["boxes16"][0], out["boxes8"][0]])
 

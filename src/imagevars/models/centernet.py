@@ -70,12 +70,11 @@ class CenterNetDetector:
     """
 
     def __init__(self, card: ModelCard, path: str | os.PathLike, threads: int | None = None):
-        from .weights import onnx_session
+        from .weights import LazySession
 
         self.card = card
         self.path = str(path)
-        self.session = onnx_session(self.path, threads, "the bundled object detector")
-        self.input_name = self.session.get_inputs()[0].name
+        self.session = LazySession(self.path, threads, "the bundled object detector")  # loaded on first use
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -86,7 +85,8 @@ class CenterNetDetector:
         images = np.asarray(images)
         if images.ndim != 4 or images.shape[1:] != (INPUT_SIDE, INPUT_SIDE, 3):
             raise ValueError(f"the detector takes (N, {INPUT_SIDE}, {INPUT_SIDE}, 3) RGB images, got {images.shape}")
-        out = [self.session.run(None, {self.input_name: img[None].astype(np.float32)})[0][0] for img in images]
+        name = self.session.get_inputs()[0].name
+        out = [self.session.run(None, {name: img[None].astype(np.float32)})[0][0] for img in images]
         return np.stack(out) if out else np.zeros((0, 100, 6), np.float32)
 
 

@@ -128,10 +128,10 @@ class OnnxImageNet:
     """
 
     def __init__(self, card: ModelCard, path: str | os.PathLike, threads: int | None = None):
-        from .weights import onnx_session
+        from .weights import LazySession
 
         self.card, self.path = card, str(path)
-        self.session = onnx_session(self.path, threads, "the bundled image classifier")
+        self.session = LazySession(self.path, threads, "the bundled image classifier")  # loaded on first use
 
     @property
     def labels(self) -> tuple[str, ...]:
