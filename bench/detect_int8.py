@@ -44,6 +44,13 @@ The empirical bias correction that brought the int8 EfficientNet to fp32's answe
 43% of the boxes (from 56% / 37%); on the heads as well, 56% / 17%: the heads' outputs (box sizes
 in pixels, a scale folded into the convolution) do not take a mean shift. Far from 95% either way,
 and int8 is 1.36x at best: not shipped.
+
+Nor as an option (the issue's fallback): what ``detect``'s counts hold moves more under int8 than under
+an invisible change of the input. The photos whose objects at score >= 0.3 are fp32's, label for label
+(1 thread, ``wide-clip``, 1.35x; quiet: others 1.2%; same command as above), ImageNet photos / OpenCV
+samples: int8 45% / 64%; fp32 after a 1-px shift 75% / 78%; after a JPEG re-save 75% / 96%. A 1.35x
+faster model that changes the counts on a third to a half of the photos is not a measure a referee
+would accept in place of fp32's.
 """
 
 from __future__ import annotations
@@ -169,6 +176,11 @@ def _iou(a, b) -> float:
     return w * h / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h + 1e-9)
 
 
+def _same_objects(ref: np.ndarray, got: np.ndarray) -> bool:
+    """Whether ``got`` has fp32's objects at score >= 0.3, label for label (what ``detect``'s counts hold)."""
+    return sorted(ref[ref[:, 4] >= 0.3][:, 5].tolist()) == sorted(got[got[:, 4] >= 0.3][:, 5].tolist())
+
+
 def _found(ref: np.ndarray, got: np.ndarray) -> tuple[int, int]:
     """(fp32's boxes at score >= 0.3, how many of them ``got`` has with the same label at IoU >= 0.9)."""
     boxes = ref[ref[:, 4] >= 0.3]
@@ -183,7 +195,7 @@ def agreement(sides: dict, inputs: list[np.ndarray]) -> tuple[int, int, int]:
         ref, got = (s.run(None, {"images": x})[0][0] for s in sides.values())
         n, k = _found(ref, got)
         total, found = total + n, found + k
-        same_counts += sorted(ref[ref[:, 4] >= 0.3][:, 5].tolist()) == sorted(got[got[:, 4] >= 0.3][:, 5].tolist())
+        same_counts += _same_objects(ref, got)
     return total, found, same_counts
 
 
@@ -198,7 +210,7 @@ def judge_real(sides: dict, folder: str) -> None:
     for group, files in real_photos.groups(folder).items():
         if group == "cifar":  # 32 px: nothing a 512 px detector finds
             continue
-        counts = {"int8": [0, 0], "fp32, 1-px shift": [0, 0], "fp32, JPEG re-save": [0, 0]}
+        counts = {"int8": [0, 0, 0], "fp32, 1-px shift": [0, 0, 0], "fp32, JPEG re-save": [0, 0, 0]}
         for f in files:
             x = model_input(np.asarray(Image.open(f).convert("RGB")))
             ref = fp32.run(None, {"images": x})[0][0]
@@ -206,9 +218,11 @@ def judge_real(sides: dict, folder: str) -> None:
             for k, got in (("int8", sides["int8"].run(None, {"images": x})[0][0]), ("fp32, 1-px shift", shifted),
                            ("fp32, JPEG re-save", fp32.run(None, {"images": real_photos.resaved_jpeg(x)})[0][0])):
                 n, m = _found(ref, got)
-                counts[k] = [counts[k][0] + n, counts[k][1] + m]
+                counts[k] = [counts[k][0] + n, counts[k][1] + m, counts[k][2] + _same_objects(ref, got)]
         print(f"  {group}: {len(files)} photos, {counts['int8'][0]} fp32 boxes at score >= 0.3; found with the same "
-              "label at IoU >= 0.9 by " + ", ".join(f"{k} {m} ({m / max(n, 1):.0%})" for k, (n, m) in counts.items()))
+              "label at IoU >= 0.9 by " + ", ".join(f"{k} {m} ({m / max(n, 1):.0%})" for k, (n, m, _) in counts.items())
+              + "; photos whose objects at score >= 0.3 are fp32's: "
+              + ", ".join(f"{k} {c} ({c / len(files):.0%})" for k, (_, _, c) in counts.items()))
 
 
 def main() -> None:
