@@ -48,6 +48,17 @@ def _inner(shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
+def _magnitude(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """sqrt(gx² + gy²), the same whatever the arrays' memory alignment.
+
+    Not ``cv2.magnitude``: its result moves by a unit in the last place with the alignment, which
+    flips the suppression's ties on straight edges, and so one image's edge density between calls.
+    """
+    m = gx * gx
+    m += gy * gy
+    return np.sqrt(m, out=m)
+
+
 @functools.cache
 def _suppression():
     try:
@@ -87,7 +98,7 @@ def canny_density(y: np.ndarray, sigma: float = 1.0, low: float = 0.1, high: flo
     smooth /= _bleed(y.shape, sigma)
     gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3, borderType=cv2.BORDER_REFLECT)  # scipy's 'reflect'
     gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3, borderType=cv2.BORDER_REFLECT)
-    magnitude = cv2.magnitude(gx, gy)
+    magnitude = _magnitude(gx, gy)
     # thresholds move to the 0-255 scale of y; the interpolation in the suppression is scale-free
     kept = np.asarray(nms(gy, gx, magnitude, _inner(y.shape), np.float32(low * 255.0)))
     weak = kept > 0
