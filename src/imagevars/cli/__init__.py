@@ -6,7 +6,7 @@
     imagevars slurm dask --nodes 4 --cpus 32 -- run ...     an sbatch script: the run on a Dask cluster
     imagevars demo                                          the main job on built-in data, offline
     imagevars learn labels.csv --target rugged -o m/        a measure learned from labels (learn.py)
-    imagevars validate sample|agree|estimate ...            human coding, agreement, corrected estimates
+    imagevars validate sample|agree|estimate|stability      human coding, agreement, corrected estimates
     imagevars train mnist [--recipe fast] | train PHOTOS/   the lecture's CNN; your own folder (train.py)
     imagevars eval mnist-cnn; imagevars models              evaluate; registered models and cards
     imagevars explain mnist-cnn --correct --incorrect       SHAP and Grad-CAM figures (explain.py)

@@ -1,10 +1,11 @@
-"""``imagevars validate``: defend a model-made variable: a sample to code, agreement, corrected estimates.
+"""``imagevars validate``: defend a model-made variable: a sample to code, agreement, corrected estimates, stability.
 
     imagevars validate sample vars.parquet --n 300 --strata detect_person_any:10 --seed 1 -o coding/
     imagevars validate agree coding/coder_A.csv coding/coder_B.csv --against vars.parquet \\
         --variable detect_person_any --truth person_present -o agreement/
     imagevars validate estimate vars.parquet --gold coding/adjudicated.csv --predicted detect_person_any \\
         --truth person_present --formula "sales ~ person_present + price" --data listings.csv -o est/
+    imagevars validate stability vars.parquet --n 200 --seed 0 -o stability/
 """
 
 from __future__ import annotations
@@ -71,6 +72,29 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stability(args: argparse.Namespace) -> int:
+    from ..validate.stability import CHANGES, stability
+
+    table = stability(args.table, n=args.n, seed=args.seed, out=args.output, progress=not args.quiet)
+    errors = table.attrs["errors"]
+    print(f"{table.attrs['images']} images measured again" + (f"; {len(errors)} could not be read here (first: "
+                                                               f"{errors[0]})" if errors else ""))
+    rerun = table[(table["change"] == "re-run") & (table["unchanged"] < 1)]
+    if len(rerun):
+        print(f"Not reproduced as stored: {', '.join(rerun['variable'][:5])}: the table was made by another version, "
+              "model or machine")
+    for change in CHANGES:
+        rows = table[table["change"] == change]
+        counted = rows[rows["kind"] != "number"].sort_values("unchanged").head(args.show)
+        numbers = rows[rows["kind"] == "number"].sort_values("r").head(args.show)
+        print(f"After a {change}, least often unchanged: " + ", ".join(
+            f"{r.variable} {r.unchanged:.0%}" for r in counted.itertuples()) + "; lowest test-retest r: " + ", ".join(
+            f"{r.variable} {r.r:.3f}" for r in numbers.itertuples()))
+    if args.output:
+        print(f"Every variable in {args.output}/stability.csv")
+    return 0
+
+
 def add_commands(sub) -> None:
     p = sub.add_parser("validate", help="human coding, agreement and estimates corrected for the model's errors")
     vsub = p.add_subparsers(dest="validate_command", required=True)
@@ -107,3 +131,12 @@ def add_commands(sub) -> None:
     e.add_argument("--model", default="ols", choices=("ols", "logit"))
     e.add_argument("-o", "--output", help="folder for estimates.csv, estimates.png and provenance.json")
     e.set_defaults(func=cmd_estimate)
+
+    t = vsub.add_parser("stability", help="how the table's variables change under a 1-px shift and a JPEG re-save")
+    t.add_argument("table", help="an imagevars table (Parquet); its images must be readable from here")
+    t.add_argument("--n", type=int, default=200, help="how many of its images to measure again (default 200)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--show", type=int, default=5, help="variables named per change (default 5)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("-o", "--output", help="folder for stability.csv and provenance.json")
+    t.set_defaults(func=cmd_stability)

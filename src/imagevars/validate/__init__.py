@@ -1,4 +1,4 @@
-"""Defend the number: a sample to code, agreement, and estimates corrected for the model's errors.
+"""Defend the number: a sample to code, agreement, estimates corrected for the model's errors, stability.
 
 Example:
     >>> from imagevars import validate
@@ -6,10 +6,12 @@ Example:
     >>> validate.agree(["coding/coder_A.csv", "coding/coder_B.csv"])  # doctest: +SKIP
     >>> validate.estimate("vars.parquet", "gold.csv", "detect_person_any", "person_present",
     ...                   formula="sales ~ person_present + price", data="listings.csv")  # doctest: +SKIP
+    >>> validate.stability("vars.parquet", n=200, out="stability/")  # doctest: +SKIP
 """
 
 from .agree import agree
 from .estimate import estimate
 from .sample import sample
+from .stability import stability
 
-__all__ = ["agree", "estimate", "sample"]
+__all__ = ["agree", "estimate", "sample", "stability"]
