@@ -35,7 +35,7 @@ table = validate.stability(folder / "vars.parquet", n=200, out=folder / "stabili
 print(f"{table.attrs['images']} photos measured again; not reproduced as stored:",
       list(table[(table["change"] == "re-run") & (table["unchanged"] < 1)]["variable"]) or "none")
 
-shown = table[(table["kind"] != "number") & (table["change"] != "re-run")
+shown = table[table["kind"].isin(["count", "label"]) & (table["change"] != "re-run")
               & ~table["variable"].str.startswith("detect_count_")]  # 80 counts: in stability.csv
 wide = shown.pivot(index="variable", columns="change", values="unchanged").sort_values("1-px shift")
 print(wide.round(2).to_string())
@@ -46,6 +46,7 @@ print(numbers[["variable", "r", "mean_abs_change", "sd"]].head(5).round(4).to_st
 ax = wide.plot.barh(figsize=(7, 4))
 ax.set_xlabel("share of photos unchanged")
 ax.set_xlim(0, 1)
+ax.legend(title=None, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
 plt.tight_layout()
 plt.savefig(folder / "stability.png", dpi=120)
 print("figure:", folder / "stability.png", "; every variable:", folder / "stability" / "stability.csv")

@@ -7,7 +7,7 @@ from PIL import Image
 
 import imagevars
 from imagevars.io.table import Results
-from imagevars.validate.stability import resaved, shifted, stability
+from imagevars.validate.stability import _compare, resaved, shifted, stability
 
 
 def _bars(folder, n=6):
@@ -94,8 +94,8 @@ def test_a_long_table_and_a_foreign_table_are_refused_in_one_line(tmp_path):
 
 
 def test_detect_on_real_photos_through_the_command_line(tmp_path, capsys):
-    """The bundled detector on scikit-image's photos: the re-run reproduces the table, and the command names the
-    variables that move most."""
+    """The bundled detector and embedder on scikit-image's photos: the re-run reproduces the table (embeddings
+    included), and the command names the variables that move most."""
     import skimage.data as data
 
     from imagevars.cli import main
@@ -104,11 +104,36 @@ def test_detect_on_real_photos_through_the_command_line(tmp_path, capsys):
     for name in ("astronaut", "chelsea", "coffee", "rocket"):
         paths.append(str(tmp_path / f"{name}.jpg"))
         Image.fromarray(getattr(data, name)()).save(paths[-1], quality=90)
-    imagevars.run(["detect"], paths, str(tmp_path / "vars.parquet"), progress=False, workers=0)
+    imagevars.run(["detect", "embed"], paths, str(tmp_path / "vars.parquet"), progress=False, workers=0)
     assert main(["validate", "stability", str(tmp_path / "vars.parquet"), "--quiet", "-o", str(tmp_path / "st")]) == 0
     said = capsys.readouterr().out
-    assert "4 images measured again" in said and "After a 1-px shift, least often unchanged: detect_" in said
+    assert "4 images measured again" in said and "After a 1-px shift: least often unchanged: detect_" in said
+    assert "median cosine: embed_vector 0.9" in said
     assert "Not reproduced" not in said
     table = pd.read_csv(tmp_path / "st" / "stability.csv")
     shift = table[(table["change"] == "1-px shift") & (table["variable"] == "detect_top1_score")].iloc[0]
     assert 0 < shift["mean_abs_change"] < 0.1  # scores move a little, not wildly
+    vector = table[table["variable"] == "embed_vector"].set_index("change")
+    assert vector.loc["re-run", "unchanged"] == 1 and vector.loc["re-run", "cosine"] == pytest.approx(1)
+    assert 0.9 < vector.loc["1-px shift", "cosine"] < 1 and vector.loc["1-px shift", "unchanged"] == 0
+
+
+def test_the_statistics_of_one_variable():
+    """Known values: unchanged share, mean change, SD, and r only where enough images vary."""
+    before, after = pd.Series([0.0] * 9 + [1.0]), pd.Series([0.0] * 9 + [0.5])
+    rare = _compare("detect_area_clock", "1-px shift", "number", before, after)
+    assert rare[3:5] == [10, 0.9] and rare[7:] == [pytest.approx(0.05), pytest.approx(np.std(before, ddof=1))]
+    assert np.isnan(rare[5]) and np.isnan(rare[6])  # one image off zero: no correlation to speak of
+    x = pd.Series(np.arange(10, dtype=float))
+    y = x + np.array([0, 0, 1, 0, 0, -1, 0, 0, 0, 2])
+    row = _compare("detect_n_objects", "JPEG re-save", "count", x, y)
+    assert row[3] == 10 and row[4] == pytest.approx(0.7) and row[7] == pytest.approx(0.4)
+    assert row[5] == pytest.approx(np.corrcoef(x, y)[0, 1])
+    labels = _compare("detect_top1_label", "1-px shift", "label", pd.Series(["cat", "dog", None, "cup"]),
+                      pd.Series(["cat", "cup", "cup", None]))
+    assert labels[3:5] == [2, 0.5]  # images with a label both times: 2, one of them the same
+    x = [np.array([1.0, 0.0]), np.array([0.0, 2.0]), np.array([3.0, 4.0]), None]
+    y = [np.array([1.0, 0.0]), np.array([1.0, 1.0]), np.array([4.0, 3.0]), np.array([1.0, 1.0])]
+    vectors = _compare("embed_vector", "JPEG re-save", "vector", pd.Series(x), pd.Series(y))
+    assert vectors[3:5] == [3, pytest.approx(1 / 3)]  # the fourth has no vector before
+    assert vectors[6] == pytest.approx(np.median([1.0, 2 / (2 * np.sqrt(2)), 24 / 25]))  # cosines 1, 0.707, 0.96

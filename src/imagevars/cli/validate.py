@@ -85,11 +85,13 @@ def cmd_stability(args: argparse.Namespace) -> int:
               "model or machine")
     for change in CHANGES:
         rows = table[table["change"] == change]
-        counted = rows[rows["kind"] != "number"].sort_values("unchanged").head(args.show)
-        numbers = rows[rows["kind"] == "number"].sort_values("r").head(args.show)
-        print(f"After a {change}, least often unchanged: " + ", ".join(
-            f"{r.variable} {r.unchanged:.0%}" for r in counted.itertuples()) + "; lowest test-retest r: " + ", ".join(
-            f"{r.variable} {r.r:.3f}" for r in numbers.itertuples()))
+        counted = rows[rows["kind"].isin(["count", "label"])].sort_values("unchanged").head(args.show)
+        numbers = rows[(rows["kind"] == "number") & rows["r"].notna()].sort_values("r").head(args.show)
+        vectors = rows[rows["kind"] == "vector"]
+        parts = [("least often unchanged", [f"{r.variable} {r.unchanged:.0%}" for r in counted.itertuples()]),
+                 ("lowest test-retest r", [f"{r.variable} {r.r:.3f}" for r in numbers.itertuples()]),
+                 ("median cosine", [f"{r.variable} {r.cosine:.4f}" for r in vectors.itertuples()])]
+        print(f"After a {change}: " + "; ".join(f"{what}: {', '.join(names)}" for what, names in parts if names))
     if args.output:
         print(f"Every variable in {args.output}/stability.csv")
     return 0

@@ -10,8 +10,11 @@ these two moves under those too, and a referee may ask how much.
 For every variable and change: ``n`` (images with a value both times), ``unchanged`` (the share
 whose value is the same: numbers to 6 significant digits, labels exactly) and, for counts and
 numbers, ``r`` (the test-retest correlation), ``mean_abs_change`` and the variable's ``sd`` over the
-images drawn, to read the change against. Read counts and labels by ``unchanged``, numbers by ``r``
-and by ``mean_abs_change`` against ``sd`` (a float is rarely the same to 6 digits after any change).
+images drawn, to read the change against (``r`` is left empty where fewer than 5 images differ
+from the variable's most common value: the area of a class found on one image has no test-retest
+correlation to speak of). Read counts and labels by ``unchanged``, numbers by ``r`` and by
+``mean_abs_change`` against ``sd`` (a float is rarely the same to 6 digits after any change). An
+embedding (``embed_vector``, ``clip_emb``) gets the median ``cosine`` between its two vectors.
 
 The row ``re-run`` compares the table's stored values with the unchanged images measured now: the
 same code and model give the same values (to float rounding: thread counts change the order of
@@ -20,8 +23,10 @@ about the file (bytes, format, width) are the original's in every copy: only the
 
 What moves, on 60 of OpenCV's sample pictures (``quality,detect``, seed 0): after a 1-px shift
 ``detect_n_objects`` is unchanged on 85% of the images and ``detect_top1_label`` on 77% (objects
-scored near the threshold, or two near-tied classes), the dominant colour ``quality_color1_hex`` on
-42% (its k-means palette), while ``quality_brightness`` keeps r = 0.999999.
+scored near the threshold, or two near-tied classes), the dominant colour's hex code
+``quality_color1_hex`` on 42% (mostly by one or two levels of one channel; by more than 10 on 5 of
+the 60, where two colours of the palette swap places), while ``quality_brightness`` keeps r =
+0.999999.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from typing import Any
 import numpy as np
 
 CHANGES = ("1-px shift", "JPEG re-save")
+MIN_SPREAD = 5  # values off the most common one that a test-retest r needs
 
 
 def shifted(rgb: np.ndarray) -> np.ndarray:
@@ -65,8 +71,8 @@ def resaved(rgb: np.ndarray, quality: int = 95) -> np.ndarray:
 def stability(table: str | os.PathLike, *, n: int = 200, seed: int = 0, out: str | os.PathLike | None = None,
               progress: bool = True):
     """How each variable of ``table`` changes under a 1-px shift and a JPEG re-save, on ``n`` of its images drawn
-    with ``seed``: a DataFrame of ``variable``, ``kind`` (count, number or label), ``change``, ``n``,
-    ``unchanged``, ``r``, ``mean_abs_change`` and ``sd``. With ``out``: ``out/stability.csv`` and
+    with ``seed``: a DataFrame of ``variable``, ``kind`` (count, number, label or vector), ``change``, ``n``,
+    ``unchanged``, ``r``, ``cosine``, ``mean_abs_change`` and ``sd``. With ``out``: ``out/stability.csv`` and
     ``provenance.json``. An image that cannot be read here is not measured: ``.attrs["errors"]`` has a line
     for each, ``.attrs["images"]`` counts the images measured.
 
@@ -87,7 +93,7 @@ def stability(table: str | os.PathLike, *, n: int = 200, seed: int = 0, out: str
         raise ValueError(f"{table}: no tasks in its provenance; stability re-measures a table imagevars made")
     if any(s.get("params", {}).get("long") for s in specs):
         raise ValueError(f"{table}: a long table (a row per object); check the wide one: the same run without --long")
-    stored = _drawn(res.table.to_pandas(), n, seed, table)
+    stored = _drawn(res.table, n, seed, table)
     tasks = [get_task(s["name"], **s.get("params", {})) for s in specs]
     columns = [f.name for t in tasks for f in t.fields() if _kind(f.type) and f.name in stored.columns]
     now, errors = _measure(tasks, list(stored["source"]), progress)
@@ -100,8 +106,8 @@ def stability(table: str | os.PathLike, *, n: int = 200, seed: int = 0, out: str
     pairs.update({c: (pairs["re-run"][1], _frame(now, ok, k + 1)) for k, c in enumerate(CHANGES)})
     types = {f.name: _kind(f.type) for t in tasks for f in t.fields()}
     rows = [_compare(col, change, types[col], a[col], b[col]) for col in columns for change, (a, b) in pairs.items()]
-    result = pd.DataFrame(rows, columns=["variable", "kind", "change", "n", "unchanged", "r", "mean_abs_change",
-                                        "sd"])
+    result = pd.DataFrame(rows, columns=["variable", "kind", "change", "n", "unchanged", "r", "cosine",
+                                        "mean_abs_change", "sd"])
     result.attrs.update(images=len(ok), errors=errors)
     if out is not None:
         _write(result, Path(out), clock, table, {"n": n, "seed": seed, "images": len(ok), "errors": len(errors),
@@ -109,17 +115,19 @@ def stability(table: str | os.PathLike, *, n: int = 200, seed: int = 0, out: str
     return result
 
 
-def _drawn(df, n: int, seed: int, table) -> Any:
-    """``n`` still images measured without error, drawn with ``seed`` (all of them if fewer)."""
+def _drawn(arrow_table, n: int, seed: int, table) -> Any:
+    """The rows of ``n`` still images measured without error, drawn with ``seed`` (all of them if fewer); only
+    those rows are read whole, so a table of millions stays on disk."""
     from ..io.video import is_video
 
-    stills = df[df["error"].isna() & ~df["source"].map(is_video).astype(bool)]
-    if stills.empty:
-        raise ValueError(f"{table}: no still image measured without error (video frames are not re-measured)")
     if n < 1:
         raise ValueError(f"--n {n}: draw at least 1 image")
-    order = np.random.default_rng(seed).permutation(len(stills))[:n]
-    return stills.iloc[np.sort(order)].reset_index(drop=True)
+    keys = arrow_table.select(["source", "error"]).to_pandas()
+    stills = np.flatnonzero(keys["error"].isna().to_numpy() & ~keys["source"].map(is_video).astype(bool).to_numpy())
+    if not len(stills):
+        raise ValueError(f"{table}: no still image measured without error (video frames are not re-measured)")
+    drawn = np.sort(stills[np.random.default_rng(seed).permutation(len(stills))[:n]])
+    return arrow_table.take(drawn).to_pandas()
 
 
 def _measure(tasks, sources: list[str], progress: bool) -> tuple[dict[int, list[dict]], list[str]]:
@@ -154,33 +162,50 @@ def _frame(now: dict[int, list[dict]], ok: list[int], k: int):
 
 
 def _kind(arrow_type) -> str | None:
-    """"count" (integers, booleans), "number" (floats), "label" (strings) or None (lists and the like: not compared)."""
+    """"count" (integers, booleans), "number" (floats), "label" (strings), "vector" (lists of floats: embeddings)
+    or None (anything else: not compared)."""
     import pyarrow as pa
 
     if pa.types.is_integer(arrow_type) or pa.types.is_boolean(arrow_type):
         return "count"
     if pa.types.is_floating(arrow_type):
         return "number"
-    return "label" if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) else None
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return "label"
+    lists = pa.types.is_list(arrow_type) or pa.types.is_fixed_size_list(arrow_type)
+    return "vector" if lists and pa.types.is_floating(arrow_type.value_type) else None
 
 
 def _compare(column: str, change: str, kind: str, a, b) -> list:
-    """[variable, kind, change, n, unchanged, r, mean_abs_change, sd] of one variable's values before (a) and after (b)."""
+    """[variable, kind, change, n, unchanged, r, cosine, mean_abs_change, sd] of one variable's values before (a)
+    and after (b)."""
     import pandas as pd
 
     both = a.notna().to_numpy() & b.notna().to_numpy()
+    head = [column, kind, change, int(both.sum())]
+    if not both.any():
+        return head + [np.nan] * 5
     if kind == "label":
         x, y = a[both].astype(str).to_numpy(), b[both].astype(str).to_numpy()
-        return [column, kind, change, int(both.sum()), float(np.mean(x == y)) if both.any() else np.nan, np.nan,
-                np.nan, np.nan]
+        return head + [float(np.mean(x == y))] + [np.nan] * 4
+    if kind == "vector":
+        x, y = np.stack(a[both].to_numpy()).astype(float), np.stack(b[both].to_numpy()).astype(float)
+        cos = (x * y).sum(1) / np.maximum(np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1), 1e-12)
+        return head + [float(np.isclose(x, y, rtol=1e-6, atol=1e-9).all(1).mean()), np.nan, float(np.median(cos)),
+                       np.nan, np.nan]
     x = pd.to_numeric(a[both]).to_numpy(float)
     y = pd.to_numeric(b[both]).to_numpy(float)
-    if not len(x):
-        return [column, kind, change, 0, np.nan, np.nan, np.nan, np.nan]
     same = np.isclose(x, y, rtol=1e-6, atol=1e-9)
-    r = float(np.corrcoef(x, y)[0, 1]) if len(x) > 2 and x.std() > 0 and y.std() > 0 else np.nan
-    return [column, kind, change, len(x), float(same.mean()), r, float(np.abs(x - y).mean()), float(x.std(ddof=1))
-            if len(x) > 1 else np.nan]
+    r = float(np.corrcoef(x, y)[0, 1]) if _spread(x) and y.std() > 0 else np.nan
+    return head + [float(same.mean()), r, np.nan, float(np.abs(x - y).mean()),
+                   float(x.std(ddof=1)) if len(x) > 1 else np.nan]
+
+
+def _spread(x: np.ndarray, least: int = MIN_SPREAD) -> bool:
+    """Whether at least ``least`` values differ from the most common one: a correlation needs that many to say
+    anything (a class's area, zero on all images but one, would otherwise get an r of its one image)."""
+    _, counts = np.unique(x, return_counts=True)
+    return len(x) - counts.max() >= least
 
 
 def _write(result, out: Path, clock, table, params: dict, specs: list) -> None:
