@@ -18,12 +18,13 @@ def alias(old: str, new: str) -> None:
     """Make ``old`` another name of module ``new`` (the same object), with a DeprecationWarning.
 
     Example:
-        >>> import warnings
+        >>> import sys, warnings
         >>> with warnings.catch_warnings(record=True) as seen:
         ...     warnings.simplefilter("always")
-        ...     import imagevars.heap
-        >>> imagevars.heap.__name__, seen[0].category.__name__
+        ...     alias("imagevars.an_old_name", "imagevars._memory")
+        >>> sys.modules["imagevars.an_old_name"].__name__, seen[0].category.__name__
         ('imagevars._memory', 'DeprecationWarning')
+        >>> del sys.modules["imagevars.an_old_name"]
     """
     warnings.warn(f"{old} moved to {new}; import it from there ({old} goes in imagevars {REMOVED_IN})",
                   DeprecationWarning, stacklevel=3)

@@ -61,9 +61,11 @@ def segment_image(rgb: np.ndarray, index: int, side: int, fill: np.ndarray, reso
 
     Example:
         >>> img = np.zeros((60, 60, 3), np.uint8); img[:, 30:] = 255
-        >>> segs = segment_image(img, 0, 32, np.array([127, 127, 127], np.uint8), resolutions=(2,))
-        >>> len(segs), segs[0].patch.shape
-        (2, (32, 32, 3))
+        >>> segs = segment_image(img, 0, 32, np.array([127, 127, 127], np.uint8), resolutions=(4,))
+        >>> len(segs), segs[0].patch.shape  # four quadrants, each black or white
+        (4, (32, 32, 3))
+        >>> sorted(int(s.patch.mean()) for s in segs)
+        [0, 0, 255, 255]
     """
     import cv2
     from skimage.segmentation import slic

@@ -81,7 +81,7 @@ def read_yaml(path: str | os.PathLike):
 
     Example:
         >>> import tempfile, pathlib
-        >>> f = pathlib.Path(tempfile.mkdtemp()) / "c.yaml"; _ = f.write_text("answers: [yes, no, on]\nfree: true\n")
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "c.yaml"; _ = f.write_text("answers: [yes, no, on]\\nfree: true\\n")
         >>> read_yaml(f)
         {'answers': ['yes', 'no', 'on'], 'free': True}
     """

@@ -57,7 +57,7 @@ def expand_sets(df, column: str):
         >>> import pandas as pd
         >>> df, names = expand_sets(pd.DataFrame({"tags": ["fun;rugged", "fun", ""]}), "tags")
         >>> names, df["tags_rugged"].tolist()
-        (['tags_fun', 'tags_rugged'], ['no', 'yes', 'no'])
+        (['tags_fun', 'tags_rugged'], ['yes', 'no', 'no'])
     """
     import re
 

@@ -59,7 +59,7 @@ def format_summary(module: nn.Module, input_size: tuple[int, int, int], name: st
 
     Example:
         >>> import imagevars
-        >>> print(imagevars.create_model("mnist-cnn").summary(print_fn=None))  # doctest: +ELLIPSIS
+        >>> print(imagevars.create_model("mnist-cnn").summary(print_fn=None))  # doctest: +ELLIPSIS, +NORMALIZE_WHITESPACE
         Model: "mnist-cnn"
         ...
         Total params: 34,826 (136.04 KB)

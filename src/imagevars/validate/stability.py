@@ -58,7 +58,7 @@ def resaved(rgb: np.ndarray, quality: int = 95) -> np.ndarray:
     Example:
         >>> a = np.full((16, 16, 3), 100, np.uint8); a[4:12, 4:12] = 200
         >>> b = resaved(a)
-        >>> b.shape == a.shape and 0 < np.abs(b.astype(int) - a).max() < 40
+        >>> b.shape == a.shape and 0 < int(np.abs(b.astype(int) - a).max()) < 40
         True
     """
     from PIL import Image
