@@ -234,10 +234,10 @@ def random_pipeline(repo: str, revision: str | None = None):
     import diffusers
     import transformers
 
-    from .hub import cache_dir, load_error, offline
+    from .hub import cache_dir, load_error, local_only
 
     local = Path(repo).is_dir()
-    where = {} if local else {"revision": revision, "cache_dir": cache_dir(), "local_files_only": offline()}
+    where = {} if local else {"revision": revision, "cache_dir": cache_dir(), "local_files_only": local_only()}
     try:
         index = diffusers.DiffusionPipeline.load_config(repo, **where)
         parts = {}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
 from .._env import home, offline
+
+PROBE_TIMEOUT_S = 5.0
 
 
 def cache_dir() -> str | None:
@@ -40,11 +43,39 @@ def snapshot_commit(repo: str, revision: str | None) -> str | None:
         return None
 
 
+def unreachable() -> str | None:
+    """Why the hub cannot be reached from here (None when it can): one quick request to its endpoint, once per
+    process and endpoint. Without it a machine with no connection waits on every file's retries (about 23 s
+    each when the name does not resolve: 2.5 minutes for CLIP) before the error."""
+    from huggingface_hub import constants
+
+    return _probe(constants.ENDPOINT)
+
+
+@functools.cache
+def _probe(endpoint: str) -> str | None:
+    from huggingface_hub.utils import get_session
+
+    try:
+        get_session().head(endpoint, timeout=PROBE_TIMEOUT_S)  # any answer, an error status too, means reachable
+    except Exception as exc:  # noqa: BLE001 - no route, no name, refused, timed out: all say "not from here"
+        return f"{endpoint}: {exc}".splitlines()[0]
+    return None
+
+
+def local_only() -> bool:
+    """Whether hub files come from the cache alone: downloads are off, or the hub cannot be reached."""
+    return offline() or unreachable() is not None
+
+
 def load_error(what: str, spec: str, local: bool, exc: Exception) -> str:
     """The message for a hub model that could not be loaded, saying how to get it."""
     if offline() and not local:
         how = ("it is not in the cache and downloads are off (IMAGEVARS_OFFLINE / HF_HUB_OFFLINE): run once "
                "with internet, or pass a local folder saved with save_pretrained")
+    elif not local and (why := unreachable()):
+        how = (f"it is not in the cache and the hub cannot be reached from here ({why}): run once with internet, "
+               "or pass a local folder saved with save_pretrained")
     else:
         how = f"check the name on huggingface.co and your connection ({exc})"
     return f"cannot load the {what} {spec!r}: {how}"
@@ -52,11 +83,11 @@ def load_error(what: str, spec: str, local: bool, exc: Exception) -> str:
 
 def from_pretrained(repo: str, revision: str | None, what: str, error: type[Exception], *classes, **options) -> list:
     """``cls.from_pretrained(repo, **options)`` for each class: from a local folder as is, else
-    from the hub cache under :func:`cache_dir` (downloading unless :func:`offline`); failures
+    from the hub cache under :func:`cache_dir` (downloading unless :func:`local_only`); failures
     raise ``error`` with a message that says how to get the model."""
     local = Path(repo).is_dir()
-    kw = dict(options) if local else {"revision": revision, "cache_dir": cache_dir(), "local_files_only": offline(),
-                                      **options}
+    kw = dict(options) if local else {"revision": revision, "cache_dir": cache_dir(),
+                                      "local_files_only": local_only(), **options}
     try:
         return [cls.from_pretrained(repo, **kw) for cls in classes]
     except OSError as exc:
