@@ -94,8 +94,8 @@ def test_a_long_table_and_a_foreign_table_are_refused_in_one_line(tmp_path):
 
 
 def test_detect_on_real_photos_through_the_command_line(tmp_path, capsys):
-    """The bundled detector and embedder on scikit-image's photos: the re-run reproduces the table (embeddings
-    included), and the command names the variables that move most."""
+    """The bundled detector, the embedder and the hashes on scikit-image's photos: the re-run reproduces the
+    table (embeddings and hashes included), and the command names the variables that move most."""
     import skimage.data as data
 
     from imagevars.cli import main
@@ -104,11 +104,11 @@ def test_detect_on_real_photos_through_the_command_line(tmp_path, capsys):
     for name in ("astronaut", "chelsea", "coffee", "rocket"):
         paths.append(str(tmp_path / f"{name}.jpg"))
         Image.fromarray(getattr(data, name)()).save(paths[-1], quality=90)
-    imagevars.run(["detect", "embed"], paths, str(tmp_path / "vars.parquet"), progress=False, workers=0)
+    imagevars.run(["detect", "embed", "hash"], paths, str(tmp_path / "vars.parquet"), progress=False, workers=0)
     assert main(["validate", "stability", str(tmp_path / "vars.parquet"), "--quiet", "-o", str(tmp_path / "st")]) == 0
     said = capsys.readouterr().out
     assert "4 images measured again" in said and "After a 1-px shift: least often unchanged: detect_" in said
-    assert "median cosine: embed_vector 0.9" in said
+    assert "median cosine: embed_vector 0.9" in said and "bits changed: hash_phash" in said
     assert "Not reproduced" not in said
     table = pd.read_csv(tmp_path / "st" / "stability.csv")
     shift = table[(table["change"] == "1-px shift") & (table["variable"] == "detect_top1_score")].iloc[0]
@@ -116,6 +116,8 @@ def test_detect_on_real_photos_through_the_command_line(tmp_path, capsys):
     vector = table[table["variable"] == "embed_vector"].set_index("change")
     assert vector.loc["re-run", "unchanged"] == 1 and vector.loc["re-run", "cosine"] == pytest.approx(1)
     assert 0.9 < vector.loc["1-px shift", "cosine"] < 1 and vector.loc["1-px shift", "unchanged"] == 0
+    phash = table[table["variable"] == "hash_phash"].set_index("change")
+    assert phash.loc["re-run", "mean_abs_change"] == 0 and phash.loc["JPEG re-save", "mean_abs_change"] <= 6
 
 
 def test_the_statistics_of_one_variable():
@@ -137,3 +139,6 @@ def test_the_statistics_of_one_variable():
     vectors = _compare("embed_vector", "JPEG re-save", "vector", pd.Series(x), pd.Series(y))
     assert vectors[3:5] == [3, pytest.approx(1 / 3)]  # the fourth has no vector before
     assert vectors[6] == pytest.approx(np.median([1.0, 2 / (2 * np.sqrt(2)), 24 / 25]))  # cosines 1, 0.707, 0.96
+    hashes = _compare("hash_phash", "1-px shift", "hash", pd.Series(["00000000000000ff", "000000000000000f"]),
+                      pd.Series(["00000000000000fe", "00000000000000f0"]))
+    assert hashes[3:5] == [2, 0.0] and hashes[7] == pytest.approx((1 + 8) / 2)  # bits changed: 1 and 8

@@ -87,10 +87,11 @@ def cmd_stability(args: argparse.Namespace) -> int:
         rows = table[table["change"] == change]
         counted = rows[rows["kind"].isin(["count", "label"])].sort_values("unchanged").head(args.show)
         numbers = rows[(rows["kind"] == "number") & rows["r"].notna()].sort_values("r").head(args.show)
-        vectors = rows[rows["kind"] == "vector"]
+        vectors, hashes = rows[rows["kind"] == "vector"], rows[rows["kind"] == "hash"]
         parts = [("least often unchanged", [f"{r.variable} {r.unchanged:.0%}" for r in counted.itertuples()]),
                  ("lowest test-retest r", [f"{r.variable} {r.r:.3f}" for r in numbers.itertuples()]),
-                 ("median cosine", [f"{r.variable} {r.cosine:.4f}" for r in vectors.itertuples()])]
+                 ("median cosine", [f"{r.variable} {r.cosine:.4f}" for r in vectors.itertuples()]),
+                 ("bits changed", [f"{r.variable} {r.mean_abs_change:.1f}" for r in hashes.itertuples()])]
         print(f"After a {change}: " + "; ".join(f"{what}: {', '.join(names)}" for what, names in parts if names))
     if args.output:
         print(f"Every variable in {args.output}/stability.csv")

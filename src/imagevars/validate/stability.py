@@ -14,7 +14,9 @@ images drawn, to read the change against (``r`` is left empty where fewer than 5
 from the variable's most common value: the area of a class found on one image has no test-retest
 correlation to speak of). Read counts and labels by ``unchanged``, numbers by ``r`` and by
 ``mean_abs_change`` against ``sd`` (a float is rarely the same to 6 digits after any change). An
-embedding (``embed_vector``, ``clip_emb``) gets the median ``cosine`` between its two vectors.
+embedding (``embed_vector``, ``clip_emb``) gets the median ``cosine`` between its two vectors, a
+perceptual hash (``hash_phash``) the mean number of its 64 bits that changed as ``mean_abs_change``
+(``imagevars duplicates`` calls images up to 6 bits apart near-copies).
 
 The row ``re-run`` compares the table's stored values with the unchanged images measured now: the
 same code and model give the same values (to float rounding: thread counts change the order of
@@ -71,7 +73,7 @@ def resaved(rgb: np.ndarray, quality: int = 95) -> np.ndarray:
 def stability(table: str | os.PathLike, *, n: int = 200, seed: int = 0, out: str | os.PathLike | None = None,
               progress: bool = True):
     """How each variable of ``table`` changes under a 1-px shift and a JPEG re-save, on ``n`` of its images drawn
-    with ``seed``: a DataFrame of ``variable``, ``kind`` (count, number, label or vector), ``change``, ``n``,
+    with ``seed``: a DataFrame of ``variable``, ``kind`` (count, number, label, hash or vector), ``change``, ``n``,
     ``unchanged``, ``r``, ``cosine``, ``mean_abs_change`` and ``sd``. With ``out``: ``out/stability.csv`` and
     ``provenance.json``. An image that cannot be read here is not measured: ``.attrs["errors"]`` has a line
     for each, ``.attrs["images"]`` counts the images measured.
@@ -95,7 +97,7 @@ def stability(table: str | os.PathLike, *, n: int = 200, seed: int = 0, out: str
         raise ValueError(f"{table}: a long table (a row per object); check the wide one: the same run without --long")
     stored = _drawn(res.table, n, seed, table)
     tasks = [get_task(s["name"], **s.get("params", {})) for s in specs]
-    columns = [f.name for t in tasks for f in t.fields() if _kind(f.type) and f.name in stored.columns]
+    columns = [f.name for t in tasks for f in t.fields() if _kind(f.type, t) and f.name in stored.columns]
     now, errors = _measure(tasks, list(stored["source"]), progress)
     ok = [i for i in range(len(stored)) if i in now]
     if not ok:
@@ -104,7 +106,7 @@ def stability(table: str | os.PathLike, *, n: int = 200, seed: int = 0, out: str
     before = stored.iloc[ok].reset_index(drop=True)
     pairs = {"re-run": (before, _frame(now, ok, 0))}
     pairs.update({c: (pairs["re-run"][1], _frame(now, ok, k + 1)) for k, c in enumerate(CHANGES)})
-    types = {f.name: _kind(f.type) for t in tasks for f in t.fields()}
+    types = {f.name: _kind(f.type, t) for t in tasks for f in t.fields()}
     rows = [_compare(col, change, types[col], a[col], b[col]) for col in columns for change, (a, b) in pairs.items()]
     result = pd.DataFrame(rows, columns=["variable", "kind", "change", "n", "unchanged", "r", "cosine",
                                         "mean_abs_change", "sd"])
@@ -161,10 +163,15 @@ def _frame(now: dict[int, list[dict]], ok: list[int], k: int):
     return pd.DataFrame([now[i][k] for i in ok])
 
 
-def _kind(arrow_type) -> str | None:
-    """"count" (integers, booleans), "number" (floats), "label" (strings), "vector" (lists of floats: embeddings)
-    or None (anything else: not compared)."""
+def _kind(arrow_type, task=None) -> str | None:
+    """"count" (integers, booleans), "number" (floats), "label" (strings), "hash" (the ``hash`` task's
+    perceptual hashes), "vector" (lists of floats: embeddings) or None (anything else: not compared)."""
     import pyarrow as pa
+
+    from ..tasks.hash import HashTask
+
+    if isinstance(task, HashTask):
+        return "hash"
 
     if pa.types.is_integer(arrow_type) or pa.types.is_boolean(arrow_type):
         return "count"
@@ -188,6 +195,11 @@ def _compare(column: str, change: str, kind: str, a, b) -> list:
     if kind == "label":
         x, y = a[both].astype(str).to_numpy(), b[both].astype(str).to_numpy()
         return head + [float(np.mean(x == y))] + [np.nan] * 4
+    if kind == "hash":  # the mean number of the 64 bits that changed, as imagevars duplicates measures distance
+        from ..duplicates import parse_hashes, popcount
+
+        (x, _), (y, _) = parse_hashes(list(a[both])), parse_hashes(list(b[both]))
+        return head + [float(np.mean(x == y)), np.nan, np.nan, float(popcount(x ^ y).mean()), np.nan]
     if kind == "vector":
         x, y = np.stack(a[both].to_numpy()).astype(float), np.stack(b[both].to_numpy()).astype(float)
         cos = (x * y).sum(1) / np.maximum(np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1), 1e-12)
