@@ -26,11 +26,11 @@ def endpoint(monkeypatch):
 
     def use(url: str) -> None:
         monkeypatch.setattr(constants, "ENDPOINT", url.rstrip("/"))
-        hub._probe.cache_clear()
+        hub._PROBED.clear()
         _Recorder.calls.clear()
 
     yield use
-    hub._probe.cache_clear()
+    hub._PROBED.clear()
 
 
 def _closed_port() -> int:
@@ -54,10 +54,10 @@ def test_a_reachable_hub_is_asked_and_a_wrong_name_is_named(endpoint, serve, tmp
     assert _Recorder.calls[0]["local_files_only"] is False
 
 
-def test_the_hub_is_probed_once_per_endpoint(endpoint, monkeypatch):
+def test_the_hub_is_probed_once_per_endpoint_and_again_after_a_while(endpoint, monkeypatch):
     from huggingface_hub import utils
 
-    asked = []
+    asked, clock = [], [1000.0]
 
     class Session:
         def head(self, url, timeout):
@@ -65,8 +65,11 @@ def test_the_hub_is_probed_once_per_endpoint(endpoint, monkeypatch):
             raise ConnectionError("no route to host")
 
     monkeypatch.setattr(utils, "get_session", lambda: Session())
+    monkeypatch.setattr(hub, "_clock", lambda: clock[0])
     endpoint("http://hub.invalid")
     assert hub.local_only() and hub.local_only() and asked == ["http://hub.invalid"]
+    clock[0] += hub.PROBE_TTL_S + 1  # a notebook that came back online finds out
+    assert hub.local_only() and len(asked) == 2
     endpoint("http://mirror.invalid")
     assert hub.unreachable() == "http://mirror.invalid: no route to host"
 

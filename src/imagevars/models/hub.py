@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import os
+import time
 from pathlib import Path
 
 from .._env import home, offline
 
 PROBE_TIMEOUT_S = 5.0
+PROBE_TTL_S = 300.0
+_PROBED: dict[str, tuple[float, str | None]] = {}  # endpoint -> (when, why not reachable)
+_clock = time.monotonic
 
 
 def cache_dir() -> str | None:
@@ -44,15 +47,18 @@ def snapshot_commit(repo: str, revision: str | None) -> str | None:
 
 
 def unreachable() -> str | None:
-    """Why the hub cannot be reached from here (None when it can): one quick request to its endpoint, once per
-    process and endpoint. Without it a machine with no connection waits on every file's retries (about 23 s
-    each when the name does not resolve: 2.5 minutes for CLIP) before the error."""
+    """Why the hub cannot be reached from here (None when it can): one quick request to its endpoint, remembered
+    for :data:`PROBE_TTL_S` seconds per endpoint (a notebook that comes back online finds the hub again).
+    Without it a machine with no connection waits on every file's retries (about 23 s each when the name does
+    not resolve: 2.5 minutes for CLIP) before the error."""
     from huggingface_hub import constants
 
-    return _probe(constants.ENDPOINT)
+    endpoint, now = constants.ENDPOINT, _clock()
+    if endpoint not in _PROBED or now - _PROBED[endpoint][0] > PROBE_TTL_S:
+        _PROBED[endpoint] = (now, _probe(endpoint))
+    return _PROBED[endpoint][1]
 
 
-@functools.cache
 def _probe(endpoint: str) -> str | None:
     from huggingface_hub.utils import get_session
 
