@@ -97,7 +97,8 @@ def stability(table: str | os.PathLike, *, n: int = 200, seed: int = 0, out: str
         raise ValueError(f"{table}: a long table (a row per object); check the wide one: the same run without --long")
     stored = _drawn(res.table, n, seed, table)
     tasks = [get_task(s["name"], **s.get("params", {})) for s in specs]
-    columns = [f.name for t in tasks for f in t.fields() if _kind(f.type, t) and f.name in stored.columns]
+    kinds = {f.name: _kind(f.type, t) for t in tasks for f in t.fields()}
+    columns = [name for name, kind in kinds.items() if kind and name in stored.columns]
     now, errors = _measure(tasks, list(stored["source"]), progress)
     ok = [i for i in range(len(stored)) if i in now]
     if not ok:
@@ -106,8 +107,7 @@ def stability(table: str | os.PathLike, *, n: int = 200, seed: int = 0, out: str
     before = stored.iloc[ok].reset_index(drop=True)
     pairs = {"re-run": (before, _frame(now, ok, 0))}
     pairs.update({c: (pairs["re-run"][1], _frame(now, ok, k + 1)) for k, c in enumerate(CHANGES)})
-    types = {f.name: _kind(f.type, t) for t in tasks for f in t.fields()}
-    rows = [_compare(col, change, types[col], a[col], b[col]) for col in columns for change, (a, b) in pairs.items()]
+    rows = [_compare(col, change, kinds[col], a[col], b[col]) for col in columns for change, (a, b) in pairs.items()]
     result = pd.DataFrame(rows, columns=["variable", "kind", "change", "n", "unchanged", "r", "cosine",
                                         "mean_abs_change", "sd"])
     result.attrs.update(images=len(ok), errors=errors)
@@ -140,15 +140,15 @@ def _measure(tasks, sources: list[str], progress: bool) -> tuple[dict[int, list[
     from ..io.decode import Decoded, decode_each
     from ..io.sources import read_source
 
-    sides, now, errors = decode_sides(tasks), {}, []
+    sides, preprocessors, now, errors = decode_sides(tasks), [t.preprocessor() for t in tasks], {}, []
     for i, source in enumerate(tqdm(sources, desc="stability", unit="img", disable=not progress)):
         try:
             decoded = decode_each(read_source(source), source, sides)
             rows: list[dict] = [{}, {}, {}]
-            for task, d in zip(tasks, decoded):
+            for task, prepare, d in zip(tasks, preprocessors, decoded):
                 copies = [d] + [Decoded(f(d.rgb), d.width, d.height, d.nbytes, d.format, d.mode)
                                 for f in (shifted, resaved)]
-                values = task([task.preprocessor()(c) for c in copies])
+                values = task([prepare(c) for c in copies])
                 for k in range(3):
                     rows[k].update({name: v[k] for name, v in values.items()})
             now[i] = rows
@@ -172,7 +172,6 @@ def _kind(arrow_type, task=None) -> str | None:
 
     if isinstance(task, HashTask):
         return "hash"
-
     if pa.types.is_integer(arrow_type) or pa.types.is_boolean(arrow_type):
         return "count"
     if pa.types.is_floating(arrow_type):
@@ -203,14 +202,18 @@ def _compare(column: str, change: str, kind: str, a, b) -> list:
     if kind == "vector":
         x, y = np.stack(a[both].to_numpy()).astype(float), np.stack(b[both].to_numpy()).astype(float)
         cos = (x * y).sum(1) / np.maximum(np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1), 1e-12)
-        return head + [float(np.isclose(x, y, rtol=1e-6, atol=1e-9).all(1).mean()), np.nan, float(np.median(cos)),
-                       np.nan, np.nan]
+        return head + [float(_same(x, y).all(1).mean()), np.nan, float(np.median(cos)), np.nan, np.nan]
     x = pd.to_numeric(a[both]).to_numpy(float)
     y = pd.to_numeric(b[both]).to_numpy(float)
-    same = np.isclose(x, y, rtol=1e-6, atol=1e-9)
+    same = _same(x, y)
     r = float(np.corrcoef(x, y)[0, 1]) if _spread(x) and y.std() > 0 else np.nan
     return head + [float(same.mean()), r, np.nan, float(np.abs(x - y).mean()),
                    float(x.std(ddof=1)) if len(x) > 1 else np.nan]
+
+
+def _same(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Elementwise: the same number to 6 significant digits (what ``unchanged`` counts)."""
+    return np.isclose(x, y, rtol=1e-6, atol=1e-9)
 
 
 def _spread(x: np.ndarray, least: int = MIN_SPREAD) -> bool:
