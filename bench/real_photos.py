@@ -96,17 +96,10 @@ def views(rgb: np.ndarray) -> list[np.ndarray]:
 
 def resaved_jpeg(x: np.ndarray) -> np.ndarray:
     """Model inputs (N, H, W, 3), 0-255, each re-saved as a quality-95 JPEG and decoded: a change no one would see,
-    against which a model's own stability is judged."""
-    import io
+    against which a model's own stability is judged (the re-save ``imagevars validate stability`` makes)."""
+    from imagevars.validate.stability import resaved
 
-    from PIL import Image
-
-    out = []
-    for a in x:
-        buf = io.BytesIO()
-        Image.fromarray(a.astype(np.uint8)).save(buf, "JPEG", quality=95)
-        out.append(np.asarray(Image.open(buf), np.float32))
-    return np.stack(out)
+    return np.stack([resaved(a.astype(np.uint8)).astype(np.float32) for a in x])
 
 
 def main() -> None:
