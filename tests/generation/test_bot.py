@@ -278,11 +278,9 @@ def test_refusals_to_a_stranger_are_logged_once_a_minute(server, generator, tmp_
 
 
 def test_telegram_unreachable_at_start_is_one_clear_error(generator, tmp_path):
-    import socket
+    from sockets import unused_port
 
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = unused_port()  # nobody listens there
     settings = BotSettings(allow=frozenset({ALICE}), output=tmp_path / "drawn", steps=2, width=64, height=64,
                            base_url=f"http://127.0.0.1:{port}/bot", base_file_url=f"http://127.0.0.1:{port}/file/bot",
                            poll_timeout=1)

@@ -16,6 +16,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from sockets import unused_port
+
 BINARIES = ("munged", "mungekey", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo", "scontrol")
 
 CONF = """ClusterName=imagevars-test
@@ -49,12 +51,6 @@ PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def one_node_slurm(root: Path):
     """Yield the environment (``SLURM_CONF``) under which sbatch, squeue ... talk to a fresh one-node cluster."""
@@ -70,9 +66,9 @@ def one_node_slurm(root: Path):
     root.chmod(0o700)
     for sub in ("state", "spool"):
         (root / sub).mkdir(exist_ok=True)
-    start = _free_port()
-    (root / "slurm.conf").write_text(CONF.format(host=socket.gethostname(), root=root, ctld_port=_free_port(),
-                                                 d_port=_free_port(), srun_ports=f"{start}-{start + 20}",
+    start = unused_port()
+    (root / "slurm.conf").write_text(CONF.format(host=socket.gethostname(), root=root, ctld_port=unused_port(),
+                                                 d_port=unused_port(), srun_ports=f"{start}-{start + 20}",
                                                  cpus=os.cpu_count()))
     env = {**os.environ, "SLURM_CONF": str(root / "slurm.conf")}
     run = dict(env=env, check=True, capture_output=True, timeout=30)

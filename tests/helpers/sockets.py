@@ -1,4 +1,4 @@
-"""Checks on the sockets a test's servers open."""
+"""Checks on the sockets a test's servers open, and a port for them."""
 
 from __future__ import annotations
 
@@ -14,3 +14,17 @@ def loopback(ip: str) -> bool:
 
     address = ipaddress.ip_address(ip)
     return (getattr(address, "ipv4_mapped", None) or address).is_loopback
+
+
+def unused_port() -> int:
+    """A loopback port nobody listens on once this returns: free for a server to take, or closed to a client.
+
+    Example:
+        >>> 0 < unused_port() < 65536
+        True
+    """
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

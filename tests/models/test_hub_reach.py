@@ -1,9 +1,8 @@
 """A machine that cannot reach the Hugging Face hub uses its cache at once and says why, instead of waiting on
 every file's retries (2.5 minutes for CLIP when the name does not resolve)."""
 
-import socket
-
 import pytest
+from sockets import unused_port
 
 from imagevars.models import hub
 
@@ -33,14 +32,8 @@ def endpoint(monkeypatch):
     hub._PROBED.clear()
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # nothing listens there once the socket is closed
-
-
 def test_an_unreachable_hub_means_the_cache_alone_and_the_error_says_why(endpoint):
-    endpoint(f"http://127.0.0.1:{_closed_port()}")
+    endpoint(f"http://127.0.0.1:{unused_port()}")
     with pytest.raises(RuntimeError, match=r"not in the cache and the hub cannot be reached from here "
                                            r"\(http://127\.0\.0\.1:\d+: .*\): run once with internet"):
         hub.from_pretrained("someone/model", None, "detector", RuntimeError, _Recorder)
@@ -82,7 +75,7 @@ def test_a_cached_model_loads_with_no_hub_in_reach(endpoint, offline_hub, monkey
 
     monkeypatch.delenv("IMAGEVARS_OFFLINE")
     tiny_vit(tmp_path / "vit", offline_hub, classes=3)
-    endpoint(f"http://127.0.0.1:{_closed_port()}")
+    endpoint(f"http://127.0.0.1:{unused_port()}")
     assert len(ClassifyTask("hf:someone/tiny-vit", top=2).model.labels) == 3
     with pytest.raises(Exception, match="the hub cannot be reached from here"):
         ClassifyTask("hf:someone/not-cached")
