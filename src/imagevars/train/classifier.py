@@ -128,7 +128,7 @@ class Classifier:
         instead of 0.69 s on the same CPU, so time it on yours.
         """
         if precision not in PRECISIONS:
-            raise ValueError(f"unknown precision {precision!r}; use 'float32' or 'mixed_bfloat16'")
+            raise ValueError(f"unknown precision {precision!r}; use {' or '.join(map(repr, PRECISIONS))}")
         if loss not in _LOSSES:
             raise ValueError(f"unknown loss {loss!r}; use one of {sorted(_LOSSES)}")
         metrics = ["accuracy" if m in ("acc", "accuracy") else m for m in metrics]
