@@ -1,7 +1,6 @@
 """Every docstring example in the package runs and shows what it says (STYLE: docstrings with runnable examples).
 
-Examples marked ``# doctest: +SKIP`` (they need a user's files or a download) are read, not run. The old
-import paths ("Deprecated: moved to ..."), which only forward to the regrouped modules, are left out.
+Examples marked ``# doctest: +SKIP`` (they need a user's files or a download) are read, not run.
 """
 
 import doctest
@@ -22,9 +21,6 @@ def _modules() -> list[str]:
     for info in pkgutil.walk_packages([str(SRC)], "imagevars."):
         if info.name.endswith("__main__"):
             continue  # importing it runs the command line
-        spec = importlib.util.find_spec(info.name)
-        if spec.origin and Path(spec.origin).read_text(encoding="utf-8").startswith('"""Deprecated:'):
-            continue  # an old path that forwards to the module's new home (imagevars._moved)
         names.append(info.name)
     return sorted(names)
 

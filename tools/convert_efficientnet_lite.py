@@ -15,8 +15,8 @@ A one-off build step, never run at install time:
    and ``features`` (N, 1280, the pooled head the classifier reads: what ``embed`` gives).
 4. Checks the export against PyTorch on scikit-image's photos (largest differences printed;
    the run fails above 1e-4) and prints the top classes (chelsea is an Egyptian cat).
-5. Writes ``efficientnet-lite<k>.onnx`` and ``src/imagevars/models/imagenet.py`` (the 1,000
-   class names) and prints the sha256 for the model card.
+5. Writes ``efficientnet-lite<k>.onnx`` and ``src/imagevars/models/data/imagenet.txt`` (the
+   1,000 class names, one per line) and prints the sha256 for the model card.
 """
 
 from __future__ import annotations
@@ -131,11 +131,8 @@ def main() -> None:
     print(f"largest difference from PyTorch: probabilities {worst[0]:.2e}, features {worst[1]:.2e}")
     assert max(worst) < 1e-4, worst
 
-    names = REPO / "src/imagevars/models/imagenet.py"
-    names.write_text('"""ImageNet-1k class names in the standard order: the first WordNet lemma of each synset.\n\n'
-                     'Written by tools/convert_efficientnet_lite.py from timm 1.0.31\'s imagenet_synsets.txt and\n'
-                     'imagenet_synset_to_lemma.txt (Apache-2.0); the names are WordNet\'s (Princeton, WordNet license).\n"""\n\n'
-                     "IMAGENET_LABELS = (\n" + "".join(f"    {label!r},\n" for label in labels) + ")\n")
+    names = REPO / "src/imagevars/models/data/imagenet.txt"  # read by imagevars.models.labels
+    names.write_text("".join(f"{label}\n" for label in labels), encoding="utf-8")
     print(f"{out}: {out.stat().st_size:,} bytes, sha256 {hashlib.sha256(out.read_bytes()).hexdigest()}")
     print(f"{names}: {len(labels)} labels")
 

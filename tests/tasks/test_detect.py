@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("onnxruntime")
 
 import imagevars  # noqa: E402
-from imagevars.models.coco import COCO_LABELS  # noqa: E402
+from imagevars.models.labels import COCO_LABELS  # noqa: E402
 from imagevars.tasks.detect import DetectTask, nms, objects, person_any, union_area  # noqa: E402
 
 REFERENCE = Path(__file__).parents[1] / "data" / "centernet_reference.npz"

@@ -90,21 +90,7 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
     df = df[ok].reset_index(drop=True)
 
     # 2. Cross-validated estimates and the final heads, target by target
-    results, heads = {}, []
-    groups = df[group].to_numpy() if group else None
-    T = _tabular(df, tabular) if tabular else None  # the same for every target
-    for target in targets:
-        y = df[target]
-        if y.isna().any():
-            raise ValueError(f"{target}: {int(y.isna().sum())} image(s) have no label; fill or drop those rows")
-        kind = kind_of(y)
-        estimate = _estimator(df, split, groups, folds, seed, kind, target)
-        results[target] = estimate(X, y)
-        if T is not None:
-            both = functools.partial(_with_tabular, n_image=X.shape[1])
-            results[target]["compare"] = {"tabular only": estimate(T, y)["metrics"],
-                                          "image + tabular": estimate(np.hstack([X, T]), y, both)["metrics"]}
-        heads.append(final_head(X, y, kind, target, seed))
+    results, heads = _estimates(df, X, targets, group=group, folds=folds, split=split, tabular=tabular, seed=seed)
 
     # 3. The measure, its card and its report
     lines = ("\t".join(map(str, row)) for row in df[["source", *targets]].itertuples(index=False))
@@ -129,6 +115,27 @@ def learn(labels: str | os.PathLike, targets: Sequence[str], out: str | os.PathL
     report = LearnReport(out, results, dropped, record["seconds"])
     write_report.write(report, summary, record, df["source"].tolist())
     return report
+
+
+def _estimates(df, X, targets: list[str], *, group, folds: int, split, tabular: Sequence[str], seed: int):
+    """2. Each target's cross-validated (or out-of-time) estimate, compared with tabular columns when given,
+    and its final head fitted on every row."""
+    results, heads = {}, []
+    groups = df[group].to_numpy() if group else None
+    T = _tabular(df, tabular) if tabular else None  # the same for every target
+    for target in targets:
+        y = df[target]
+        if y.isna().any():
+            raise ValueError(f"{target}: {int(y.isna().sum())} image(s) have no label; fill or drop those rows")
+        kind = kind_of(y)
+        estimate = _estimator(df, split, groups, folds, seed, kind, target)
+        results[target] = estimate(X, y)
+        if T is not None:
+            both = functools.partial(_with_tabular, n_image=X.shape[1])
+            results[target]["compare"] = {"tabular only": estimate(T, y)["metrics"],
+                                          "image + tabular": estimate(np.hstack([X, T]), y, both)["metrics"]}
+        heads.append(final_head(X, y, kind, target, seed))
+    return results, heads
 
 
 def _features(sources: list[str], embed, out: Path, progress: bool):

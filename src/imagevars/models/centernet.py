@@ -25,7 +25,7 @@ import os
 
 import numpy as np
 
-from .coco import COCO_LABELS
+from .labels import COCO_LABELS
 from .card import ModelCard, WeightsSource
 from .registry import register_model
 

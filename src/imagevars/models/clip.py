@@ -299,7 +299,7 @@ def save_random_siglip(folder: str | Path, *, text: dict | None = None, vision: 
     torch = require("torch", "building a random SigLIP")
     transformers = require("transformers", "building a random SigLIP")
     spm = require("sentencepiece", "SigLIP's tokenizer")
-    from .coco import COCO_LABELS
+    from .labels import COCO_LABELS
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ Provenance:
       ``efficientnet-lite-pytorch==0.1.0`` (Apache-2.0) with ``torch.load(weights_only=True)``.
     - Converted once to ONNX (opset 17, float32) by ``tools/convert_efficientnet_lite.py``; the
       export matches PyTorch within 6e-7 on probabilities and 8e-6 on features on scikit-image's
-      photos. Class names: :data:`imagevars.models.imagenet.IMAGENET_LABELS`.
+      photos. Class names: :data:`imagevars.models.labels.IMAGENET_LABELS`.
 
 Input (N, 224, 224, 3) float32 RGB 0-255, the central square of the image (87.5% of its shorter
 side, as ImageNet evaluation crops) resized to 224 px; the network scales it as (x - 127) / 128
@@ -25,7 +25,7 @@ import os
 import numpy as np
 
 from .card import ModelCard, WeightsSource
-from .imagenet import IMAGENET_LABELS
+from .labels import IMAGENET_LABELS
 from .registry import register_model
 
 SIDE = 224

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .coco import COCO_LABELS
+from .labels import COCO_LABELS
 from .hub import open_hub_model, processor_side, split_spec
 from .card import ModelCard, hub_card
 from .registry import register_model

@@ -94,7 +94,26 @@ def engine_stream(plan, todo, n_todo: int, workers: int, batch_size: int, fetch_
 
 
 def connect(engine: str, options: dict[str, Any], workers: int):
-    """The cluster's client for the run (started here when no address is given), or None for the local engine."""
+    """The cluster's client for the run (started here when no address is given), or None for the local engine.
+
+    ``options`` for ``"dask"``: ``address`` (a scheduler or scheduler file; default a local cluster on
+    127.0.0.1 with ``workers`` processes), ``threads`` per worker for the models (default 1). For
+    ``"ray"``: ``address`` (``"auto"``; default a local cluster on 127.0.0.1), ``actors`` (default
+    ``workers``), ``cpus`` and ``gpus`` per actor (default 1 and 0), and ``decoders``: one-CPU actors
+    that read, decode and preprocess for the others, which then only run the models (default: none,
+    or with ``gpus`` the CPUs the model actors leave). See :mod:`imagevars.engines.dask` and
+    :mod:`imagevars.engines.ray`.
+
+    Example:
+        >>> with connect("local", {}, 2) as client:
+        ...     client is None
+        True
+        >>> connect("spark", {}, 2)
+        Traceback (most recent call last):
+        ValueError: engine 'spark': use 'local', 'dask' or 'ray'
+    """
+    if engine not in ("local", "dask", "ray"):
+        raise ValueError(f"engine {engine!r}: use 'local', 'dask' or 'ray'")
     if engine == "dask":
         from ..engines import dask as dask_engine
 

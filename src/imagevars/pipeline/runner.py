@@ -267,16 +267,10 @@ def run(
             row keyed by ``source``, ``frame``, ``time_s``, and ``video_*`` columns describe the
             video (null for still images).
         segment_s: videos are measured (and resumed) in items of this many seconds of footage.
-        engine: ``"local"`` (worker processes on this machine), ``"dask"`` or ``"ray"`` (a cluster: the
-            tasks run on its workers or actors, built there from their specs;
-            :mod:`imagevars.engines.dask`, :mod:`imagevars.engines.ray`).
-            The table is the same; a run started on one engine resumes on the other.
-        engine_options: for ``"dask"``: ``address`` (a scheduler or scheduler file; default a local
-            cluster on 127.0.0.1 with ``workers`` processes), ``threads`` per worker for the models
-            (default 1). For ``"ray"``: ``address`` (``"auto"``; default a local cluster on 127.0.0.1),
-            ``actors`` (default ``workers``), ``cpus`` and ``gpus`` per actor (default 1 and 0), and
-            ``decoders``: one-CPU actors that read, decode and preprocess for the others, which then only
-            run the models (default: none, or with ``gpus`` the CPUs the model actors leave).
+        engine: ``"local"`` (worker processes on this machine), ``"dask"`` or ``"ray"`` (a cluster whose
+            workers or actors build and run the tasks). The table is the same; a run started on one
+            engine resumes on the other.
+        engine_options: a cluster's address and sizes: :func:`imagevars.pipeline.engines.connect`.
 
     Returns:
         :class:`~imagevars.io.table.Results`: ``source``, ``frame``, ``time_s``, ``error``, kept
@@ -287,42 +281,44 @@ def run(
         >>> from imagevars.tasks import get_task
         >>> table = run([get_task("quality")], "PHOTOS/", "photo_vars.parquet")  # doctest: +SKIP
     """
-    import numpy as np
-    import pyarrow as pa
-
-    if engine not in ("local", "dask", "ray"):
-        raise ValueError(f"engine {engine!r}: use 'local', 'dask' or 'ray'")
     engine_options = dict(engine_options or {})
     workers = threads() if workers is None else workers
     clock = provenance.begin()
-    memory: list = []
     with connect(engine, engine_options, workers) as client:
         # 1-2. Check inputs; schema and settings
         plan = _plan(_check_tasks(resolve_tasks(tasks, engine, client, engine_options)), source, path_column, keep,
                      every, segment_s)
+        cluster = None if client is None else {"client": client, "engine": engine, "options": engine_options}
+        # 3-5. Where rows go and what is already done; stream; one table out
+        return _measure_into(plan, output, source, chunk_rows, clock, engine, workers=workers, batch_size=batch_size,
+                             strict=strict, progress=progress, fetch_options=fetch_options or {}, cluster=cluster)
 
-        # 3. Where rows go, and what is already done
-        sink, n = _open_sink(output, source, plan, chunk_rows)
-        try:
-            done = sink.done(plan.src) if sink is not None else np.zeros(n, bool)
-            plan.counts["skipped"] = int(done.sum())
 
-            # 4. Stream
-            cluster = None if client is None else {"client": client, "engine": engine, "options": engine_options}
-            with _saved_on_interrupt(sink):
-                _measure_all(plan, (it for it in plan.src if not done[it.index]), n - plan.counts["skipped"],
-                             lambda rows: (sink.add if sink is not None else memory.append)(plan.batch(rows)),
-                             workers=workers, batch_size=batch_size, strict=strict, progress=progress,
-                             fetch_options=fetch_options or {}, cluster=cluster)
+def _measure_into(plan: _Plan, output, source: Any, chunk_rows: int, clock, engine: str, **stream: Any) -> Results:
+    """3-5. Open the sink (or a list in memory), skip what is done, measure the rest, finish the table."""
+    import numpy as np
+    import pyarrow as pa
 
-            # 5. One table out
-            record = provenance.record(clock, plan.config.pop("tasks"), **plan.config, counts=plan.counts,
-                                       engine=engine_record(engine, plan.layout))
-            if sink is not None:
-                return sink.finish(record, plan.schema)
-        finally:  # whatever happened, the next run may write this output
-            if sink is not None:
-                sink.release()
+    memory: list = []
+    # 3. Where rows go, and what is already done
+    sink, n = _open_sink(output, source, plan, chunk_rows)
+    try:
+        done = sink.done(plan.src) if sink is not None else np.zeros(n, bool)
+        plan.counts["skipped"] = int(done.sum())
+
+        # 4. Stream
+        with _saved_on_interrupt(sink):
+            _measure_all(plan, (it for it in plan.src if not done[it.index]), n - plan.counts["skipped"],
+                         lambda rows: (sink.add if sink is not None else memory.append)(plan.batch(rows)), **stream)
+
+        # 5. One table out
+        record = provenance.record(clock, plan.config.pop("tasks"), **plan.config, counts=plan.counts,
+                                   engine=engine_record(engine, plan.layout))
+        if sink is not None:
+            return sink.finish(record, plan.schema)
+    finally:  # whatever happened, the next run may write this output
+        if sink is not None:
+            sink.release()
     table = pa.Table.from_batches(memory, schema=plan.schema) if memory else plan.schema.empty_table()
     return Results(table.drop_columns([INDEX, KEY]), record)
 

@@ -55,7 +55,7 @@ from typing import Any
 import numpy as np
 
 from ..io.decode import Cover
-from ..models.coco import column_name
+from ..models.labels import column_name
 from .base import Option, Task, comma_list, copies_per_worker
 
 SIDE = 512

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Callable
 
 
@@ -46,11 +46,18 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
-def get_recipe(name: str) -> Recipe:
+def get_recipe(name: str, epochs: int | None = None) -> Recipe:
+    """The recipe called ``name``, with ``epochs`` in place of its own when given.
+
+    Example:
+        >>> get_recipe("fast", epochs=2).epochs
+        2
+    """
     try:
-        return RECIPES[name]
+        recipe = RECIPES[name]
     except KeyError:
         raise ValueError(f"unknown recipe {name!r}; choose from {', '.join(RECIPES)}") from None
+    return recipe if epochs is None else replace(recipe, epochs=epochs)
 
 
 def one_cycle(total_steps: int, peak: float, warmup: float = 0.2, floor: float = 0.01) -> Callable[[int, float], float]:

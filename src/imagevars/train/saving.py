@@ -81,19 +81,3 @@ def _json_default(o: Any) -> Any:
     if isinstance(o, (Path,)):
         return str(o)
     raise TypeError(f"cannot serialise {type(o).__name__}")
-
-
-_MOVED = {"load_model": "imagevars.train.loading", "open_classifier": "imagevars.train.loading",
-          "build_classifier": "imagevars.train.mnist_cnn", "ARCHITECTURES": "imagevars.train.mnist_cnn"}
-
-
-def __getattr__(name: str) -> Any:
-    """Names that moved out of this module in 0.2 still work from here for one release, with a DeprecationWarning."""
-    if name in _MOVED:
-        import importlib
-        import warnings
-
-        warnings.warn(f"imagevars.train.saving.{name} moved to {_MOVED[name]}.{name} (the old path goes in 0.3)",
-                      DeprecationWarning, stacklevel=2)
-        return getattr(importlib.import_module(_MOVED[name]), name)  # by name: a forwarder, not a dependency
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,6 +8,12 @@ A run writes into its output folder::
     confusion.png     confusion matrix on the test set
     history.png       learning curves
     metrics.json      test loss and accuracy, history, timings, skipped files
+
+A folder of class subfolders is trained as :mod:`imagevars.train.folder_plan` says: batches and
+epochs sized for at least 300 optimizer steps (``epochs`` overrides), a stratified random
+validation share, early stopping that keeps the best epoch, per-class precision and recall in
+``metrics.json``, and a warning when the test accuracy is not clearly above chance or the
+validation set is too small.
 """
 
 from __future__ import annotations
@@ -94,43 +100,67 @@ def train(
         size: image side for folders (default: chosen from the images, at most 64).
         onnx: also export and check an ONNX model.
         verbose: 0 silent, 1 progress bars and a summary.
-        command: the command line to record in the card (default: ``sys.argv``).
+        command: the command line to record in the card.
         model_file: a network of your own instead of the recipe's (a ``.py`` file that sets
             ``model = imagevars.Sequential([...])``, or a ``.yaml`` layer list); its input shape must
             be the data's and its last layer as wide as the data has classes.
         augment: for a folder, flip, crop and colour-jitter the training images each epoch (photos);
             ``False`` for images a mirror changes (digits, text). MNIST's recipes use none.
-        precision: ``"float32"`` (Keras's default) or ``"mixed_bfloat16"``: convolutions and matrix
-            products in bfloat16, about 3x faster steps on CPUs with AMX (see
+        precision: ``"float32"`` (Keras's default) or ``"mixed_bfloat16"`` (see
             :meth:`imagevars.train.Classifier.compile`); recorded in the card and ``metrics.json``.
 
-    A folder is trained as :mod:`imagevars.train.folder_plan` says: batches and epochs sized for at
-    least 300 optimizer steps (``epochs`` overrides), a stratified random validation share, early
-    stopping that keeps the best epoch, per-class precision and recall in ``metrics.json``, and a
-    warning when the test accuracy is not clearly above chance or the validation set is too small.
+    A folder is trained as the module's docstring says.
 
     Example:
         >>> from imagevars.train.session import train
         >>> report = train("mnist", recipe="fast", out="runs/fast")  # doctest: +SKIP
         >>> report.test_accuracy  # doctest: +SKIP
     """
-    import dataclasses
-
     import torch
 
     from ..io import provenance
     from .recipes import get_recipe
 
     clock = provenance.begin()
-    r = get_recipe(recipe)
-    if epochs is not None:
-        r = dataclasses.replace(r, epochs=epochs)
+    r = get_recipe(recipe, epochs=epochs)
     t0 = time.perf_counter()
     loaded = load_training_data(data, seed, size=size, progress=verbose > 0)
     t_data = time.perf_counter() - t0
-    (train_x, train_y), (test_x, test_y) = loaded["train"], loaded["test"]
+    test_x, test_y = loaded["test"]
     out = Path(out or Path("runs") / f"{loaded['name']}-{r.name}-seed{seed}")
+    r, model, fit, callbacks, folder_plan, train_x, train_y = _planned_fit(
+        r, loaded, data, seed, verbose, epochs=epochs, augment=augment, model_file=model_file, precision=precision)
+    t1 = time.perf_counter()
+    history = model.fit(train_x, train_y, batch_size=r.batch_size, epochs=r.epochs, verbose=verbose,
+                        callbacks=callbacks, seed=seed, **fit)
+    t_fit = time.perf_counter() - t1
+    probs = model.predict(test_x)
+    test_loss, test_acc, correct = _scores(probs, test_y)
+    t_eval = time.perf_counter() - t1 - t_fit
+    said = _say_scores(model, probs, test_y, (test_loss, test_acc, correct), folder_plan and fit, data, verbose)
+    record = {
+        "command": command or f"imagevars.train.session.train({data!r}, recipe={recipe!r}, seed={seed}, epochs={epochs})",
+        "data": data if loaded["name"] in ("mnist", "fashion-mnist") else str(Path(data).resolve()),
+        "n_train": int(len(train_x)), "n_test": int(len(test_x)), "seed": seed, "recipe": r.to_dict(),
+        "threads": torch.get_num_threads(), "test_loss": test_loss, "test_accuracy": test_acc,
+        "test_correct": correct, "precision": precision,
+        **(_folder_record(folder_plan, model, probs, test_y, said) if folder_plan is not None else {}),
+    }
+    seconds = {"data": t_data, "fit": t_fit, "evaluate": t_eval}
+    files = _save_run(model, out, record, (test_x, test_y, probs), history.history, loaded["skipped"], seconds, clock,
+                      onnx=onnx, seed=seed)
+    seconds["total"] = time.perf_counter() - t0
+    if verbose:
+        _say_done(out, loaded["skipped"], seconds["total"])
+    return Report(model, test_loss, test_acc, correct, len(test_y), history.history, files, seconds, loaded["skipped"])
 
+
+def _planned_fit(r, loaded: dict, data: str, seed: int, verbose: int, *, epochs, augment: bool, model_file, precision: str):
+    """The recipe as this data will be fitted, the compiled model, ``fit``'s arguments and callbacks, the folder's
+    plan (None for MNIST's sets) and the rows to fit on (a folder holds out a stratified validation share)."""
+    import dataclasses
+
+    train_x, train_y = loaded["train"]
     folder_plan, fit = None, {"validation_split": r.validation_split}
     if loaded["name"] not in ("mnist", "fashion-mnist"):  # a user's folder: sized in steps, validated by class
         folder_plan, fit, train_x, train_y = _folder_fit(train_x, train_y, r.batch_size, epochs, augment, seed)
@@ -139,51 +169,54 @@ def train(
                                        precision=precision)
     if folder_plan is not None:
         model.augment, callbacks = fit.pop("augment"), [*callbacks, *fit.pop("callbacks")]
-    t1 = time.perf_counter()
-    history = model.fit(train_x, train_y, batch_size=r.batch_size, epochs=r.epochs, verbose=verbose,
-                        callbacks=callbacks, seed=seed, **fit)
-    t_fit = time.perf_counter() - t1
-    probs = model.predict(test_x)
-    test_loss, test_acc, correct = _scores(probs, test_y)
-    t_eval = time.perf_counter() - t1 - t_fit
+    return r, model, fit, callbacks, folder_plan, train_x, train_y
+
+
+def _folder_record(folder_plan, model: Classifier, probs, test_y, said: list[str]) -> dict:
+    """What a folder's run adds to the card and ``metrics.json``: its schedule, per-class scores and warnings."""
+    from .folder_plan import per_class
+
+    return {"schedule": folder_plan.to_dict(), "per_class": per_class(probs, test_y, model.labels), "warnings": said}
+
+
+def _say_scores(model: Classifier, probs, test_y, scores: tuple, fit: dict | None, data: str, verbose: int) -> list[str]:
+    """Print the test scores (and, for a folder, per-class precision and recall); the warnings a folder's run earns."""
+    test_loss, test_acc, correct = scores
     said = []
-    if folder_plan is not None:
-        from .folder_plan import per_class, warnings_for
+    if fit is not None:
+        from .folder_plan import warnings_for
 
         said = warnings_for(test_acc, test_y, fit["validation_data"][1], data)
     if verbose:
         print(f"Test loss: {test_loss:.4f}  Test accuracy: {test_acc:.4%} ({correct:,} of {len(test_y):,} correct)")
-        if folder_plan is not None:
+        if fit is not None:
+            from .folder_plan import per_class
+
             for name, v in per_class(probs, test_y, model.labels).items():
                 print(f"  {name}: precision {v['precision']:.1%}, recall {v['recall']:.1%} ({v['support']} test images)")
         for line in said:
             print(f"Warning: {line}")
+    return said
 
-    record = {
-        "command": command or f"imagevars.train.session.train({data!r}, recipe={recipe!r}, seed={seed}, epochs={epochs})",
-        "data": data if loaded["name"] in ("mnist", "fashion-mnist") else str(Path(data).resolve()),
-        "n_train": int(len(train_x)), "n_test": int(len(test_x)), "seed": seed, "recipe": r.to_dict(),
-        "threads": torch.get_num_threads(), "test_loss": test_loss, "test_accuracy": test_acc,
-        "test_correct": correct, "precision": precision,
-    }
-    if folder_plan is not None:
-        record.update(schedule=folder_plan.to_dict(), per_class=per_class(probs, test_y, model.labels),
-                      warnings=said)
+
+def _save_run(model: Classifier, out: Path, record: dict, test: tuple, history: dict, skipped: list,
+              seconds: dict, clock, *, onnx: bool, seed: int) -> dict[str, Path]:
+    """Write the model, the figures and ``metrics.json`` (with the provenance); the files written."""
+    from ..io import provenance
+
     t2 = time.perf_counter()
     model.save(out / "model", onnx=onnx, **record)
     files = {"model": out / "model"}
-    files.update(_figures(model, test_x, test_y, probs, history.history, out, seed))
-    seconds = {"data": t_data, "fit": t_fit, "evaluate": t_eval, "save_and_figures": time.perf_counter() - t2,
-               "total": time.perf_counter() - t0}
-    task = {"name": "train", "params": {"data": record["data"], "recipe": r.name, "seed": seed, "epochs": r.epochs,
-                                        "precision": precision},
+    files.update(_figures(model, *test, history, out, seed))
+    seconds["save_and_figures"] = time.perf_counter() - t2
+    seconds["total"] = sum(seconds.values())
+    task = {"name": "train", "params": {"data": record["data"], "recipe": record["recipe"]["name"], "seed": seed,
+                                        "epochs": record["recipe"]["epochs"], "precision": record["precision"]},
             "model": model.card.name, "weights_sha256": model.card.weights.sha256}
-    metrics = {**record, "history": history.history, "seconds": seconds, "skipped": loaded["skipped"],
+    metrics = {**record, "history": history, "seconds": seconds, "skipped": skipped,
                "provenance": provenance.record(clock, [task])}
     files["metrics"] = atomic_write(out / "metrics.json", lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
-    if verbose:
-        _say_done(out, loaded["skipped"], seconds["total"])
-    return Report(model, test_loss, test_acc, correct, len(test_y), history.history, files, seconds, loaded["skipped"])
+    return files
 
 
 def _folder_fit(train_x, train_y, batch_size: int, epochs: int | None, augment: bool, seed: int):

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models.coco import COCO_LABELS, column_name
+from ..models.labels import COCO_LABELS, column_name
 
 
 def _frames(table):

@@ -1,5 +1,0 @@
-"""Deprecated: moved to `imagevars.draw`."""
-
-from ._moved import alias
-
-alias(__name__, "imagevars.draw")
