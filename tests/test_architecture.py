@@ -180,3 +180,17 @@ def test_the_label_lists_are_package_data():
 
     assert len(COCO_LABELS) == 80 and COCO_LABELS[0] == "person"
     assert len(IMAGENET_LABELS) == 1000 and IMAGENET_LABELS[285] == "Egyptian cat"
+
+
+def test_the_version_is_one_across_package_changelog_and_citation():
+    import re
+
+    from imagevars._version import __version__
+
+    root = ROOT.parents[1]
+    citation = (root / "CITATION.cff").read_text()
+    assert re.search(rf"^version: {re.escape(__version__)}$", citation, re.M), "CITATION.cff's version"
+    assert f"## [{__version__}]" in (root / "CHANGELOG.md").read_text(), "CHANGELOG.md has no entry for it"
+    out = __import__("subprocess").run([sys.executable, "-m", "imagevars.cli", "--version"], capture_output=True,
+                                       text=True, check=True)
+    assert out.stdout.strip() == f"imagevars {__version__}"

@@ -72,7 +72,7 @@ def _concepts(model, images, target, **options):
     return concepts(model, images, target, **options)
 
 
-explain.concepts = _concepts  # imagevars.explain(...) for SHAP and Grad-CAM, imagevars.explain.concepts(...) for ACE
+explain.concepts = _concepts  # type: ignore[attr-defined]  # imagevars.explain(...) for SHAP and Grad-CAM, imagevars.explain.concepts(...) for ACE
 
 def generate(prompts=None, output="stimuli", **options):
     """Text-to-image stimuli, each reproducible from its row. See :func:`imagevars.generation.generate`.

@@ -18,6 +18,24 @@ EXTRAS = {
     "imagehash": "vars",
     "pywt": "vars",
     "rapidocr_onnxruntime": "vars",
+    "huggingface_hub": "hub",
+    "tokenizers": "hub",
+    "yaml": "hub",
+    "captum": "explain",
+    "shap": "explain",
+    "sklearn": "learn",
+    "scipy": "learn",
+    "krippendorff": "validate",
+    "statsmodels": "validate",
+    "patsy": "validate",
+    "ppi_py": "validate",
+    "dask": "dask",
+    "distributed": "dask",
+    "ray": "ray",
+    "av": "video",
+    "trackers": "video",
+    "supervision": "video",
+    "accelerate": "generate",
 }
 
 
@@ -32,8 +50,26 @@ def require(module: str, purpose: str = "") -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         extra = EXTRAS.get(module)
-        how = f"pip install 'imagevars[{extra}]'" if extra else f"pip install {module}"
+        how = f'pip install "imagevars[{extra}]"' if extra else f"pip install {module}"
         raise ImportError(f"{purpose or module} needs {module}, which is not installed: {how}") from exc
+
+
+def missing_extra(exc: BaseException) -> str | None:
+    """For an ImportError of an optional dependency, wherever it was raised: the one line that names the extra
+    to install; None for anything else.
+
+    Example:
+        >>> missing_extra(ModuleNotFoundError("No module named 'torch'", name="torch"))
+        'this needs torch, which is not installed: pip install "imagevars[train]"'
+        >>> missing_extra(ValueError("no")) is None
+        True
+    """
+    if not isinstance(exc, ImportError) or not exc.name:
+        return None
+    module = exc.name.split(".")[0]
+    if module not in EXTRAS:
+        return None
+    return f'this needs {module}, which is not installed: pip install "imagevars[{EXTRAS[module]}]"'
 
 
 def pyplot() -> ModuleType:

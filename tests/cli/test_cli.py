@@ -58,7 +58,7 @@ def test_missing_extra_names_the_install(monkeypatch):
     from imagevars._extras import require
 
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # makes `import onnxruntime` fail
-    with pytest.raises(ImportError, match=r"ONNX export needs onnxruntime, which is not installed: pip install 'imagevars\[onnx\]'"):
+    with pytest.raises(ImportError, match=r"ONNX export needs onnxruntime, which is not installed: pip install \"imagevars\[onnx\]\""):
         require("onnxruntime", "ONNX export")
 
 

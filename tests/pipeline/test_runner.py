@@ -207,37 +207,60 @@ def test_resume_after_sigkill_gives_exactly_the_uninterrupted_rows(tmp_path):
 
 
 def test_ctrl_c_keeps_what_was_measured_and_the_rerun_completes(tmp_path):
+    """Synchronised on events, never on a timer: the run's 201st input is a URL that a loopback server holds,
+    so the run cannot finish before the interrupt, however busy the machine. The test waits for the request
+    to arrive and for the progress bar to show what came before it, then sends SIGINT: the run stops at once
+    (its workers are stopped, the held read is not waited for), keeps its rows and says how to resume."""
     import re
     import threading
 
+    from held import held_image  # tests/helpers
+
     photos = tmp_path / "p"
     photos.mkdir()
-    base = np.asarray(Image.open(io.BytesIO(_jpeg_bytes())))
+    jpeg = _jpeg_bytes()
+    base = np.asarray(Image.open(io.BytesIO(jpeg)))
     for i in range(400):
         Image.fromarray(np.roll(base, i, axis=1)).save(photos / f"{i:04d}.jpg", quality=85)
-    cmd = [sys.executable, "-m", "imagevars.cli", "run", "quality", str(photos), "--workers", "1",
-           "--batch-size", "4", "--chunk-rows", "1000", "-o", str(tmp_path / "v.parquet")]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, bufsize=1)
-    err: list[str] = []
-    reader = threading.Thread(target=lambda: err.extend(iter(lambda: proc.stderr.read(1), "")), daemon=True)
-    reader.start()
-    deadline = time.time() + 120
-    while time.time() < deadline:  # interrupt once the progress bar shows at least 10 images done
-        done = [int(m) for m in re.findall(r"\|\s*(\d+)/400", "".join(err))]
-        if done and max(done) >= 10:
-            break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=60)
-    reader.join(timeout=10)
-    text = "".join(err)
-    assert proc.returncode == 130, text[-2000:]
-    assert "run the same command again to resume" in text
-    saved = sum(pq.read_metadata(p).num_rows for p in (tmp_path / "v.parquet.parts").glob("part-*.parquet"))
-    assert 10 <= saved < 400  # the buffered rows were flushed although no chunk of 1,000 was full
-    subprocess.run([*cmd, "-q"], check=True, capture_output=True)
+    with held_image(jpeg) as (url, arrived, release):
+        inputs = [str(p) for p in sorted(photos.iterdir())]
+        inputs.insert(200, url)
+        (tmp_path / "inputs.txt").write_text("\n".join(inputs) + "\n")
+        cmd = [sys.executable, "-m", "imagevars.cli", "run", "quality", str(tmp_path / "inputs.txt"), "--workers",
+               "1", "--batch-size", "4", "--chunk-rows", "1000", "--timeout", "3600", "--deadline", "3600",
+               "-o", str(tmp_path / "v.parquet")]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, bufsize=1)
+        err: list[str] = []
+        seen = threading.Condition()
+
+        def read():
+            for ch in iter(lambda: proc.stderr.read(1), ""):
+                with seen:
+                    err.append(ch)
+                    seen.notify_all()
+            with seen:
+                seen.notify_all()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        assert arrived.wait(timeout=600), "the run never reached the held input"
+        with seen:  # the bar shows the rows before the held input (they are done: the worker is past them)
+            assert seen.wait_for(lambda: max(map(int, re.findall(r"\|\s*(\d+)/401", "".join(err))), default=0) >= 10
+                                 or proc.poll() is not None, timeout=600)
+        assert proc.poll() is None, "".join(err)[-2000:]
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=600)  # the held request is still held: the run must not wait for it
+        reader.join(timeout=60)
+        text = "".join(err)
+        assert proc.returncode == 130, text[-2000:]
+        assert "run the same command again to resume" in text
+        saved = sum(pq.read_metadata(p).num_rows for p in (tmp_path / "v.parquet.parts").glob("part-*.parquet"))
+        assert 10 <= saved <= 200  # the buffered rows were flushed although no chunk of 1,000 was full
+        release.set()
+        subprocess.run([*cmd, "-q"], check=True, capture_output=True)
     table = pq.read_table(tmp_path / "v.parquet")
-    assert table.num_rows == 400 and table.column("source").to_pylist() == sorted(str(p) for p in photos.iterdir())
+    assert table.num_rows == 401 and table.column("source").to_pylist() == inputs
+    assert table.column("error").null_count == 401
 
 
 def test_parts_from_other_settings_are_refused(tmp_path):

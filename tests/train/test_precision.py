@@ -9,6 +9,7 @@ import torch
 import imagevars
 from imagevars.train import set_seed
 from imagevars.train.session import train
+from digits import write_digits  # tests/helpers
 
 
 def _compiled(precision: str, seed: int = 0):
@@ -49,10 +50,13 @@ def test_an_unknown_precision_is_a_clear_error():
         model.compile(precision="float16")
 
 
-def test_train_records_the_precision(tmp_path):
-    report = train("mnist", recipe="fast", epochs=1, out=tmp_path / "run", seed=0, verbose=0, onnx=False,
+def test_train_records_the_precision(tmp_path, mnist):
+    # a folder of 240 digits, not all of MNIST: a CPU without bfloat16 instructions emulates them (an MNIST
+    # epoch took 113 s on an AVX2-only machine)
+    photos = write_digits(tmp_path / "digits", mnist)
+    report = train(str(photos), recipe="lecture", epochs=4, out=tmp_path / "run", seed=1, verbose=0, onnx=False,
                    precision="mixed_bfloat16")
-    assert report.test_accuracy > 0.97
+    assert report.test_accuracy > 0.7  # chance is 1/3
     card = json.loads((tmp_path / "run" / "model" / "card.json").read_text())
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert card["training"]["precision"] == metrics["precision"] == "mixed_bfloat16"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import os
 
+from .._extras import missing_extra
+
 
 def set_threads(n: int | None) -> None:
     """PyTorch's compute threads: ``n``, else ``$IMAGEVARS_THREADS`` or the usable cores."""
@@ -55,6 +57,8 @@ def describe(exc: BaseException) -> str:
     """
     if isinstance(exc, KeyError) and exc.args:
         return str(exc.args[0])
+    if (extra := missing_extra(exc)) is not None and "pip install" not in str(exc):
+        return extra
     if isinstance(exc, OSError) and exc.errno is not None and not str(exc).startswith(str(exc.filename or "\0")):
         name = exc.filename or "a file"
         if exc.errno == errno.ENOSPC:

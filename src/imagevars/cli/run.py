@@ -13,6 +13,7 @@ new task adds its flags to ``imagevars run`` without code here.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..tasks import TASKS, get_task, task_spec
@@ -119,7 +120,6 @@ def cmd_codebook(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """The main job on built-in data: scikit-image's photos and a short video, measured with the tasks that
     work offline (quality, detect, classify), one table and its report page."""
-    import os
 
     import pandas as pd
 
@@ -154,6 +154,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
           + ", ".join(f"{t['name']} ({t.get('model') or 'no model'})" for t in results.provenance["tasks"])
           + " (in the Parquet file's metadata: imagevars.Results.read(path).provenance)")
     print(f"Report: {write_report(out)}")
+    return 0
+
+
+def cmd_samples(args: argparse.Namespace) -> int:
+    """Copy the built-in sample photos (and, with --video, a 4-second sample video) into a folder to try commands on."""
+    from ..datasets.samples import copy_sample_photos, write_sample_video
+
+    photos = copy_sample_photos(args.folder)
+    video = [write_sample_video(os.path.join(args.folder, "astronaut_pan.mp4"))] if args.video else []
+    print(f"{len(photos)} sample photos from scikit-image{' and a sample video' if video else ''} in {args.folder}")
     return 0
 
 
@@ -198,3 +208,7 @@ def add_commands(sub) -> None:
     p.add_argument("-o", "--output", default="imagevars-demo", help="folder for the table (default imagevars-demo)")
     p.add_argument("--workers", type=int)
     p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("samples", help="copy the built-in sample photos into a folder, to try commands on")
+    p.add_argument("folder", help="where to put them (made if missing)")
+    p.add_argument("--video", action="store_true", help="also a 4-second sample video (needs imagevars[video])")
+    p.set_defaults(func=cmd_samples)

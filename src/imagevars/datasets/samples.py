@@ -17,6 +17,20 @@ def sample_photos() -> list[str]:
     return sorted(p for p in glob.glob(os.path.join(folder, "*")) if p.lower().endswith((".png", ".jpg", ".gif", ".tif")))
 
 
+def copy_sample_photos(folder: str | os.PathLike) -> list[Path]:
+    """Copy the sample photos into ``folder`` (made if missing), as a study's photos would sit; the copies.
+
+    Example:
+        >>> [p.name for p in copy_sample_photos("photos")][:3]
+        ['astronaut.png', 'brick.png', 'camera.png']
+    """
+    import shutil
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return [Path(shutil.copyfile(p, folder / os.path.basename(p))) for p in sample_photos()]
+
+
 def write_sample_video(path: str | os.PathLike, seconds: float = 4.0, fps: int = 10, size=(640, 400)) -> Path:
     """A short H.264 video: scikit-image's astronaut sliding across a grey background (one person, moving).
 

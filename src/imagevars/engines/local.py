@@ -19,10 +19,12 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterator, Sequence
 
+from .._env import SETTINGS_PREFIXES, settings
 from .._memory import keep_freed_memory
 from ..io.decode import DecodeError, Decoded, decode_each, shrink
 from ..io.sources import Item, printable, read_source
 from ..io.video import is_video
+from .start import chosen_start_method, worker_context
 
 _WORKER: dict[str, Any] = {}
 
@@ -34,13 +36,36 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
-def init_worker(preprocessors, sides, fetch_options, every=None, single_thread: bool = True) -> None:
+def init_worker(preprocessors, sides, fetch_options, every=None, single_thread: bool = True,
+                env: dict[str, str] | None = None, forked: bool = False) -> None:
+    """Set up a worker process: the parent's imagevars settings (``env``: :func:`imagevars._env.settings`, which a
+    fork server's or a spawned child's environment may lack), one thread per library, and what each item needs.
+
+    A ``forked`` worker leaves the thread pools it inherited alone: resizing OpenCV's in a child forked while the
+    parent's pool ran hangs the child (the threads it would stop are not in the copy), and that copy's pool
+    already runs serially."""
     if single_thread:  # in worker processes only: never change the caller's own environment
+        for name in [k for k in os.environ if k.startswith(SETTINGS_PREFIXES) and k not in (env or {})]:
+            del os.environ[name]
+        os.environ.update(env or {})
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OPENCV_FOR_THREADS_NUM"):
             os.environ[var] = "1"
+        if not forked:
+            _single_thread_libraries()
         keep_freed_memory()
         threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _WORKER.update(preprocessors=preprocessors, sides=list(sides), fetch=fetch_options, every=every)
+
+
+def _single_thread_libraries() -> None:
+    """One thread for the libraries a worker has already imported (a fork server's preload: their thread pools
+    were sized before the variables above were set)."""
+    import sys
+
+    if "cv2" in sys.modules:
+        sys.modules["cv2"].setNumThreads(1)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
 
 
 def measure_item(item: Item) -> tuple[int, list | None, str | None]:
@@ -158,7 +183,8 @@ def chunk_size(chunk: int, left: int | None, workers: int) -> int:
 
 
 def stream(items: Iterator[Item], workers: int, chunk: int, init_args, total: int | None = None,
-           measure: Callable[[list[Item]], list[tuple]] = measure_chunk) -> Iterator[tuple[Item, tuple]]:
+           measure: Callable[[list[Item]], list[tuple]] = measure_chunk,
+           start_method: str | None = None) -> Iterator[tuple[Item, tuple]]:
     """(item, result) in input order, with a bounded number of chunks in flight.
 
     ``init_args`` are :func:`init_worker`'s: the tasks' preprocessors, the longest side to decode
@@ -168,13 +194,15 @@ def stream(items: Iterator[Item], workers: int, chunk: int, init_args, total: in
 
     ``measure`` is what a worker does with a chunk (picklable): :func:`measure_chunk` reads, decodes and
     preprocesses; :func:`imagevars.engines.cluster.measure_chunk` (partly applied) also runs the tasks.
+
+    ``start_method`` (default: :func:`imagevars.engines.start.chosen_start_method` for what the workers get).
     """
     if workers == 0:
         init_worker(*init_args, single_thread=False)
         for it in items:
             yield it, measure_item(it)
         return
-    pool = _Pool(workers, init_args, measure)
+    pool = _Pool(workers, init_args, measure, start_method)
     try:
         window: deque = deque()
         batch: list[Item] = []
@@ -208,6 +236,9 @@ def stream(items: Iterator[Item], workers: int, chunk: int, init_args, total: in
             window.append((batch, pool.submit(batch)))
         while window:
             yield from drain_one()
+    except BaseException:  # Ctrl-C, a strict run's first error, a consumer that stopped: what is in flight is void
+        pool.kill()
+        raise
     finally:
         pool.close()
 
@@ -219,9 +250,18 @@ class _Pool:
     """The worker processes, replaced when one dies: the files in flight are then measured again one at a time,
     and a file whose own call kills a worker again becomes an error row (:data:`WORKER_DIED`)."""
 
-    def __init__(self, workers: int, init_args, measure: Callable[[list[Item]], list[tuple]] = measure_chunk):
-        self.workers, self.init_args, self.measure = workers, init_args, measure
-        self.pool = ProcessPoolExecutor(workers, initializer=init_worker, initargs=init_args)
+    def __init__(self, workers: int, init_args, measure: Callable[[list[Item]], list[tuple]] = measure_chunk,
+                 method: str | None = None):
+        self.workers, self.measure = workers, measure
+        preprocessors, sides, fetch_options, every = init_args
+        self.method = method or chosen_start_method(init_args, measure)
+        self.init_args = (preprocessors, sides, fetch_options, every, True, settings(), self.method == "fork")
+        self.context = worker_context(self.method)
+        self.pool = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.workers, mp_context=self.context, initializer=init_worker,
+                                   initargs=self.init_args)
 
     def submit(self, batch: list[Item]):
         try:
@@ -235,7 +275,7 @@ class _Pool:
 
     def restart(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
-        self.pool = ProcessPoolExecutor(self.workers, initializer=init_worker, initargs=self.init_args)
+        self.pool = self._new()
 
     def one(self, item: Item) -> tuple[int, list | None, str | None]:
         try:
@@ -246,6 +286,13 @@ class _Pool:
             if item.span is not None:  # a video segment: one error entry, as a segment that cannot be read
                 return item.index, [(None, None, None, None, message)], None
             return item.index, None, message
+
+    def kill(self) -> None:
+        """Stop the workers now, without waiting for the chunks they hold (a worker stuck on a slow read would
+        otherwise hold up a Ctrl-C): ProcessPoolExecutor has no public way before Python 3.14."""
+        for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+            process.terminate()
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)

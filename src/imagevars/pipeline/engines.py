@@ -9,6 +9,7 @@ import contextlib
 from typing import Any, Sequence
 
 from ..engines.local import decode_sides, stream
+from ..engines.start import chosen_start_method
 
 
 def task_specs(tasks: Sequence[Any]) -> str:
@@ -53,23 +54,29 @@ def _actors(options: dict[str, Any], workers: int) -> int:
     return int(options.get("actors") or max(1, workers))
 
 
+def _started(method: str | None) -> dict[str, str]:
+    return {"start_method": method} if method else {}
+
+
 def engine_stream(plan, todo, n_todo: int, workers: int, batch_size: int, fetch_options, cluster):
     """The engine's stream of (item, (index, features or outputs, error)) in input order."""
     if cluster is None:
         init_args = ([t.preprocessor() for t in plan.tasks], decode_sides(plan.tasks), fetch_options, plan.every)
         chunk = max(1, min(16, batch_size))
         if not models_in_workers(plan.tasks, workers):
-            plan.layout = {"models_in": "this process", "workers": workers}
-            return stream(todo, workers, chunk, init_args, total=n_todo)
+            method = chosen_start_method(init_args) if workers else None
+            plan.layout = {"models_in": "this process", "workers": workers, **_started(method)}
+            return stream(todo, workers, chunk, init_args, total=n_todo, start_method=method)
         from functools import partial
 
         from .._env import threads
         from ..engines.cluster import measure_chunk
 
         plan.computed, each = True, max(1, threads() // workers)
-        plan.layout = {"models_in": "workers", "workers": workers, "threads_per_worker": each}
-        return stream(todo, workers, chunk, init_args, total=n_todo,
-                      measure=partial(measure_chunk, task_specs(plan.tasks), None, each))  # set up by the pool
+        measure = partial(measure_chunk, task_specs(plan.tasks), None, each)  # set up by the pool
+        method = chosen_start_method(init_args, measure)
+        plan.layout = {"models_in": "workers", "workers": workers, "threads_per_worker": each, **_started(method)}
+        return stream(todo, workers, chunk, init_args, total=n_todo, measure=measure, start_method=method)
     plan.computed = True
     specs = task_specs(plan.tasks)
     init_rest = (decode_sides(plan.tasks), fetch_options, plan.every)

@@ -97,7 +97,8 @@ class _Plan:
         import pyarrow as pa
 
         rows, frame_keys = _frames_as_rows(rows)
-        ok = [(i, feats) for i, (_, feats, err) in enumerate(rows) if err is None]  # (row position, features)
+        # (row position, features)
+        ok: list[tuple[int, Any]] = [(i, feats) for i, (_, feats, err) in enumerate(rows) if err is None]
         columns: dict[str, list] = {f.name: [None] * len(rows) for f in self.task_fields}
         if ok and self.computed:  # the engine's workers ran the tasks: each row brings its output columns
             for i, outputs in ok:
@@ -161,7 +162,8 @@ def _plan(tasks: list, source: Any, path_column: str | None, keep: Sequence[str]
     check_columns([f.name for f in key_schema(long=True) + video_fields + task_fields] + [INDEX, KEY],
                    list(src.keep))
     long_names = [f.name for t in tasks if getattr(t, "long", False) for f in t.fields()]
-    config = {"tasks": [t.provenance() for t in tasks], "input": src.description, "keep": list(src.keep)}
+    config: dict[str, Any] = {"tasks": [t.provenance() for t in tasks], "input": src.description,
+                              "keep": list(src.keep)}
     if every is not None:
         config["video"] = {"every": every, "segment_s": segment_s}
     return _Plan(tasks, src, every, schema, task_fields, video_fields, long_names, config)
@@ -323,7 +325,7 @@ def _measure_into(plan: _Plan, output, source: Any, chunk_rows: int, clock, engi
     return Results(table.drop_columns([INDEX, KEY]), record)
 
 
-def measure_image(tasks: Sequence[Task], data: bytes, name: str) -> dict[str, Any]:
+def measure_image(tasks: Sequence[Any], data: bytes, name: str) -> dict[str, Any]:
     """One image given as bytes, measured in this process as :func:`run` measures a file: ``{column: value}``.
 
     For interactive front ends (the Telegram bot) that hold loaded tasks and get one image at a

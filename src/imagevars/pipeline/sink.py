@@ -10,9 +10,9 @@ are dropped and the rest take their new positions. At the end the parts are join
 order into the requested file and removed: the final table has exactly the rows of an
 uninterrupted run on the current inputs, none lost, none twice.
 
-One run at a time writes an output: the parts folder holds a lock (``fcntl.flock``, released
-by the operating system when the process ends, even when killed), and a second run is told
-which process holds it.
+One run at a time writes an output: the parts folder holds a lock (filelock's: ``flock`` on
+POSIX, ``msvcrt.locking`` on Windows; released by the operating system when the process ends,
+even when killed), and a second run is told which process holds it (``<parts>/lock.holder``).
 """
 
 from __future__ import annotations
@@ -68,27 +68,29 @@ class PartsSink:
 
     def _take_lock(self) -> None:
         """Hold ``<parts>/lock`` for this process, or say which process holds it."""
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: no advisory locks, one run at a time is on the user
-            return
+        import platform
+
+        from filelock import FileLock, Timeout
+
         self.parts.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.parts / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        lock = FileLock(self.parts / "lock", timeout=0, thread_local=False, is_singleton=False, fallback_to_soft=False)
+        holder = self.parts / "lock.holder"
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
-            os.close(fd)
-            raise OutputBusy(f"{self.output} is being written by another run ({holder}); wait for it to end, "
-                             "or write to another output file") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"process {os.getpid()} on {os.uname().nodename}".encode())
-        self._lock = fd
+            lock.acquire()
+        except Timeout:
+            try:
+                who = holder.read_text(encoding="utf-8").strip()
+            except OSError:
+                who = ""
+            raise OutputBusy(f"{self.output} is being written by another run ({who or 'another process'}); wait "
+                             "for it to end, or write to another output file") from None
+        holder.write_text(f"process {os.getpid()} on {platform.node()}", encoding="utf-8")
+        self._lock = lock
 
     def release(self) -> None:
         """Let another run write this output (also happens when this process ends)."""
         if self._lock is not None:
-            os.close(self._lock)
+            self._lock.release(force=True)
             self._lock = None
 
     def _open(self) -> None:
