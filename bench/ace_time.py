@@ -44,8 +44,10 @@ def main() -> None:
         result = concepts("efficientnet-lite0", chosen, label, seed=0)
     prov = result.provenance
     steps = ", ".join(f"{k} {v:.1f} s" for k, v in prov["seconds_by_step"].items())
-    print(f"ACE on {prov['images']} images ({prov['segments']:,} segments) at {prov['layer']}: {prov['seconds']:.1f} s "
-          f"({steps}); {len(result.table)} concepts, {int(result.table['significant'].sum())} significant")
+    print(
+        f"ACE on {prov['images']} images ({prov['segments']:,} segments) at {prov['layer']}: {prov['seconds']:.1f} s "
+        f"({steps}); {len(result.table)} concepts, {int(result.table['significant'].sum())} significant"
+    )
     print(result.table.head(8).to_string(index=False))
     print(q.line())
 

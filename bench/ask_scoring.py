@@ -41,9 +41,11 @@ questions:
   people:   {ask: "How many people are visible?", answers: ["0", "1", "2", "3 or more"]}
 """
 
-TEMPLATE = ("<|im_start|>{% for m in messages %}{{ m['role'] | capitalize }}:{% for c in m['content'] %}"
-            "{% if c['type'] == 'text' %}{{ c['text'] }}{% elif c['type'] == 'image' %}<image>{% endif %}{% endfor %}"
-            "<end_of_utterance>\n{% endfor %}{% if add_generation_prompt %}Assistant:{% endif %}")
+TEMPLATE = (
+    "<|im_start|>{% for m in messages %}{{ m['role'] | capitalize }}:{% for c in m['content'] %}"
+    "{% if c['type'] == 'text' %}{{ c['text'] }}{% elif c['type'] == 'image' %}<image>{% endif %}{% endfor %}"
+    "<end_of_utterance>\n{% endfor %}{% if add_generation_prompt %}Assistant:{% endif %}"
+)
 
 
 def save_smolvlm_256m(folder: Path) -> Path:
@@ -54,19 +56,43 @@ def save_smolvlm_256m(folder: Path) -> Path:
     from imagevars.models.vlm import byte_level_tokenizer
 
     grid = [f"<row_{r}_col_{c}>" for r in range(1, 7) for c in range(1, 7)]
-    tok = byte_level_tokenizer("<|im_start|>", "<end_of_utterance>", "<|im_end|>",
-                               ["<fake_token_around_image>", "<image>", "<global-img>", "<end_of_utterance>", *grid])
-    images = transformers.Idefics3ImageProcessorPil(size={"longest_edge": 2048}, max_image_size={"longest_edge": 512},
-                                                    do_image_splitting=True)
-    processor = transformers.Idefics3Processor(image_processor=images, tokenizer=tok, image_seq_len=64,
-                                               chat_template=TEMPLATE)
+    tok = byte_level_tokenizer(
+        "<|im_start|>",
+        "<end_of_utterance>",
+        "<|im_end|>",
+        ["<fake_token_around_image>", "<image>", "<global-img>", "<end_of_utterance>", *grid],
+    )
+    images = transformers.Idefics3ImageProcessorPil(
+        size={"longest_edge": 2048}, max_image_size={"longest_edge": 512}, do_image_splitting=True
+    )
+    processor = transformers.Idefics3Processor(
+        image_processor=images, tokenizer=tok, image_seq_len=64, chat_template=TEMPLATE
+    )
     config = transformers.Idefics3Config(
-        image_token_id=tok.convert_tokens_to_ids("<image>"), scale_factor=4,
-        vision_config=dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
-                           image_size=512, patch_size=16),
-        text_config=dict(model_type="llama", vocab_size=49280, hidden_size=576, intermediate_size=1536,
-                         num_hidden_layers=30, num_attention_heads=9, num_key_value_heads=3, rms_norm_eps=1e-5,
-                         rope_theta=100000, max_position_embeddings=8192, tie_word_embeddings=True))
+        image_token_id=tok.convert_tokens_to_ids("<image>"),
+        scale_factor=4,
+        vision_config=dict(
+            hidden_size=768,
+            intermediate_size=3072,
+            num_hidden_layers=12,
+            num_attention_heads=12,
+            image_size=512,
+            patch_size=16,
+        ),
+        text_config=dict(
+            model_type="llama",
+            vocab_size=49280,
+            hidden_size=576,
+            intermediate_size=1536,
+            num_hidden_layers=30,
+            num_attention_heads=9,
+            num_key_value_heads=3,
+            rms_norm_eps=1e-5,
+            rope_theta=100000,
+            max_position_embeddings=8192,
+            tie_word_embeddings=True,
+        ),
+    )
     torch.manual_seed(0)
     transformers.AutoModelForImageTextToText.from_config(config).eval().save_pretrained(folder)
     processor.save_pretrained(folder)
@@ -93,9 +119,13 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     vlm, questions = task.vlm, task.questions
     photos = [working_rgb(_Decoded(f()), 768) for f in (data.astronaut, data.coffee)]
-    print(f"model: {type(vlm.model).__name__}, {sum(p.numel() for p in vlm.model.parameters()) / 1e6:.0f} M "
-          f"parameters; scoring on the shared cache: {vlm.shared_prefix}; {args.threads} threads")
-    print(f"prompt tokens per question (image included): {vlm.encode(photos[0], task._closed_prompt(questions[0], 0))['input_ids'].shape[1]}")
+    print(
+        f"model: {type(vlm.model).__name__}, {sum(p.numel() for p in vlm.model.parameters()) / 1e6:.0f} M "
+        f"parameters; scoring on the shared cache: {vlm.shared_prefix}; {args.threads} threads"
+    )
+    print(
+        f"prompt tokens per question (image included): {vlm.encode(photos[0], task._closed_prompt(questions[0], 0))['input_ids'].shape[1]}"
+    )
 
     def scored(rgb):
         task.answer(rgb)
@@ -113,7 +143,7 @@ def main() -> None:
     times: dict[str, list[float]] = {m: [] for m in modes}
     with Quiet() as q:
         for r in range(args.rounds):
-            for name in (list(modes) if r % 2 == 0 else list(reversed(modes))):
+            for name in list(modes) if r % 2 == 0 else list(reversed(modes)):
                 t0 = time.perf_counter()
                 for rgb in photos:
                     modes[name](rgb)
@@ -122,8 +152,10 @@ def main() -> None:
         med = {m: statistics.median(v) for m, v in times.items()}
         for m, v in med.items():
             print(f"{m:>28}: {v:.2f} s per image per question (median of {args.rounds} rounds)")
-        print(f"generating / scoring: {ratio(med['generated'], med['scored'])} "
-              f"(each round's own: {', '.join(f'{g / s:.2f}x' for g, s in zip(times['generated'], times['scored']))})")
+        print(
+            f"generating / scoring: {ratio(med['generated'], med['scored'])} "
+            f"(each round's own: {', '.join(f'{g / s:.2f}x' for g, s in zip(times['generated'], times['scored']))})"
+        )
     print(q.line())
 
 

@@ -81,19 +81,18 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
+import real_photos  # noqa: E402
 from detect_int8 import calibration_inputs, evaluation_images, median_rates, model_input, quantize, sessions  # noqa: E402
 from make_photos import photo_files  # noqa: E402
 from quiet import Quiet, ratio  # noqa: E402
 
-import real_photos  # noqa: E402
-
 
 def _top1(session, x: np.ndarray) -> np.ndarray:
-    return np.concatenate([session.run(None, {"image": x[i:i + 32]})[0].argmax(1) for i in range(0, len(x), 32)])
+    return np.concatenate([session.run(None, {"image": x[i : i + 32]})[0].argmax(1) for i in range(0, len(x), 32)])
 
 
 def _features(session, x: np.ndarray) -> np.ndarray:
-    return np.concatenate([session.run(None, {"image": x[i:i + 32]})[1] for i in range(0, len(x), 32)])
+    return np.concatenate([session.run(None, {"image": x[i : i + 32]})[1] for i in range(0, len(x), 32)])
 
 
 def stable(fp32, x: np.ndarray, top: np.ndarray) -> np.ndarray:
@@ -107,10 +106,12 @@ def judge_old(sides: dict) -> None:
     top = {k: _top1(s, x) for k, s in sides.items()}
     feats = {k: _features(s, x).ravel() for k, s in sides.items()}
     same, keep = top["int8"] == top["fp32"], stable(sides["fp32"], x, top["fp32"])
-    print(f"{len(x)} evaluation images (scikit-image photos, video frames, faces on grey): int8's top-1 is fp32's on "
-          f"{same.sum()} ({same.mean():.1%}); correlation of the 1,280 features with fp32's: "
-          f"{np.corrcoef(feats['fp32'], feats['int8'])[0, 1]:.3f}; fp32's own top-1 survives a 1-px shift and a "
-          f"JPEG re-save on only {keep.sum()} of them (near ties), and int8's is fp32's on {same[keep].sum()} of those")
+    print(
+        f"{len(x)} evaluation images (scikit-image photos, video frames, faces on grey): int8's top-1 is fp32's on "
+        f"{same.sum()} ({same.mean():.1%}); correlation of the 1,280 features with fp32's: "
+        f"{np.corrcoef(feats['fp32'], feats['int8'])[0, 1]:.3f}; fp32's own top-1 survives a 1-px shift and a "
+        f"JPEG re-save on only {keep.sum()} of them (near ties), and int8's is fp32's on {same[keep].sum()} of those"
+    )
 
 
 def judge_real(sides: dict, folder: str) -> None:
@@ -124,14 +125,17 @@ def judge_real(sides: dict, folder: str) -> None:
         same, keep = top["int8"] == top["fp32"], stable(sides["fp32"], x, top["fp32"])
         fa, fb = _features(sides["fp32"], x), _features(sides["int8"], x)
         cos = np.sum(fa * fb, 1) / np.linalg.norm(fa, axis=1) / np.linalg.norm(fb, axis=1)
-        line = (f"{group}: {len(files)} photos, {len(x)} views: int8's top-1 is fp32's on {same.mean():.1%}; on the "
-                f"{keep.sum()} views where fp32's own top-1 survives a 1-px shift and a JPEG re-save: "
-                f"{same[keep].sum()} ({same[keep].mean():.1%}); features' cosine with fp32's: median {np.median(cos):.4f}")
+        line = (
+            f"{group}: {len(files)} photos, {len(x)} views: int8's top-1 is fp32's on {same.mean():.1%}; on the "
+            f"{keep.sum()} views where fp32's own top-1 survives a 1-px shift and a JPEG re-save: "
+            f"{same[keep].sum()} ({same[keep].mean():.1%}); features' cosine with fp32's: median {np.median(cos):.4f}"
+        )
         labels = [real_photos.imagenet_label(f) for f in files]
         if all(lab is not None for lab in labels):  # the first view of each photo is classify's own crop
             first = {k: t[::10] for k, t in top.items()}
             line += "; right label (first view): " + ", ".join(
-                f"{k} {sum(int(a == b) for a, b in zip(t, labels))} of {len(labels)}" for k, t in first.items())
+                f"{k} {sum(int(a == b) for a, b in zip(t, labels))} of {len(labels)}" for k, t in first.items()
+            )
         print("  " + line)
 
 
@@ -143,15 +147,27 @@ def main() -> None:
     p.add_argument("--format", choices=("qdq", "qoperator"), default="qdq")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--conv-only", action="store_true", help="leave the classifier head (MatMul, Gemm) in float")
-    p.add_argument("--clip", action="store_true", help="quantize the ReLU6 activations (Clip) too, so that ONNX "
-                   "Runtime folds each into its convolution")
-    p.add_argument("--quantized", help="judge this int8 file (the shipped efficientnet-lite0-int8.onnx) instead of "
-                   "quantizing here")
-    p.add_argument("--method", choices=("minmax", "entropy", "percentile"), default="minmax",
-                   help="how activation ranges are calibrated")
+    p.add_argument(
+        "--clip",
+        action="store_true",
+        help="quantize the ReLU6 activations (Clip) too, so that ONNX Runtime folds each into its convolution",
+    )
+    p.add_argument(
+        "--quantized", help="judge this int8 file (the shipped efficientnet-lite0-int8.onnx) instead of quantizing here"
+    )
+    p.add_argument(
+        "--method",
+        choices=("minmax", "entropy", "percentile"),
+        default="minmax",
+        help="how activation ranges are calibrated",
+    )
     p.add_argument("--keep-depthwise", action="store_true", help="leave the depthwise convolutions in float")
-    p.add_argument("--keep", default="", help="leave these nodes in float: comma-separated name patterns, e.g. "
-                   "'_conv_stem,_fc' (the first convolution and the classifier)")
+    p.add_argument(
+        "--keep",
+        default="",
+        help="leave these nodes in float: comma-separated name patterns, e.g. "
+        "'_conv_stem,_fc' (the first convolution and the classifier)",
+    )
     args = p.parse_args()
     from imagevars import models
 
@@ -159,9 +175,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(args.quantized or Path(tmp) / "int8.onnx")
         if not args.quantized:
-            quantize(src, out, calibration_inputs(photo_files(args.folder, args.calibration), 224), "image",
-                     args.format, (["Conv"] if args.conv_only else ["Conv", "MatMul", "Gemm"])
-                     + (["Clip"] if args.clip else []), keep_depthwise=args.keep_depthwise, method=args.method, keep=args.keep)
+            quantize(
+                src,
+                out,
+                calibration_inputs(photo_files(args.folder, args.calibration), 224),
+                "image",
+                args.format,
+                (["Conv"] if args.conv_only else ["Conv", "MatMul", "Gemm"]) + (["Clip"] if args.clip else []),
+                keep_depthwise=args.keep_depthwise,
+                method=args.method,
+                keep=args.keep,
+            )
         sides = sessions(src, out)
         judge_old(sides)
         if args.real:
@@ -169,8 +193,10 @@ def main() -> None:
         batch = np.concatenate([model_input(a, 224) for a in evaluation_images()[:16]])
         with Quiet() as q:
             med = median_rates(sides, lambda s: [s.run(None, {"image": batch}) for _ in range(4)], 64, args.rounds)
-            print(f"2 threads, batches of 16: fp32 {med['fp32']:.1f} img/s, int8 ({args.format}) {med['int8']:.1f} "
-                  f"img/s: int8 / fp32 = {ratio(med['int8'], med['fp32'])} (target >= 1.8x)")
+            print(
+                f"2 threads, batches of 16: fp32 {med['fp32']:.1f} img/s, int8 ({args.format}) {med['int8']:.1f} "
+                f"img/s: int8 / fp32 = {ratio(med['int8'], med['fp32'])} (target >= 1.8x)"
+            )
         print(q.line())
 
 

@@ -73,16 +73,22 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--per-round", type=int, default=200)
     p.add_argument("--int8", action="store_true", help="also time imagevars with efficientnet-lite0-int8")
-    p.add_argument("--in-process", action="store_true", help="also time imagevars with the network in this process "
-                   "on 2 threads (threads pinned)")
+    p.add_argument(
+        "--in-process",
+        action="store_true",
+        help="also time imagevars with the network in this process on 2 threads (threads pinned)",
+    )
     args = p.parse_args()
     torch.set_num_threads(2)
     net = from_onnx()
     files = photo_files(args.folder, args.rounds * args.per_round)
     mp = np.mean([np.prod(Image.open(f).size) for f in files[:: max(1, len(files) // 100)]]) / 1e6
     print(f"{len(files)} JPEGs, {mp:.1f} MP on average; {args.rounds} rounds of {args.per_round} images per side")
-    hows = ("plain", "imagevars") + (("imagevars int8",) if args.int8 else ()) + (
-        ("imagevars here",) if args.in_process else ())
+    hows = (
+        ("plain", "imagevars")
+        + (("imagevars int8",) if args.int8 else ())
+        + (("imagevars here",) if args.in_process else ())
+    )
     sides = [(task, how) for task in ("classify", "embed") for how in hows]
     rates: dict[tuple[str, str], list[float]] = {s: [] for s in sides}
     with Quiet() as q, tempfile.TemporaryDirectory() as tmp:
@@ -99,20 +105,28 @@ def main() -> None:
                     res = imagevars.run([get_task(task, model=model, **pinned)], chunk, out, workers=2, progress=False)
                     assert res.n_errors == 0
                 rates[(task, how)].append(len(chunk) / (time.perf_counter() - t))
-            print(f"round {r + 1}: " + ", ".join(f"{t} {h} {v[-1]:.1f}" for (t, h), v in rates.items()) + " img/s",
-                  flush=True)
+            print(
+                f"round {r + 1}: " + ", ".join(f"{t} {h} {v[-1]:.1f}" for (t, h), v in rates.items()) + " img/s",
+                flush=True,
+            )
     for task in ("classify", "embed"):
         a, b = rates[(task, "imagevars")], rates[(task, "plain")]
-        print(f"{task}: imagevars {statistics.median(a):.1f} img/s, plain PyTorch {statistics.median(b):.1f} img/s; "
-              f"imagevars / plain = {ratio(statistics.median(x / y for x, y in zip(a, b)), 1.0)} (median of the rounds' ratios)")
+        print(
+            f"{task}: imagevars {statistics.median(a):.1f} img/s, plain PyTorch {statistics.median(b):.1f} img/s; "
+            f"imagevars / plain = {ratio(statistics.median(x / y for x, y in zip(a, b)), 1.0)} (median of the rounds' ratios)"
+        )
         if args.int8:
             c = rates[(task, "imagevars int8")]
-            print(f"{task}, efficientnet-lite0-int8: {statistics.median(c):.1f} img/s; int8 / fp32 in the pipeline = "
-                  f"{ratio(statistics.median(x / y for x, y in zip(c, a)), 1.0)}")
+            print(
+                f"{task}, efficientnet-lite0-int8: {statistics.median(c):.1f} img/s; int8 / fp32 in the pipeline = "
+                f"{ratio(statistics.median(x / y for x, y in zip(c, a)), 1.0)}"
+            )
         if args.in_process:
             c = rates[(task, "imagevars here")]
-            print(f"{task}, the network in this process on 2 threads: {statistics.median(c):.1f} img/s; copies in the "
-                  f"workers / here = {ratio(statistics.median(x / y for x, y in zip(a, c)), 1.0)}")
+            print(
+                f"{task}, the network in this process on 2 threads: {statistics.median(c):.1f} img/s; copies in the "
+                f"workers / here = {ratio(statistics.median(x / y for x, y in zip(a, c)), 1.0)}"
+            )
     print(q.line())
 
 

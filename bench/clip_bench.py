@@ -40,9 +40,15 @@ def bench_search(n: int, rounds: int) -> None:
                 m = min(100_000, n - start)
                 v = rng.standard_normal((m, 512), dtype=np.float32)
                 v /= np.linalg.norm(v, axis=1, keepdims=True)
-                w.write_table(pa.table({"source": [f"img{start + i:07d}.jpg" for i in range(m)],
-                                        "clip_emb": pa.FixedSizeListArray.from_arrays(pa.array(v.reshape(-1)), 512)},
-                                       schema=schema))
+                w.write_table(
+                    pa.table(
+                        {
+                            "source": [f"img{start + i:07d}.jpg" for i in range(m)],
+                            "clip_emb": pa.FixedSizeListArray.from_arrays(pa.array(v.reshape(-1)), 512),
+                        },
+                        schema=schema,
+                    )
+                )
     q = np.random.default_rng(1).standard_normal(512).astype(np.float32)
     q /= np.linalg.norm(q)
     times = []
@@ -50,18 +56,19 @@ def bench_search(n: int, rounds: int) -> None:
         t = time.perf_counter()
         hits = top_k([path], q, 20)
         times.append(time.perf_counter() - t)
-    print(f"search over {n:,} 512-d embeddings ({path.stat().st_size / 1e9:.1f} GB file): median {statistics.median(times):.3f} s "
-          f"per query (rounds {', '.join(f'{x:.2f}' for x in times)}); top score {hits[0][1]:.3f}")
+    print(
+        f"search over {n:,} 512-d embeddings ({path.stat().st_size / 1e9:.1f} GB file): median {statistics.median(times):.3f} s "
+        f"per query (rounds {', '.join(f'{x:.2f}' for x in times)}); top score {hits[0][1]:.3f}"
+    )
 
 
 def bench_encoder(folder: str, n: int, rounds: int) -> None:
     import torch
     import transformers
+    from make_photos import photo_files
     from PIL import Image
 
     import imagevars
-    from make_photos import photo_files
-
     from imagevars.models.clip import save_random_clip
     from imagevars.tasks.clip import ClipEmbedTask
 
@@ -75,8 +82,11 @@ def bench_encoder(folder: str, n: int, rounds: int) -> None:
     task = ClipEmbedTask(model=str(model_dir))
     onnx_task = ClipEmbedTask(model=str(model_dir), backend="onnx")
     print(f"ONNX image encoder vs torch: max |difference| of unit embeddings {onnx_task.model.onnx_check:.1e}")
-    rates: dict[str, list[float]] = {"plain transformers loop": [], "imagevars clip-embed": [],
-                                     "imagevars clip-embed, ONNX": []}
+    rates: dict[str, list[float]] = {
+        "plain transformers loop": [],
+        "imagevars clip-embed": [],
+        "imagevars clip-embed, ONNX": [],
+    }
     for r in range(rounds):
         chunk = files[r * n : (r + 1) * n]
         t = time.perf_counter()

@@ -74,14 +74,31 @@ sys.path.insert(0, str(Path(__file__).parent))
 from make_photos import photo_files  # noqa: E402
 from quiet import Quiet, ratio  # noqa: E402
 
-OPS = {"conv": ["Conv"], "wide": ["Conv", "Mul", "Add", "GlobalAveragePool"],
-       # with the activations (Clip: ReLU6 and hard-swish's gate) quantized too, ONNX Runtime folds each into the
-       # convolution before it; without them every convolution's raw output is quantized over its full range
-       "clip": ["Conv", "Clip", "Relu"], "wide-clip": ["Conv", "Clip", "Relu", "Mul", "Add", "GlobalAveragePool"],
-       "all": ["Conv", "Clip", "Relu", "Mul", "Add", "Div", "GlobalAveragePool", "Resize", "MaxPool", "Concat",
-               "Sigmoid"]}
-EVAL_PHOTOS = ("horse", "page", "text", "brick", "grass", "gravel", "cell", "colorwheel", "logo", "moon", "clock",
-               "microaneurysms", "coins", "checkerboard")
+OPS = {
+    "conv": ["Conv"],
+    "wide": ["Conv", "Mul", "Add", "GlobalAveragePool"],
+    # with the activations (Clip: ReLU6 and hard-swish's gate) quantized too, ONNX Runtime folds each into the
+    # convolution before it; without them every convolution's raw output is quantized over its full range
+    "clip": ["Conv", "Clip", "Relu"],
+    "wide-clip": ["Conv", "Clip", "Relu", "Mul", "Add", "GlobalAveragePool"],
+    "all": ["Conv", "Clip", "Relu", "Mul", "Add", "Div", "GlobalAveragePool", "Resize", "MaxPool", "Concat", "Sigmoid"],
+}
+EVAL_PHOTOS = (
+    "horse",
+    "page",
+    "text",
+    "brick",
+    "grass",
+    "gravel",
+    "cell",
+    "colorwheel",
+    "logo",
+    "moon",
+    "clock",
+    "microaneurysms",
+    "coins",
+    "checkerboard",
+)
 
 
 def model_input(rgb: np.ndarray, side: int = 512) -> np.ndarray:
@@ -102,17 +119,31 @@ def calibration_inputs(files: list[str], side: int) -> list[np.ndarray]:
     return out
 
 
-def quantize(src: Path, out: Path, calibration: list[np.ndarray], input_name: str, fmt: str, op_types: list[str],
-             keep_depthwise: bool = False, method: str = "minmax", keep: str = "") -> None:
+def quantize(
+    src: Path,
+    out: Path,
+    calibration: list[np.ndarray],
+    input_name: str,
+    fmt: str,
+    op_types: list[str],
+    keep_depthwise: bool = False,
+    method: str = "minmax",
+    keep: str = "",
+) -> None:
     """``src`` statically quantized to ``out`` after ONNX Runtime's pre-processing: per-channel int8 weights, uint8
     activations calibrated on ``calibration``, the ``op_types`` given, QDQ or QOperator format; with
     ``keep_depthwise``, the depthwise convolutions (group > 1) stay in float; ``method``: how activation ranges
     are calibrated (minmax, entropy, percentile); ``keep``: comma-separated patterns, each of space-separated
     words; the nodes whose names hold all the words of a pattern stay in float."""
     import onnx
-
-    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
-                                          quant_pre_process, quantize_static)
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quant_pre_process,
+        quantize_static,
+    )
 
     class Inputs(CalibrationDataReader):
         def __init__(self):
@@ -124,16 +155,29 @@ def quantize(src: Path, out: Path, calibration: list[np.ndarray], input_name: st
 
     pre = out.with_name("pre.onnx")
     quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
-    depthwise = [n.name for n in onnx.load(str(pre)).graph.node if n.op_type == "Conv"
-                 and any(a.name == "group" and a.i > 1 for a in n.attribute)]
+    depthwise = [
+        n.name
+        for n in onnx.load(str(pre)).graph.node
+        if n.op_type == "Conv" and any(a.name == "group" and a.i > 1 for a in n.attribute)
+    ]
     patterns = [p.split() for p in keep.split(",") if p.strip()]
     kept = [n.name for n in onnx.load(str(pre)).graph.node if any(all(w in n.name for w in p) for p in patterns)]
-    quantize_static(str(pre), str(out), Inputs(), per_channel=True, activation_type=QuantType.QUInt8,
-                    nodes_to_exclude=(depthwise if keep_depthwise else []) + kept,
-                    calibrate_method={"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
-                                      "percentile": CalibrationMethod.Percentile}[method],
-                    weight_type=QuantType.QInt8, op_types_to_quantize=op_types,
-                    quant_format=QuantFormat.QDQ if fmt == "qdq" else QuantFormat.QOperator)
+    quantize_static(
+        str(pre),
+        str(out),
+        Inputs(),
+        per_channel=True,
+        activation_type=QuantType.QUInt8,
+        nodes_to_exclude=(depthwise if keep_depthwise else []) + kept,
+        calibrate_method={
+            "minmax": CalibrationMethod.MinMax,
+            "entropy": CalibrationMethod.Entropy,
+            "percentile": CalibrationMethod.Percentile,
+        }[method],
+        weight_type=QuantType.QInt8,
+        op_types_to_quantize=op_types,
+        quant_format=QuantFormat.QDQ if fmt == "qdq" else QuantFormat.QOperator,
+    )
 
 
 def sessions(src: Path, quantized: Path, threads: int = 2) -> dict:
@@ -142,8 +186,10 @@ def sessions(src: Path, quantized: Path, threads: int = 2) -> dict:
 
     options = ort.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-    return {k: ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-            for k, path in (("fp32", src), ("int8", quantized))}
+    return {
+        k: ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        for k, path in (("fp32", src), ("int8", quantized))
+    }
 
 
 def median_rates(sides: dict, one_pass, images: int, rounds: int) -> dict[str, float]:
@@ -151,7 +197,7 @@ def median_rates(sides: dict, one_pass, images: int, rounds: int) -> dict[str, f
     order over ``rounds``; the medians."""
     rates: dict[str, list[float]] = {k: [] for k in sides}
     for r in range(rounds):
-        for name in (sides if r % 2 == 0 else reversed(list(sides))):
+        for name in sides if r % 2 == 0 else reversed(list(sides)):
             t = time.perf_counter()
             one_pass(sides[name])
             rates[name].append(images / (time.perf_counter() - t))
@@ -172,7 +218,9 @@ def evaluation_images() -> list[np.ndarray]:
         out += [f.to_ndarray(format="rgb24") for i, f in enumerate(c.decode(video=0)) if i % 6 == 0]
     for face in data.lfw_subset()[:40]:
         canvas = np.full((400, 400, 3), 128, np.uint8)
-        canvas[120:280, 120:280] = np.asarray(Image.fromarray((face * 255).astype(np.uint8)).resize((160, 160)))[..., None]
+        canvas[120:280, 120:280] = np.asarray(Image.fromarray((face * 255).astype(np.uint8)).resize((160, 160)))[
+            ..., None
+        ]
         out.append(canvas)
     return out
 
@@ -208,9 +256,8 @@ def agreement(sides: dict, inputs: list[np.ndarray]) -> tuple[int, int, int]:
 def judge_real(sides: dict, folder: str) -> None:
     """Boxes on real photos (``bench/real_photos.py``), beside fp32's own: the same photo shifted by 1 px, or re-saved
     as a quality-95 JPEG, moves some of fp32's boxes too; the target is fair where those stay above it."""
-    from PIL import Image
-
     import real_photos
+    from PIL import Image
 
     fp32 = sides["fp32"]
     for group, files in real_photos.groups(folder).items():
@@ -221,14 +268,20 @@ def judge_real(sides: dict, folder: str) -> None:
             x = model_input(np.asarray(Image.open(f).convert("RGB")))
             ref = fp32.run(None, {"images": x})[0][0]
             shifted = fp32.run(None, {"images": np.roll(x, 1, axis=2)})[0][0] - [1, 0, 1, 0, 0, 0]  # boxes moved back
-            for k, got in (("int8", sides["int8"].run(None, {"images": x})[0][0]), ("fp32, 1-px shift", shifted),
-                           ("fp32, JPEG re-save", fp32.run(None, {"images": real_photos.resaved_jpeg(x)})[0][0])):
+            for k, got in (
+                ("int8", sides["int8"].run(None, {"images": x})[0][0]),
+                ("fp32, 1-px shift", shifted),
+                ("fp32, JPEG re-save", fp32.run(None, {"images": real_photos.resaved_jpeg(x)})[0][0]),
+            ):
                 n, m = _found(ref, got)
                 counts[k] = [counts[k][0] + n, counts[k][1] + m, counts[k][2] + _same_objects(ref, got)]
-        print(f"  {group}: {len(files)} photos, {counts['int8'][0]} fp32 boxes at score >= 0.3; found with the same "
-              "label at IoU >= 0.9 by " + ", ".join(f"{k} {m} ({m / max(n, 1):.0%})" for k, (n, m, _) in counts.items())
-              + "; photos whose objects at score >= 0.3 are fp32's: "
-              + ", ".join(f"{k} {c} ({c / len(files):.0%})" for k, (_, _, c) in counts.items()))
+        print(
+            f"  {group}: {len(files)} photos, {counts['int8'][0]} fp32 boxes at score >= 0.3; found with the same "
+            "label at IoU >= 0.9 by "
+            + ", ".join(f"{k} {m} ({m / max(n, 1):.0%})" for k, (n, m, _) in counts.items())
+            + "; photos whose objects at score >= 0.3 are fp32's: "
+            + ", ".join(f"{k} {c} ({c / len(files):.0%})" for k, (_, _, c) in counts.items())
+        )
 
 
 def main() -> None:
@@ -239,30 +292,49 @@ def main() -> None:
     p.add_argument("--format", choices=("qdq", "qoperator"), default="qdq")
     p.add_argument("--ops", choices=tuple(OPS), default="wide")
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--keep", default="", help="nodes whose names hold all these words stay in float: "
-                   "'CenternetHead' (the feature pyramid and the heads), 'CenternetHead _output' (the output convs)")
-    p.add_argument("--threads", type=int, default=2, help="ONNX Runtime threads of each side (the local engine runs "
-                   "a single-thread copy per worker)")
+    p.add_argument(
+        "--keep",
+        default="",
+        help="nodes whose names hold all these words stay in float: "
+        "'CenternetHead' (the feature pyramid and the heads), 'CenternetHead _output' (the output convs)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        help="ONNX Runtime threads of each side (the local engine runs a single-thread copy per worker)",
+    )
     args = p.parse_args()
     from imagevars import models
 
     src = Path(models.__file__).parent / "weights" / "centernet-mbv3-coco.onnx"
     with tempfile.TemporaryDirectory() as tmp:
         quantized = Path(tmp) / "centernet-int8.onnx"
-        quantize(src, quantized, calibration_inputs(photo_files(args.folder, args.calibration), 512), "images",
-                 args.format, OPS[args.ops], keep=args.keep)
+        quantize(
+            src,
+            quantized,
+            calibration_inputs(photo_files(args.folder, args.calibration), 512),
+            "images",
+            args.format,
+            OPS[args.ops],
+            keep=args.keep,
+        )
         sides = sessions(src, quantized, args.threads)
         inputs = [model_input(a) for a in evaluation_images()]
         total, found, same_counts = agreement(sides, inputs)
-        print(f"{len(inputs)} evaluation images; fp32 boxes at score >= 0.3: {total}; int8 finds {found} "
-              f"({found / max(total, 1):.1%}) with the same label at IoU >= 0.9 (target >= 95%); images whose "
-              f"objects at score >= 0.3 (detect's counts) are fp32's: {same_counts} ({same_counts / len(inputs):.0%})")
+        print(
+            f"{len(inputs)} evaluation images; fp32 boxes at score >= 0.3: {total}; int8 finds {found} "
+            f"({found / max(total, 1):.1%}) with the same label at IoU >= 0.9 (target >= 95%); images whose "
+            f"objects at score >= 0.3 (detect's counts) are fp32's: {same_counts} ({same_counts / len(inputs):.0%})"
+        )
         if args.real:
             judge_real(sides, args.real)
         with Quiet() as q:
             med = median_rates(sides, lambda s: [s.run(None, {"images": x}) for x in inputs[:30]], 30, args.rounds)
-            print(f"model only, {args.threads} thread(s): fp32 {med['fp32']:.1f} img/s, int8 ({args.format}, {args.ops}) "
-                  f"{med['int8']:.1f} img/s: int8 / fp32 = {ratio(med['int8'], med['fp32'])} (target >= 1.8x)")
+            print(
+                f"model only, {args.threads} thread(s): fp32 {med['fp32']:.1f} img/s, int8 ({args.format}, {args.ops}) "
+                f"{med['int8']:.1f} img/s: int8 / fp32 = {ratio(med['int8'], med['fp32'])} (target >= 1.8x)"
+            )
         print(q.line())
 
 

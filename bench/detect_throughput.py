@@ -32,13 +32,12 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
 import numpy as np  # noqa: E402
-from PIL import Image, ImageOps  # noqa: E402
-
-import imagevars  # noqa: E402
 from make_photos import photo_files  # noqa: E402  (bench/ is on the path when run as a script)
-from imagevars.tasks.detect import DetectTask  # noqa: E402
+from PIL import Image, ImageOps  # noqa: E402
 from quiet import ratio, watch  # noqa: E402  (bench/ is on the path when run as a script)
 
+import imagevars  # noqa: E402
+from imagevars.tasks.detect import DetectTask  # noqa: E402
 
 _COPY: dict = {}
 
@@ -66,10 +65,18 @@ def main() -> None:
     ap.add_argument("folder")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--per-round", type=int, default=350)
-    ap.add_argument("--configs", default="auto:2,2:1,2:2", help="imagevars settings as threads:workers, comma-separated "
-                    "(threads auto: the task's default, a single-thread model copy in each worker)")
-    ap.add_argument("--before", type=int, help="also imagevars (first config) decoding to this longer side instead "
-                    "of covering the input (the decode before io.decode.Cover: 1024)")
+    ap.add_argument(
+        "--configs",
+        default="auto:2,2:1,2:2",
+        help="imagevars settings as threads:workers, comma-separated "
+        "(threads auto: the task's default, a single-thread model copy in each worker)",
+    )
+    ap.add_argument(
+        "--before",
+        type=int,
+        help="also imagevars (first config) decoding to this longer side instead "
+        "of covering the input (the decode before io.decode.Cover: 1024)",
+    )
     args = ap.parse_args()
     files = photo_files(args.folder, args.rounds * args.per_round)
     configs = [tuple(None if x == "auto" else int(x) for x in c.split(":")) for c in args.configs.split(",")]
@@ -81,10 +88,15 @@ def main() -> None:
         tasks[(*configs[0], args.before)] = before
     canned = np.stack([np.asarray(Image.open(f).convert("RGB").resize((512, 512))) for f in files[:20]])
     names = {c: f"imagevars t{c[0] or 'auto'} w{c[1]}" + (f" decode<={c[2]}px" if len(c) > 2 else "") for c in tasks}
-    rates: dict[str, list[float]] = {"reference": [], "model-only": [], "model-only 2 copies": [],
-                                     **{names[c]: [] for c in tasks}}
-    copies = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"), initializer=_build_copy,
-                                 initargs=(canned[:1],))
+    rates: dict[str, list[float]] = {
+        "reference": [],
+        "model-only": [],
+        "model-only 2 copies": [],
+        **{names[c]: [] for c in tasks},
+    }
+    copies = ProcessPoolExecutor(
+        2, mp_context=multiprocessing.get_context("fork"), initializer=_build_copy, initargs=(canned[:1],)
+    )
     list(copies.map(_copy_predicts, [canned[:4], canned[:4]]))  # both processes started before any timing
     print(f"{len(files)} JPEGs; {args.rounds} rounds of {args.per_round} images per side")
     for r in range(args.rounds):
@@ -93,7 +105,7 @@ def main() -> None:
         t = time.perf_counter()
         reference(sample, ref_task)
         rates["reference"].append(len(sample) / (time.perf_counter() - t))
-        for config, task in (tasks.items() if r % 2 == 0 else reversed(list(tasks.items()))):
+        for config, task in tasks.items() if r % 2 == 0 else reversed(list(tasks.items())):
             t = time.perf_counter()
             res = imagevars.run([task], chunk, workers=config[1], progress=False, batch_size=8)
             assert res.n_errors == 0
@@ -109,14 +121,18 @@ def main() -> None:
     med = {k: statistics.median(v) for k, v in rates.items()}
     print("medians (img/s): " + ", ".join(f"{k} {v:.2f}" for k, v in med.items()))
     best = max((k for k in med if k.startswith("imagevars")), key=med.get)
-    print(f"best imagevars setting {best}: {med[best]:.2f} img/s = {ratio(med[best], med['reference'])} the reference, "
-          f"{med[best] / med['model-only']:.0%} of model-only, {med[best] / med['model-only 2 copies']:.0%} of model-only "
-          "with 2 copies")
+    print(
+        f"best imagevars setting {best}: {med[best]:.2f} img/s = {ratio(med[best], med['reference'])} the reference, "
+        f"{med[best] / med['model-only']:.0%} of model-only, {med[best] / med['model-only 2 copies']:.0%} of model-only "
+        "with 2 copies"
+    )
     copies.shutdown()
     if args.before:
         now, old = names[configs[0]], names[(*configs[0], args.before)]
-        print(f"{now} / {old}: {ratio(med[now], med[old])} ({med[old] / med['model-only']:.0%} -> "
-              f"{med[now] / med['model-only']:.0%} of model-only)")
+        print(
+            f"{now} / {old}: {ratio(med[now], med[old])} ({med[old] / med['model-only']:.0%} -> "
+            f"{med[now] / med['model-only']:.0%} of model-only)"
+        )
 
 
 if __name__ == "__main__":

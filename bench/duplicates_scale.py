@@ -30,7 +30,9 @@ def table(rows: int, seed: int = 0):
     import pandas as pd
 
     rng = np.random.default_rng(seed)
-    codes = rng.integers(0, 2**63, rows, dtype=np.int64).astype(np.uint64) * np.uint64(2) + rng.integers(0, 2, rows).astype(np.uint64)
+    codes = rng.integers(0, 2**63, rows, dtype=np.int64).astype(np.uint64) * np.uint64(2) + rng.integers(
+        0, 2, rows
+    ).astype(np.uint64)
     n_copies = rows // 100
     originals = rng.integers(n_copies + 1000, rows, n_copies)
     flips = np.zeros(n_copies, np.uint64)
@@ -38,8 +40,10 @@ def table(rows: int, seed: int = 0):
         on = rng.random(n_copies) < (1.0 if k == 0 else 0.5)
         flips |= np.where(on, np.uint64(1) << rng.integers(0, 64, n_copies).astype(np.uint64), np.uint64(0))
     codes[:n_copies] = codes[originals] ^ flips
-    codes[n_copies:n_copies + 1000] = codes[-1]  # a placeholder image, 1,001 times
-    return pd.DataFrame({"source": [f"img{i}.jpg" for i in range(rows)], "hash_phash": [f"{c:016x}" for c in codes]}), originals
+    codes[n_copies : n_copies + 1000] = codes[-1]  # a placeholder image, 1,001 times
+    return pd.DataFrame(
+        {"source": [f"img{i}.jpg" for i in range(rows)], "hash_phash": [f"{c:016x}" for c in codes]}
+    ), originals
 
 
 def main() -> None:
@@ -61,9 +65,11 @@ def main() -> None:
             tracemalloc.stop()
     g = groups["dup_group"].to_numpy()
     found = (g[: len(originals)] == g[originals]).mean()
-    print(f"{args.rows:,} hashes, max distance 6: {statistics.median(times):.1f} s (rounds: "
-          f"{', '.join(f'{t:.1f}' for t in times)}), search allocated at most {max(peaks):,.0f} MiB, process peak "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+    print(
+        f"{args.rows:,} hashes, max distance 6: {statistics.median(times):.1f} s (rounds: "
+        f"{', '.join(f'{t:.1f}' for t in times)}), search allocated at most {max(peaks):,.0f} MiB, process peak "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB"
+    )
     print(f"{len(pairs):,} close pairs; planted near-copies grouped with their original: {found:.2%}")
     print(q.line())
 

@@ -52,19 +52,29 @@ def main() -> None:
         engine_options = options(client)
         times: dict[str, list[float]] = {"local": [], args.engine: []}
         for r in range(args.rounds):
-            chunk = files[r * args.per_round: (r + 1) * args.per_round]
-            for side in (("local", args.engine) if r % 2 == 0 else (args.engine, "local")):
+            chunk = files[r * args.per_round : (r + 1) * args.per_round]
+            for side in ("local", args.engine) if r % 2 == 0 else (args.engine, "local"):
                 t = time.perf_counter()
-                imagevars.run([args.task], chunk, Path(tmp) / f"{side}{r}.parquet", progress=False,
-                              engine=side, engine_options=engine_options if side != "local" else None)
+                imagevars.run(
+                    [args.task],
+                    chunk,
+                    Path(tmp) / f"{side}{r}.parquet",
+                    progress=False,
+                    engine=side,
+                    engine_options=engine_options if side != "local" else None,
+                )
                 times[side].append(time.perf_counter() - t)
-            print(f"round {r + 1}: local {times['local'][-1]:.1f} s, {args.engine} {times[args.engine][-1]:.1f} s",
-                  flush=True)
+            print(
+                f"round {r + 1}: local {times['local'][-1]:.1f} s, {args.engine} {times[args.engine][-1]:.1f} s",
+                flush=True,
+            )
     ratios = [d / l for d, l in zip(times[args.engine], times["local"])]
-    print(f"{args.task}, {args.per_round} images a round: {args.engine} / local wall time = "
-          f"{ratio(statistics.median(ratios), 1.0)} "
-          f"(median of the rounds' ratios; rounds {min(ratios):.2f}-{max(ratios):.2f}); local cluster start-up "
-          f"{start:.1f} s, not counted")
+    print(
+        f"{args.task}, {args.per_round} images a round: {args.engine} / local wall time = "
+        f"{ratio(statistics.median(ratios), 1.0)} "
+        f"(median of the rounds' ratios; rounds {min(ratios):.2f}-{max(ratios):.2f}); local cluster start-up "
+        f"{start:.1f} s, not counted"
+    )
     print(q.line())
 
 

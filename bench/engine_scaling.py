@@ -116,16 +116,22 @@ def main() -> None:
     with connect(workers=1) as one, connect(workers=2) as two, Quiet() as q, tempfile.TemporaryDirectory() as tmp:
         clusters = {"dask x1": one, "dask x2": two}
         for r in range(args.rounds):
-            chunk = files[r * args.per_round: (r + 1) * args.per_round]
-            for side in (sides if r % 2 == 0 else tuple(reversed(sides))):
+            chunk = files[r * args.per_round : (r + 1) * args.per_round]
+            for side in sides if r % 2 == 0 else tuple(reversed(sides)):
                 client = clusters.get(side)
                 pids = [] if client is None else [pid for pid in client.run(os.getpid).values()]
                 options = None if client is None else {"address": client.scheduler.address}
                 idle = [pid for c in clusters.values() for pid in c.run(os.getpid).values()]
                 t, before = time.perf_counter(), _thread_cpu()
                 with PeakMemory(pids, exclude=idle if client is None else ()) as peak:
-                    imagevars.run([task], chunk, Path(tmp) / f"{side}{r}.parquet".replace(" ", ""), progress=False,
-                                  engine="local" if client is None else "dask", engine_options=options)
+                    imagevars.run(
+                        [task],
+                        chunk,
+                        Path(tmp) / f"{side}{r}.parquet".replace(" ", ""),
+                        progress=False,
+                        engine="local" if client is None else "dask",
+                        engine_options=options,
+                    )
                 wall, after = time.perf_counter() - t, _thread_cpu()
                 main_id = threading.main_thread().native_id
                 cpu = after.get(main_id, 0.0) - before.get(main_id, 0.0)  # the driver's own per-row work
@@ -136,30 +142,49 @@ def main() -> None:
                 driver[side].append(cpu / len(chunk))
             small = chunk[: max(2, len(chunk) // 5)]  # the same driver on fewer rows: per-run costs apart
             fixed[0].append(driver["dask x2"][-1] * len(chunk))
-            fixed[1].append(_main_thread_cpu(lambda: imagevars.run(
-                [task], small, Path(tmp) / f"small{r}.parquet", progress=False, engine="dask",
-                engine_options={"address": two.scheduler.address})))
+            fixed[1].append(
+                _main_thread_cpu(
+                    lambda small=small, r=r: imagevars.run(
+                        [task],
+                        small,
+                        Path(tmp) / f"small{r}.parquet",
+                        progress=False,
+                        engine="dask",
+                        engine_options={"address": two.scheduler.address},
+                    )
+                )
+            )
             slope.append((fixed[0][-1] - fixed[1][-1]) / (len(chunk) - len(small)))
-            print(f"round {r + 1}: " + ", ".join(f"{s} {rate[s][-1]:.1f} img/s, {memory[s][-1]:.0f} MB" for s in sides),
-                  flush=True)
+            print(
+                f"round {r + 1}: " + ", ".join(f"{s} {rate[s][-1]:.1f} img/s, {memory[s][-1]:.0f} MB" for s in sides),
+                flush=True,
+            )
     med = {s: statistics.median(rate[s]) for s in sides}
     mem = {s: statistics.median(memory[s]) for s in sides}
     for s in sides:
-        print(f"{s:>8}: {med[s]:.1f} img/s, peak memory {mem[s]:.0f} MB, driver's main thread "
-              f"{1000 * statistics.median(driver[s]):.2f} ms CPU per row, its other threads "
-              f"{100 * statistics.median(background[s]):.1f}% of a core")
-    print(f"2 workers / 1 worker: {ratio(med['dask x2'], med['dask x1'])} images per second; "
-          f"dask x2 / local: {ratio(med['dask x2'], med['local'])}; peak memory dask x2 / local "
-          f"{mem['dask x2'] / mem['local']:.2f}x")
+        print(
+            f"{s:>8}: {med[s]:.1f} img/s, peak memory {mem[s]:.0f} MB, driver's main thread "
+            f"{1000 * statistics.median(driver[s]):.2f} ms CPU per row, its other threads "
+            f"{100 * statistics.median(background[s]):.1f}% of a core"
+        )
+    print(
+        f"2 workers / 1 worker: {ratio(med['dask x2'], med['dask x1'])} images per second; "
+        f"dask x2 / local: {ratio(med['dask x2'], med['local'])}; peak memory dask x2 / local "
+        f"{mem['dask x2'] / mem['local']:.2f}x"
+    )
     per_row = statistics.median(slope)
     n, n_small = args.per_round, max(2, args.per_round // 5)
-    print(f"driver's main thread, dask x2: {1000 * statistics.median(fixed[0]):.0f} ms CPU for {n} rows, "
-          f"{1000 * statistics.median(fixed[1]):.0f} ms for {n_small}: {1000 * per_row:.3f} ms per row more, the rest "
-          f"({1000 * (statistics.median(fixed[1]) - n_small * per_row):.0f} ms) per run")
-    print(f"driver ceiling (paper estimate): 1 / {1000 * per_row:.3f} ms = {1 / per_row:,.0f} images per second: the "
-          f"main thread's per-row work (receiving results, building record batches, writing parts), per-run costs "
-          f"(planning, opening and finishing the table) apart; the event loops' share (heartbeats of this "
-          f"in-process scheduler) tracks time, not rows")
+    print(
+        f"driver's main thread, dask x2: {1000 * statistics.median(fixed[0]):.0f} ms CPU for {n} rows, "
+        f"{1000 * statistics.median(fixed[1]):.0f} ms for {n_small}: {1000 * per_row:.3f} ms per row more, the rest "
+        f"({1000 * (statistics.median(fixed[1]) - n_small * per_row):.0f} ms) per run"
+    )
+    print(
+        f"driver ceiling (paper estimate): 1 / {1000 * per_row:.3f} ms = {1 / per_row:,.0f} images per second: the "
+        f"main thread's per-row work (receiving results, building record batches, writing parts), per-run costs "
+        f"(planning, opening and finishing the table) apart; the event loops' share (heartbeats of this "
+        f"in-process scheduler) tracks time, not rows"
+    )
     print(q.line())
 
 

@@ -45,8 +45,10 @@ def main() -> None:
             t = time.perf_counter()
             imagevars.explain(model, vx[: args.images], background=tx, n_background=args.background, seed=r, **kw)
             times[name].append(time.perf_counter() - t)
-    print(f"{args.images} images, {args.background}-image background, {args.threads} threads, "
-          f"torch {torch.__version__}, {args.rounds} rounds (median, min-max):")
+    print(
+        f"{args.images} images, {args.background}-image background, {args.threads} threads, "
+        f"torch {torch.__version__}, {args.rounds} rounds (median, min-max):"
+    )
     for name, ts in times.items():
         med = statistics.median(ts)
         print(f"  {name:60s} {med:7.2f} s  ({min(ts):.2f}-{max(ts):.2f}); {med / args.images:.3f} s/image")

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
 from quiet import ratio, watch  # noqa: E402  (bench/ is on the path when run as a script)
 
 
@@ -34,16 +35,35 @@ def build(folder: Path, real_size: bool) -> str:
 
     torch.manual_seed(0)  # Stable Diffusion 1.5's architecture (860M-parameter UNet), random weights
     tok = byte_tokenizer(folder / "_tok")
-    text = transformers.CLIPTextModel(transformers.CLIPTextConfig(  # CLIP ViT-L/14's text encoder
-        vocab_size=len(tok), hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
-        bos_token_id=len(tok) - 2, eos_token_id=len(tok) - 1, pad_token_id=len(tok) - 1))
+    text = transformers.CLIPTextModel(
+        transformers.CLIPTextConfig(  # CLIP ViT-L/14's text encoder
+            vocab_size=len(tok),
+            hidden_size=768,
+            intermediate_size=3072,
+            num_hidden_layers=12,
+            num_attention_heads=12,
+            bos_token_id=len(tok) - 2,
+            eos_token_id=len(tok) - 1,
+            pad_token_id=len(tok) - 1,
+        )
+    )
     pipe = diffusers.StableDiffusionPipeline(
         unet=diffusers.UNet2DConditionModel(sample_size=64, cross_attention_dim=768),
-        vae=diffusers.AutoencoderKL(block_out_channels=[128, 256, 512, 512], latent_channels=4,
-                                    down_block_types=["DownEncoderBlock2D"] * 4, up_block_types=["UpDecoderBlock2D"] * 4,
-                                    layers_per_block=2, sample_size=512),
-        text_encoder=text, tokenizer=tok, scheduler=diffusers.PNDMScheduler(skip_prk_steps=True, steps_offset=1),
-        safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+        vae=diffusers.AutoencoderKL(
+            block_out_channels=[128, 256, 512, 512],
+            latent_channels=4,
+            down_block_types=["DownEncoderBlock2D"] * 4,
+            up_block_types=["UpDecoderBlock2D"] * 4,
+            layers_per_block=2,
+            sample_size=512,
+        ),
+        text_encoder=text,
+        tokenizer=tok,
+        scheduler=diffusers.PNDMScheduler(skip_prk_steps=True, steps_offset=1),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
     out = folder / "sd15-random"
     pipe.save_pretrained(out)
     return str(out)
@@ -71,18 +91,30 @@ def main() -> int:
         ours, plain = [], []
         for r in range(args.rounds):
             t0 = time.perf_counter()
-            generate(prompts, tmp / f"out{r}", seed=r, steps=steps, width=side, height=side, generator=gen,
-                     progress=False)
+            generate(
+                prompts, tmp / f"out{r}", seed=r, steps=steps, width=side, height=side, generator=gen, progress=False
+            )
             ours.append((time.perf_counter() - t0) / args.n)
             t0 = time.perf_counter()
             for i, p in enumerate(prompts):
-                gen.pipe(p, num_inference_steps=steps, width=side, height=side,
-                         generator=torch.Generator("cpu").manual_seed(r + i)).images[0]
+                gen.pipe(
+                    p,
+                    num_inference_steps=steps,
+                    width=side,
+                    height=side,
+                    generator=torch.Generator("cpu").manual_seed(r + i),
+                ).images[0]
             plain.append((time.perf_counter() - t0) / args.n)
-            print(f"round {r}: imagevars {ours[-1]:.3f} s/image, plain diffusers loop {plain[-1]:.3f} s/image",
-                  file=sys.stderr)
+            print(
+                f"round {r}: imagevars {ours[-1]:.3f} s/image, plain diffusers loop {plain[-1]:.3f} s/image",
+                file=sys.stderr,
+            )
     mo, mp = statistics.median(ours), statistics.median(plain)
-    what = "SD 1.5 architecture (random weights), 512x512, 20 steps" if args.real_size else "tiny random SD, 64x64, 4 steps"
+    what = (
+        "SD 1.5 architecture (random weights), 512x512, 20 steps"
+        if args.real_size
+        else "tiny random SD, 64x64, 4 steps"
+    )
     print(f"{what}, {args.threads} threads, median of {args.rounds} rounds x {args.n} images:")
     print(f"  imagevars.generate  {mo:.3f} s/image (PNG with its row, pixel sha256, table)")
     print(f"  plain diffusers     {mp:.3f} s/image")

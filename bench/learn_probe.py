@@ -56,21 +56,29 @@ def main() -> None:
         out = folder / "probe"
         for n in sizes:  # the largest first: the features cache then serves the smaller ones
             train = pool[:n]
-            labels = pd.DataFrame({"path": [str(folder / f"train{i}.png") for i in train]
-                                   + [str(folder / f"test{i}.png") for i in test],
-                                   "label": [str(ty[i]) for i in train] + [str(vy[i]) for i in test],
-                                   "role": ["train"] * n + ["test"] * len(test)})
+            labels = pd.DataFrame(
+                {
+                    "path": [str(folder / f"train{i}.png") for i in train]
+                    + [str(folder / f"test{i}.png") for i in test],
+                    "label": [str(ty[i]) for i in train] + [str(vy[i]) for i in test],
+                    "role": ["train"] * n + ["test"] * len(test),
+                }
+            )
             labels.to_csv(folder / "labels.csv", index=False)
             t0 = time.perf_counter()
-            report = learn(folder / "labels.csv", ["label"], out, split="role == 'train'", seed=args.seed,
-                           progress=False)
+            report = learn(
+                folder / "labels.csv", ["label"], out, split="role == 'train'", seed=args.seed, progress=False
+            )
             probe = report.results["label"]["metrics"]["accuracy"]
             t1 = time.perf_counter()
             cnn = _cnn(tx[train], ty[train], vx[test], vy[test], args.seed)
             rows[n] = {"probe": probe, "probe_s": t1 - t0, "cnn": cnn, "cnn_s": time.perf_counter() - t1}
-            print(f"{n:>6} labels: linear probe {probe['mean']:.3f} [{probe['low']:.3f}, {probe['high']:.3f}] "
-                  f"({t1 - t0:.0f} s; the first size encodes every image, the others reuse its features); from-scratch CNN {cnn:.3f} "
-                  f"({rows[n]['cnn_s']:.0f} s)", flush=True)
+            print(
+                f"{n:>6} labels: linear probe {probe['mean']:.3f} [{probe['low']:.3f}, {probe['high']:.3f}] "
+                f"({t1 - t0:.0f} s; the first size encodes every image, the others reuse its features); from-scratch CNN {cnn:.3f} "
+                f"({rows[n]['cnn_s']:.0f} s)",
+                flush=True,
+            )
     print(q.line())
     print(json.dumps({str(k): {"probe": v["probe"]["mean"], "cnn": v["cnn"]} for k, v in rows.items()}))
 

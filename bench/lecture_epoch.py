@@ -41,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import textwrap
+
 from quiet import ratio, watch  # noqa: E402  (bench/ is on the path when run as a script)
 
 KERAS = textwrap.dedent(
@@ -99,8 +100,13 @@ IMAGEVARS = textwrap.dedent(
 
 
 def run(python: str, code: str) -> float:
-    out = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True,
-                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"})
+    out = subprocess.run(
+        [python, "-c", code],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"},
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])["epoch_s"]
 
 
@@ -111,15 +117,31 @@ def main() -> None:
     parser.add_argument("--keras-python", required=True, help="a Python with tensorflow-cpu installed")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default="float32",
-                        help="imagevars's precision (compile(precision=...))")
-    parser.add_argument("--keras-precision", choices=("float32", "mixed_bfloat16"), default="float32",
-                        help="Keras's global dtype policy (float32: the lecture's code as written)")
-    parser.add_argument("--data", default=os.environ.get("IMAGEVARS_DATA_MNIST", os.path.join(here, "..", "..", "shared", "data", "mnist")))
+    parser.add_argument(
+        "--precision",
+        choices=("float32", "mixed_bfloat16"),
+        default="float32",
+        help="imagevars's precision (compile(precision=...))",
+    )
+    parser.add_argument(
+        "--keras-precision",
+        choices=("float32", "mixed_bfloat16"),
+        default="float32",
+        help="Keras's global dtype policy (float32: the lecture's code as written)",
+    )
+    parser.add_argument(
+        "--data",
+        default=os.environ.get("IMAGEVARS_DATA_MNIST", os.path.join(here, "..", "..", "shared", "data", "mnist")),
+    )
     args = parser.parse_args()
     src = os.path.join(here, "..", "src")
-    fmt = {"threads": args.threads, "data": os.path.abspath(args.data), "src": os.path.abspath(src),
-           "precision": args.precision, "keras_precision": args.keras_precision}
+    fmt = {
+        "threads": args.threads,
+        "data": os.path.abspath(args.data),
+        "src": os.path.abspath(src),
+        "precision": args.precision,
+        "keras_precision": args.keras_precision,
+    }
     keras_s, ours_s = [], []
     for r in range(args.rounds):
         keras_s.append(run(args.keras_python, KERAS.format(**fmt)))
@@ -127,9 +149,11 @@ def main() -> None:
         print(f"round {r + 1}: keras {keras_s[-1]:.2f} s/epoch, imagevars {ours_s[-1]:.2f} s/epoch", flush=True)
     k, o = statistics.median(keras_s), statistics.median(ours_s)
     paired = statistics.median(a / b for a, b in zip(keras_s, ours_s))
-    print(f"median over {args.rounds} rounds, {args.threads} threads: keras ({args.keras_precision}) {k:.2f} s/epoch, "
-          f"imagevars ({args.precision}) {o:.2f} s/epoch, imagevars is {ratio(k, o)} keras's speed "
-          f"(median of the rounds' own ratios: {ratio(paired, 1.0)})")
+    print(
+        f"median over {args.rounds} rounds, {args.threads} threads: keras ({args.keras_precision}) {k:.2f} s/epoch, "
+        f"imagevars ({args.precision}) {o:.2f} s/epoch, imagevars is {ratio(k, o)} keras's speed "
+        f"(median of the rounds' own ratios: {ratio(paired, 1.0)})"
+    )
 
 
 if __name__ == "__main__":

@@ -31,8 +31,10 @@ import time
 
 from quiet import ratio, watch  # noqa: E402  (bench/ is on the path when run as a script)
 
-DATA = os.environ.get("IMAGEVARS_DATA_MNIST",
-                      os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "mnist"))
+DATA = os.environ.get(
+    "IMAGEVARS_DATA_MNIST",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "mnist"),
+)
 
 
 def _step_fn(threads: int, batch: int):
@@ -71,8 +73,11 @@ def kernels() -> None:
         with profile(record_shapes=True) as prof:
             for _ in range(n):
                 step()
-    rows = [(e.self_cpu_time_total / n / 1e3, e.key, str(e.input_shapes[0]) if e.input_shapes else "")
-            for e in prof.key_averages(group_by_input_shape=True) if e.self_cpu_time_total > 0]
+    rows = [
+        (e.self_cpu_time_total / n / 1e3, e.key, str(e.input_shapes[0]) if e.input_shapes else "")
+        for e in prof.key_averages(group_by_input_shape=True)
+        if e.self_cpu_time_total > 0
+    ]
     rows.sort(reverse=True)
     total = sum(r[0] for r in rows)
     print(f"shipped step, 2 threads, batch 128, under the profiler: {total:.2f} ms per step")
@@ -81,14 +86,16 @@ def kernels() -> None:
 
 
 def _time_steps(threads: int, batch: int) -> float:
-    code = (f"import sys, time; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})\n"
-            f"from lecture_kernels import _step_fn\nfrom imagevars._memory import reuse_freed_memory\n"
-            f"step = _step_fn({threads}, {batch})\n"
-            "with reuse_freed_memory():\n"
-            "    for _ in range(30): step()\n"
-            "    t = time.perf_counter()\n"
-            "    for _ in range(300): step()\n"
-            "print((time.perf_counter() - t) / 300)")
+    code = (
+        f"import sys, time; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})\n"
+        f"from lecture_kernels import _step_fn\nfrom imagevars._memory import reuse_freed_memory\n"
+        f"step = _step_fn({threads}, {batch})\n"
+        "with reuse_freed_memory():\n"
+        "    for _ in range(30): step()\n"
+        "    t = time.perf_counter()\n"
+        "    for _ in range(300): step()\n"
+        "print((time.perf_counter() - t) / 300)"
+    )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -102,9 +109,11 @@ def steps(rounds: int) -> None:
     med = {c: statistics.median(v) for c, v in times.items()}
     for (th, b), s in med.items():
         print(f"  {th} thread(s), batch {b}: {s * 1e3:.2f} ms per step ({s / b * 1e6:.0f} us per image)")
-    print(f"two threads on one batch: {ratio(med[(1, 128)], med[(2, 128)])} one thread's speed; "
-          f"the most that splitting each batch over two single-thread processes can gain: "
-          f"{ratio(med[(2, 128)], med[(1, 64)])} (before any synchronisation)")
+    print(
+        f"two threads on one batch: {ratio(med[(1, 128)], med[(2, 128)])} one thread's speed; "
+        f"the most that splitting each batch over two single-thread processes can gain: "
+        f"{ratio(med[(2, 128)], med[(1, 64)])} (before any synchronisation)"
+    )
 
 
 def _fit_epoch() -> float:
@@ -155,7 +164,10 @@ def _parallel_epoch(batch: int = 128, epochs: int = 2) -> float:
         p.data.share_memory_()  # the helper reads the weights Adam updates here
     size = sum(p.numel() for p in params)
     grads = torch.zeros(size + 1).share_memory_()  # the helper's gradients, then its summed loss
-    order, step_no = torch.zeros(len(xt), dtype=torch.int64).share_memory_(), torch.zeros(2, dtype=torch.int64).share_memory_()
+    order, step_no = (
+        torch.zeros(len(xt), dtype=torch.int64).share_memory_(),
+        torch.zeros(2, dtype=torch.int64).share_memory_(),
+    )
     go, done = mp.Semaphore(0), mp.Semaphore(0)
 
     def halves(step: int):
@@ -163,7 +175,7 @@ def _parallel_epoch(batch: int = 128, epochs: int = 2) -> float:
         return (lo, (lo + hi) // 2), ((lo + hi) // 2, hi), hi - lo
 
     def backward(rows, n_batch: int) -> torch.Tensor:
-        idx = order[rows[0]:rows[1]]
+        idx = order[rows[0] : rows[1]]
         logits = module(xt[idx].contiguous(memory_format=MEMORY_FORMAT))
         loss = F.cross_entropy(logits, yt[idx], reduction="sum") / n_batch  # the halves' sum: the batch's mean
         for p in params:
@@ -199,7 +211,7 @@ def _parallel_epoch(batch: int = 128, epochs: int = 2) -> float:
                 done.acquire()
                 offset = 0
                 for p in params:
-                    p.grad.add_(grads[offset:offset + p.numel()].view_as(p.grad))
+                    p.grad.add_(grads[offset : offset + p.numel()].view_as(p.grad))
                     offset += p.numel()
                 model.optimizer.step()
             model._evaluate(xv, yv, batch_size=256)
@@ -217,8 +229,11 @@ def data_parallel(rounds: int) -> None:
         for side, out in (("fit", fit), ("parallel", dp)):
             res = subprocess.run([sys.executable, me, "_epoch", side], check=True, capture_output=True, text=True)
             out.append(next(json.loads(line[6:]) for line in res.stdout.splitlines() if line.startswith("epoch ")))
-        print(f"round {r + 1}: fit (1 process, 2 threads) {fit[-1]:.2f} s/epoch, "
-              f"data-parallel (2 processes, 1 thread each) {dp[-1]:.2f} s/epoch", flush=True)
+        print(
+            f"round {r + 1}: fit (1 process, 2 threads) {fit[-1]:.2f} s/epoch, "
+            f"data-parallel (2 processes, 1 thread each) {dp[-1]:.2f} s/epoch",
+            flush=True,
+        )
     f, d = statistics.median(fit), statistics.median(dp)
     print(f"medians: fit {f:.2f} s, data-parallel {d:.2f} s per epoch: data-parallel is {ratio(f, d)} fit's speed")
 
@@ -233,8 +248,11 @@ def main() -> None:
     if args.what == "_epoch":
         print("epoch", json.dumps(_fit_epoch() if args.side == "fit" else _parallel_epoch()))
         return
-    {"kernels": lambda: kernels(), "steps": lambda: steps(args.rounds),
-     "data-parallel": lambda: data_parallel(args.rounds)}[args.what]()
+    {
+        "kernels": lambda: kernels(),
+        "steps": lambda: steps(args.rounds),
+        "data-parallel": lambda: data_parallel(args.rounds),
+    }[args.what]()
 
 
 if __name__ == "__main__":

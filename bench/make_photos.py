@@ -61,7 +61,9 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     Path(args.folder).mkdir(parents=True, exist_ok=True)
-    todo = [(i, args.folder, args.seed) for i in range(args.n) if not (Path(args.folder) / f"photo_{i:05d}.jpg").exists()]
+    todo = [
+        (i, args.folder, args.seed) for i in range(args.n) if not (Path(args.folder) / f"photo_{i:05d}.jpg").exists()
+    ]
     with ProcessPoolExecutor(os.cpu_count()) as pool:
         pixels = list(pool.map(_one, todo, chunksize=8))
     if pixels:

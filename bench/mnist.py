@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
 from quiet import watch  # noqa: E402  (bench/ is on the path when run as a script)
 
 IMAGEVARS = [sys.executable, "-m", "imagevars.cli"]
@@ -29,8 +30,13 @@ IMAGEVARS = [sys.executable, "-m", "imagevars.cli"]
 
 def timed(cmd: list[str]) -> tuple[float, str]:
     t = time.perf_counter()
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
-                         env={**os.environ, "IMAGEVARS_THREADS": os.environ.get("IMAGEVARS_THREADS", "2")})
+    out = subprocess.run(
+        cmd,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "IMAGEVARS_THREADS": os.environ.get("IMAGEVARS_THREADS", "2")},
+    )
     return time.perf_counter() - t, out.stdout
 
 
@@ -39,17 +45,35 @@ def train(recipe: str, seeds: int, precision: str = "float32") -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(seeds):
             out = Path(tmp) / f"{recipe}-{seed}"
-            wall, _ = timed([*IMAGEVARS, "train", "mnist", "--recipe", recipe, "--seed", str(seed), "-o", str(out), "-q",
-                             "--precision", precision])
+            wall, _ = timed(
+                [
+                    *IMAGEVARS,
+                    "train",
+                    "mnist",
+                    "--recipe",
+                    recipe,
+                    "--seed",
+                    str(seed),
+                    "-o",
+                    str(out),
+                    "-q",
+                    "--precision",
+                    precision,
+                ]
+            )
             m = json.loads((out / "metrics.json").read_text())
             accs.append(m["test_accuracy"])
             walls.append(wall)
             fits.append(m["seconds"]["fit"])
-            print(f"{recipe} seed {seed}: test accuracy {m['test_accuracy']:.2%} ({m['test_correct']} of 10,000), "
-                  f"whole command {wall:.1f} s (fit {m['seconds']['fit']:.1f} s, data {m['seconds']['data']:.1f} s)",
-                  flush=True)
-    print(f"{recipe}: mean test accuracy {statistics.mean(accs):.3%} over {seeds} seed(s) (min {min(accs):.2%}); "
-          f"median whole-command time {statistics.median(walls):.1f} s, median fit {statistics.median(fits):.1f} s")
+            print(
+                f"{recipe} seed {seed}: test accuracy {m['test_accuracy']:.2%} ({m['test_correct']} of 10,000), "
+                f"whole command {wall:.1f} s (fit {m['seconds']['fit']:.1f} s, data {m['seconds']['data']:.1f} s)",
+                flush=True,
+            )
+    print(
+        f"{recipe}: mean test accuracy {statistics.mean(accs):.3%} over {seeds} seed(s) (min {min(accs):.2%}); "
+        f"median whole-command time {statistics.median(walls):.1f} s, median fit {statistics.median(fits):.1f} s"
+    )
 
 
 def bundled() -> None:

@@ -62,15 +62,25 @@ def main() -> None:
         for n in (1000, args.n):
             folder = Path(tmp) / "0000" if n == 1000 else Path(tmp)  # the first subfolder holds 1,000
             t = time.perf_counter()
-            r = subprocess.run([sys.executable, "-c", CHILD, str(folder), str(Path(tmp).parent / f"imagevars-mem-{n}.parquet")],
-                               check=True, capture_output=True, text=True, env={**os.environ, "IMAGEVARS_THREADS": "2"})
+            r = subprocess.run(
+                [sys.executable, "-c", CHILD, str(folder), str(Path(tmp).parent / f"imagevars-mem-{n}.parquet")],
+                check=True,
+                capture_output=True,
+                text=True,
+                env={**os.environ, "IMAGEVARS_THREADS": "2"},
+            )
             out[n] = json.loads(r.stdout.strip().splitlines()[-1])
             Path(tmp).parent.joinpath(f"imagevars-mem-{n}.parquet").unlink()
-            print(f"{n:>7,} images: {out[n]['rows']:,} rows in {time.perf_counter() - t:.0f} s; peak memory "
-                  f"main {out[n]['main_mb']:.0f} MB, largest worker {out[n]['worker_mb']:.0f} MB", flush=True)
+            print(
+                f"{n:>7,} images: {out[n]['rows']:,} rows in {time.perf_counter() - t:.0f} s; peak memory "
+                f"main {out[n]['main_mb']:.0f} MB, largest worker {out[n]['worker_mb']:.0f} MB",
+                flush=True,
+            )
         small, big = out[1000], out[args.n]
-        print(f"peak main-process memory {ratio(big['main_mb'], small['main_mb'])} from 1,000 to {args.n:,} images; "
-              f"workers {big['worker_mb'] / small['worker_mb']:.2f}x")
+        print(
+            f"peak main-process memory {ratio(big['main_mb'], small['main_mb'])} from 1,000 to {args.n:,} images; "
+            f"workers {big['worker_mb'] / small['worker_mb']:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -32,15 +32,15 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
 import numpy as np  # noqa: E402
+from make_photos import photo_files  # noqa: E402  (bench/ is on the path when run as a script)
 from PIL import Image, ImageOps  # noqa: E402
+from quiet import ratio, watch  # noqa: E402  (bench/ is on the path when run as a script)
 
 import imagevars  # noqa: E402
-from make_photos import photo_files  # noqa: E402  (bench/ is on the path when run as a script)
-from imagevars.io.decode import Decoded, decode  # noqa: E402
 from imagevars._memory import keep_freed_memory  # noqa: E402
+from imagevars.io.decode import Decoded, decode  # noqa: E402
 from imagevars.tasks.base import Task  # noqa: E402
 from imagevars.tasks.quality import measure  # noqa: E402
-from quiet import ratio, watch  # noqa: E402  (bench/ is on the path when run as a script)
 
 
 def plain(paths: list[str]) -> None:
@@ -140,24 +140,32 @@ def main() -> None:
             else:
                 decode_only(chunk, _jpeg_chunk)
             rates[side].append(len(chunk) / (time.perf_counter() - t))
-        print("round {}: ".format(r + 1) + ", ".join(f"{k} {v[-1]:.1f} img/s" for k, v in rates.items())
-              + f"; imagevars / decode-only {rates['imagevars'][-1] / rates['decode-only'][-1]:.0%}", flush=True)
+        print(
+            f"round {r + 1}: "
+            + ", ".join(f"{k} {v[-1]:.1f} img/s" for k, v in rates.items())
+            + f"; imagevars / decode-only {rates['imagevars'][-1] / rates['decode-only'][-1]:.0%}",
+            flush=True,
+        )
     med = {k: statistics.median(v) for k, v in rates.items()}
     print("medians: " + ", ".join(f"{k} {v:.1f} img/s" for k, v in med.items()))
-    print(f"imagevars / plain loop = {ratio(med['imagevars'], med['plain'])}; "
-          f"imagevars / decode-only = {med['imagevars'] / med['decode-only']:.0%} "
-          f"(median of the rounds' own ratios: "
-          f"{statistics.median(a / b for a, b in zip(rates['imagevars'], rates['decode-only'])):.0%}); "
-          f"imagevars / jpeg-only = {med['imagevars'] / med['jpeg-only']:.0%}")
+    print(
+        f"imagevars / plain loop = {ratio(med['imagevars'], med['plain'])}; "
+        f"imagevars / decode-only = {med['imagevars'] / med['decode-only']:.0%} "
+        f"(median of the rounds' own ratios: "
+        f"{statistics.median(a / b for a, b in zip(rates['imagevars'], rates['decode-only'])):.0%}); "
+        f"imagevars / jpeg-only = {med['imagevars'] / med['jpeg-only']:.0%}"
+    )
 
     # the same share without scheduling noise: CPU time in one worker-like process (one thread,
     # freed memory kept as the pipeline's workers keep it), the two sides alternating
     with ProcessPoolExecutor(1, initializer=keep_freed_memory) as pool:
         ms = pool.submit(_cpu_per_image, files[: 200 * args.rounds], args.rounds).result()
     shares = [a / b for a, b in zip(ms["decode"], ms["decode+quality"])]
-    print(f"CPU per image, one process: decode {statistics.median(ms['decode']):.2f} ms, decode + quality "
-          f"{statistics.median(ms['decode+quality']):.2f} ms: quality runs at {statistics.median(shares):.0%} "
-          f"of the decode rate (rounds {min(shares):.0%}-{max(shares):.0%})")
+    print(
+        f"CPU per image, one process: decode {statistics.median(ms['decode']):.2f} ms, decode + quality "
+        f"{statistics.median(ms['decode+quality']):.2f} ms: quality runs at {statistics.median(shares):.0%} "
+        f"of the decode rate (rounds {min(shares):.0%}-{max(shares):.0%})"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         tiny = []
@@ -171,8 +179,10 @@ def main() -> None:
                 t = time.perf_counter()
                 imagevars.run([NoOp()], tiny, workers=workers, progress=False)
                 per.append((time.perf_counter() - t) / len(tiny) * 1000)
-            print(f"no-op task on 8x8 PNGs, workers={workers}: {statistics.median(per):.3f} ms per image "
-                  "(read + decode + pipeline)")
+            print(
+                f"no-op task on 8x8 PNGs, workers={workers}: {statistics.median(per):.3f} ms per image "
+                "(read + decode + pipeline)"
+            )
 
 
 if __name__ == "__main__":

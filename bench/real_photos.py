@@ -37,14 +37,23 @@ GROUPS = ("imagenet-val", "opencv", "cifar", "other")
 def fetch(folder: Path) -> None:
     """Download the wheels and the Debian package, and copy their photos into ``folder``/<group>/."""
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp,
-                        "foolbox==3.3.4", "imgaug==0.4.0"], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp, "foolbox==3.3.4", "imgaug==0.4.0"],
+            check=True,
+        )
         for wheel in Path(tmp).glob("*.whl"):
             with zipfile.ZipFile(wheel) as z:
                 for name in z.namelist():
                     base = name.rsplit("/", 1)[-1]
-                    group = ("imagenet-val" if base.startswith("imagenet_") else "cifar" if base.startswith("cifar")
-                             else "other" if base == "quokka.jpg" else None)
+                    group = (
+                        "imagenet-val"
+                        if base.startswith("imagenet_")
+                        else "cifar"
+                        if base.startswith("cifar")
+                        else "other"
+                        if base == "quokka.jpg"
+                        else None
+                    )
                     if group and name.endswith((".jpg", ".png")):
                         (folder / group).mkdir(parents=True, exist_ok=True)
                         (folder / group / base).write_bytes(z.read(name))
@@ -62,9 +71,11 @@ def fetch(folder: Path) -> None:
     import sklearn
 
     (folder / "other").mkdir(parents=True, exist_ok=True)
-    for f in (Path(sklearn.__file__).parent / "datasets/images/china.jpg",
-              Path(sklearn.__file__).parent / "datasets/images/flower.jpg",
-              Path(matplotlib.get_data_path()) / "sample_data/grace_hopper.jpg"):
+    for f in (
+        Path(sklearn.__file__).parent / "datasets/images/china.jpg",
+        Path(sklearn.__file__).parent / "datasets/images/flower.jpg",
+        Path(matplotlib.get_data_path()) / "sample_data/grace_hopper.jpg",
+    ):
         shutil.copy(f, folder / "other" / f.name)
 
 
@@ -90,7 +101,7 @@ def views(rgb: np.ndarray) -> list[np.ndarray]:
     out = [center_crop(rgb), center_crop(rgb, crop=1.0), center_crop(rgb, crop=0.7)]
     s = int(min(h, w) * 0.8)
     for y, x in ((0, 0), (0, w - s), (h - s, 0), (h - s, w - s)):
-        out.append(center_crop(rgb[y:y + s, x:x + s], crop=1.0))
+        out.append(center_crop(rgb[y : y + s, x : x + s], crop=1.0))
     return [np.ascontiguousarray(v) for v in out + [v[:, ::-1] for v in out[:3]]]
 
 

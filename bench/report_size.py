@@ -36,14 +36,18 @@ def main() -> None:
     photos = []
     for i in range(300):  # 300 real JPEGs (crops of four photos): the strips' thumbnails are made from them
         rgb = getattr(data, ("coffee", "chelsea", "astronaut", "rocket")[i % 4])()
-        Image.fromarray(rgb[i % 50:, i % 70:]).save(tmp / f"p{i}.jpg", quality=90)
+        Image.fromarray(rgb[i % 50 :, i % 70 :]).save(tmp / f"p{i}.jpg", quality=90)
         photos.append(str(tmp / f"p{i}.jpg"))
     n, rng = args.rows, np.random.default_rng(0)
-    table = pa.table({"source": [photos[i % 300] for i in range(n)],
-                      "error": pa.array([None] * n, pa.string()),
-                      **{f"quality_v{k}": rng.random(n) for k in range(8)},
-                      "detect_top1_label": rng.choice(["person", "cup", "dog", "car"], n),
-                      "detect_person_any": rng.random(n) < 0.3})
+    table = pa.table(
+        {
+            "source": [photos[i % 300] for i in range(n)],
+            "error": pa.array([None] * n, pa.string()),
+            **{f"quality_v{k}": rng.random(n) for k in range(8)},
+            "detect_top1_label": rng.choice(["person", "cup", "dog", "car"], n),
+            "detect_person_any": rng.random(n) < 0.3,
+        }
+    )
     Results(table, {"version": "bench", "tasks": [{"name": "quality"}, {"name": "detect"}]}).write(tmp / "big.parquet")
     with Quiet() as q:
         t = time.perf_counter()
@@ -57,7 +61,8 @@ def main() -> None:
     try:
         driver.get(page.as_uri())
         paint = driver.execute_script(
-            "return performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null")
+            "return performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null"
+        )
         print(f"first contentful paint in headless Chromium: {paint / 1000:.2f} s" if paint else "no paint entry")
     finally:
         driver.quit()

@@ -32,9 +32,10 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
 sys.path.insert(0, str(Path(__file__).parent))
-import imagevars  # noqa: E402
 from make_photos import photo_files  # noqa: E402
 from quiet import Quiet, ratio  # noqa: E402
+
+import imagevars  # noqa: E402
 from imagevars.io.decode import decode  # noqa: E402
 from imagevars.tasks import get_task  # noqa: E402
 
@@ -49,7 +50,7 @@ def _decode_chunk(paths: list[str], side: int) -> int:
 
 
 def decode_only(paths: list[str], side: int) -> None:
-    chunks = [paths[i: i + 8] for i in range(0, len(paths), 8)]
+    chunks = [paths[i : i + 8] for i in range(0, len(paths), 8)]
     with ProcessPoolExecutor(2) as pool:
         sum(pool.map(partial(_decode_chunk, side=side), chunks))
 
@@ -68,32 +69,44 @@ def main() -> None:
     rates = {n: {"task": [], "decode": [], "here": []} for n in names}
     with Quiet() as q:
         for r in range(args.rounds):
-            chunk = files[r * args.per_round: (r + 1) * args.per_round]
+            chunk = files[r * args.per_round : (r + 1) * args.per_round]
             for n in names:
                 sides = ["task", "decode"] + (["here"] if args.in_process else [])
-                for side in sides[r % len(sides):] + sides[:r % len(sides)]:
+                for side in sides[r % len(sides) :] + sides[: r % len(sides)]:
                     t = time.perf_counter()
                     if side != "decode":
-                        wanted, tasks[n].per_worker = tasks[n].per_worker, (False if side == "here" else
-                                                                             tasks[n].per_worker)
+                        wanted, tasks[n].per_worker = (
+                            tasks[n].per_worker,
+                            (False if side == "here" else tasks[n].per_worker),
+                        )
                         res = imagevars.run([tasks[n]], chunk, workers=2, progress=False)
                         tasks[n].per_worker = wanted
                         assert res.n_errors == 0
                     else:
                         decode_only(chunk, tasks[n].max_side)
                     rates[n][side].append(len(chunk) / (time.perf_counter() - t))
-            print(f"round {r + 1}: " + ", ".join(f"{n} {rates[n]['task'][-1]:.1f} img/s "
-                                                 f"({rates[n]['task'][-1] / rates[n]['decode'][-1]:.0%} of decode)"
-                                                 for n in names), flush=True)
+            print(
+                f"round {r + 1}: "
+                + ", ".join(
+                    f"{n} {rates[n]['task'][-1]:.1f} img/s "
+                    f"({rates[n]['task'][-1] / rates[n]['decode'][-1]:.0%} of decode)"
+                    for n in names
+                ),
+                flush=True,
+            )
     for n in names:
         task, dec = statistics.median(rates[n]["task"]), statistics.median(rates[n]["decode"])
         share = statistics.median(a / b for a, b in zip(rates[n]["task"], rates[n]["decode"]))
-        print(f"{n}: {task:.1f} img/s, decode-only at {tasks[n].max_side} px {dec:.1f} img/s: "
-              f"{ratio(share, 0.01, '{:.0f}%')} of the decode rate (median of the rounds' ratios)")
+        print(
+            f"{n}: {task:.1f} img/s, decode-only at {tasks[n].max_side} px {dec:.1f} img/s: "
+            f"{ratio(share, 0.01, '{:.0f}%')} of the decode rate (median of the rounds' ratios)"
+        )
         if args.in_process:
             gain = statistics.median(a / b for a, b in zip(rates[n]["task"], rates[n]["here"]))
-            print(f"{n}, model in this process: {statistics.median(rates[n]['here']):.1f} img/s; as run / in this "
-                  f"process = {ratio(gain, 1.0)}")
+            print(
+                f"{n}, model in this process: {statistics.median(rates[n]['here']):.1f} img/s; as run / in this "
+                f"process = {ratio(gain, 1.0)}"
+            )
     print(q.line())
 
 

@@ -31,8 +31,10 @@ def make(path: str, minutes: float, fps: int = 24) -> None:
     import skimage.data
     from PIL import Image
 
-    photos = [np.asarray(Image.fromarray(getattr(skimage.data, n)()).convert("RGB").resize((1920, 1080)))
-              for n in ("astronaut", "coffee", "chelsea", "rocket")]
+    photos = [
+        np.asarray(Image.fromarray(getattr(skimage.data, n)()).convert("RGB").resize((1920, 1080)))
+        for n in ("astronaut", "coffee", "chelsea", "rocket")
+    ]
     n = int(minutes * 60 * fps)
     with av.open(path, "w") as c:
         s = c.add_stream("libx264", rate=fps)
@@ -76,8 +78,13 @@ print(json.dumps({"rows": len(r), "seconds": time.perf_counter() - t,
 
 
 def detect_run(path: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", _CHILD, path], capture_output=True, text=True, check=True,
-                         env={**os.environ, "IMAGEVARS_THREADS": os.environ.get("IMAGEVARS_THREADS", "2")})
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, path],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "IMAGEVARS_THREADS": os.environ.get("IMAGEVARS_THREADS", "2")},
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -118,19 +125,29 @@ def main() -> None:
         print(f"\n{path}: {info.duration_s:.1f} s, {info.width}x{info.height}, {info.fps:g} fps, {info.codec}")
         full, few = [], []
         for _ in range(args.rounds):
-            t = time.perf_counter(); n_all = decode_all(path); full.append(time.perf_counter() - t)  # noqa: E702
-            t = time.perf_counter(); n_few = sparse(path); few.append(time.perf_counter() - t)  # noqa: E702
+            t = time.perf_counter()
+            n_all = decode_all(path)
+            full.append(time.perf_counter() - t)  # noqa: E702
+            t = time.perf_counter()
+            n_few = sparse(path)
+            few.append(time.perf_counter() - t)  # noqa: E702
         f, s = statistics.median(full), statistics.median(few)
-        print(f"  decode every frame to RGB ({n_all} frames): {f:.2f} s; 1 fps with imagevars ({n_few} frames): "
-              f"{s:.2f} s = {s / f:.0%} of it")
+        print(
+            f"  decode every frame to RGB ({n_all} frames): {f:.2f} s; 1 fps with imagevars ({n_few} frames): "
+            f"{s:.2f} s = {s / f:.0%} of it"
+        )
         runs = [detect_run(path) for _ in range(max(1, args.rounds - 1))]
         secs = statistics.median(r["seconds"] for r in runs)
-        print(f"  detect at 1 fps: {runs[0]['rows']} rows in {secs:.1f} s = {ratio(info.duration_s, secs, '{:.1f}x')} real time; "
-              f"peak memory {runs[0]['peak_mb']:.0f} MB (workers {runs[0]['children_peak_mb']:.0f} MB)")
+        print(
+            f"  detect at 1 fps: {runs[0]['rows']} rows in {secs:.1f} s = {ratio(info.duration_s, secs, '{:.1f}x')} real time; "
+            f"peak memory {runs[0]['peak_mb']:.0f} MB (workers {runs[0]['children_peak_mb']:.0f} MB)"
+        )
         if info.duration_s > 120:
             short = detect_run(first_minute(path))
-            print(f"  first minute alone: peak memory {short['peak_mb']:.0f} MB (workers "
-                  f"{short['children_peak_mb']:.0f} MB): flat if close to the whole video's")
+            print(
+                f"  first minute alone: peak memory {short['peak_mb']:.0f} MB (workers "
+                f"{short['children_peak_mb']:.0f} MB): flat if close to the whole video's"
+            )
 
 
 if __name__ == "__main__":

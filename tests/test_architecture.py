@@ -9,12 +9,8 @@ paths kept for one release (``imagevars.decode`` ...) only forward to the new ho
 from __future__ import annotations
 
 import ast
-import importlib
 import sys
-import warnings
 from pathlib import Path
-
-import pytest
 
 import imagevars
 
@@ -48,8 +44,13 @@ def imports(path: Path) -> set[str]:
     name = module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     tree = ast.parse(path.read_text())
-    skip = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
-            for child in node.body for n in ast.walk(child)}
+    skip = {
+        id(n)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for child in node.body
+        for n in ast.walk(child)
+    }
     found = set()
     for node in ast.walk(tree):
         if id(node) in skip:
@@ -80,8 +81,12 @@ def graph() -> dict[str, set[str]]:
 
 
 def layer(name: str) -> int:
-    matches = [(len(prefix), i) for i, group in enumerate(LAYERS) for prefix in group
-               if name == prefix or name.startswith(prefix + ".")]
+    matches = [
+        (len(prefix), i)
+        for i, group in enumerate(LAYERS)
+        for prefix in group
+        if name == prefix or name.startswith(prefix + ".")
+    ]
     if not matches:
         raise AssertionError(f"{name} is in no layer: add its package to LAYERS (and to ARCHITECTURE.md)")
     return max(matches)[1]
@@ -170,8 +175,11 @@ def test_no_function_passes_80_lines():
 def test_at_most_eight_public_top_level_modules_and_no_forwarders():
     public = sorted(p.stem for p in ROOT.glob("*.py") if not p.stem.startswith("_"))
     assert len(public) <= 8, public
-    forwarders = [str(p.relative_to(ROOT)) for p in _sources()
-                  if "DeprecationWarning" in p.read_text() or '"""Deprecated' in p.read_text()]
+    forwarders = [
+        str(p.relative_to(ROOT))
+        for p in _sources()
+        if "DeprecationWarning" in p.read_text() or '"""Deprecated' in p.read_text()
+    ]
     assert not forwarders, f"nothing was released before 0.2.0: no deprecated forwarders, got {forwarders}"
 
 
@@ -191,6 +199,7 @@ def test_the_version_is_one_across_package_changelog_and_citation():
     citation = (root / "CITATION.cff").read_text()
     assert re.search(rf"^version: {re.escape(__version__)}$", citation, re.M), "CITATION.cff's version"
     assert f"## [{__version__}]" in (root / "CHANGELOG.md").read_text(), "CHANGELOG.md has no entry for it"
-    out = __import__("subprocess").run([sys.executable, "-m", "imagevars.cli", "--version"], capture_output=True,
-                                       text=True, check=True)
+    out = __import__("subprocess").run(
+        [sys.executable, "-m", "imagevars.cli", "--version"], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == f"imagevars {__version__}"

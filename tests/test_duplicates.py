@@ -5,15 +5,16 @@ import pandas as pd
 import pytest
 
 from imagevars.cli import main
-from imagevars.duplicates import (brute_hamming_pairs, find_duplicates, groups, hamming_pairs, near_pairs,
-                                  plan_bands)
+from imagevars.duplicates import brute_hamming_pairs, find_duplicates, groups, hamming_pairs, near_pairs, plan_bands
 
 
 def _planted(n, seed, clusters=40, spread=8):
     """n random 64-bit hashes, plus clusters of copies with up to `spread` random bits flipped."""
     rng = np.random.default_rng(seed)
-    codes = rng.integers(0, 2**63, n, dtype=np.int64).astype(np.uint64) * np.uint64(2) + rng.integers(0, 2, n).astype(np.uint64)
-    for c in range(clusters):
+    codes = rng.integers(0, 2**63, n, dtype=np.int64).astype(np.uint64) * np.uint64(2) + rng.integers(0, 2, n).astype(
+        np.uint64
+    )
+    for _ in range(clusters):
         base = codes[rng.integers(n)]
         for _ in range(rng.integers(1, 5)):
             flips = rng.choice(64, rng.integers(0, spread + 1), replace=False)
@@ -63,13 +64,20 @@ def test_groups_follow_chains():
 
 
 def test_table_groups_error_rows_and_cosine():
-    t = pd.DataFrame({
-        "source": ["a", "b", "c", "d", "e"],
-        "error": [None, None, "e: not an image", None, None],
-        "hash_phash": ["ff00ff00ff00ff00", "ff00ff00ff00ff03", None, "0123456789abcdef", "fedcba9876543210"],
-        "embed_vector": [np.array([1, 0], np.float32), np.array([1, 0.1], np.float32), None,
-                         np.array([0, 1], np.float32), np.array([0.05, 1], np.float32)],
-    })
+    t = pd.DataFrame(
+        {
+            "source": ["a", "b", "c", "d", "e"],
+            "error": [None, None, "e: not an image", None, None],
+            "hash_phash": ["ff00ff00ff00ff00", "ff00ff00ff00ff03", None, "0123456789abcdef", "fedcba9876543210"],
+            "embed_vector": [
+                np.array([1, 0], np.float32),
+                np.array([1, 0.1], np.float32),
+                None,
+                np.array([0, 1], np.float32),
+                np.array([0.05, 1], np.float32),
+            ],
+        }
+    )
     g, pairs = find_duplicates(t, max_distance=6)
     assert g["dup_group"].tolist()[:2] == [0, 0] and pd.isna(g["dup_group"][2])
     assert g["dup_group_size"].tolist()[:2] == [2, 2] and g["dup_nearest_distance"][0] == 2
@@ -85,7 +93,6 @@ def test_table_groups_error_rows_and_cosine():
 
 
 def test_command_on_a_run_of_real_photos(tmp_path, capsys):
-    import io
 
     import skimage.data as data
     from PIL import Image

@@ -8,8 +8,19 @@ from imagevars import _env
 from imagevars.models import hub
 
 
-@pytest.mark.parametrize("value, off", [("1", True), ("true", True), ("YES", True), ("on", True), ("0", False),
-                                        ("false", False), ("", False), ("no", False)])
+@pytest.mark.parametrize(
+    "value, off",
+    [
+        ("1", True),
+        ("true", True),
+        ("YES", True),
+        ("on", True),
+        ("0", False),
+        ("false", False),
+        ("", False),
+        ("no", False),
+    ],
+)
 @pytest.mark.parametrize("var", ["IMAGEVARS_OFFLINE", "HF_HUB_OFFLINE"])
 def test_every_part_reads_the_same_offline_rule(monkeypatch, var, value, off):
     monkeypatch.setenv(var, value)

@@ -25,7 +25,12 @@ def test_an_example_parses_and_its_docstring_says_what_it_shows_and_how_to_run_i
 @pytest.mark.parametrize("name", ["plot_auction_prices.py", "plot_brand_attributes.py", "plot_professional_photos.py"])
 def test_a_study_example_runs(name):
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    done = subprocess.run([sys.executable, str(Path(__file__).parent.parent / "examples" / "learn" / name)],
-                          capture_output=True, text=True, env=env, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).parent.parent / "examples" / "learn" / name)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Report" in done.stdout or "Reports" in done.stdout

@@ -5,7 +5,6 @@ import sys
 import numpy as np
 import pytest
 
-from imagevars._memory import reuse_freed_memory
 from imagevars.tasks import Task
 
 

@@ -41,7 +41,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np
-
 from convert_centernet import load_graph_def  # noqa: E402  the same loading route
 
 INPUT = "input"
@@ -55,8 +54,9 @@ FACEFLAG_INPUT, FACEFLAG_OUTPUT = "input_1", "Identity_1"
 def to_onnx(graph_def, inputs: str = INPUT, outputs: dict[str, str] = OUTPUTS) -> bytes:
     import tf2onnx
 
-    model, _ = tf2onnx.convert.from_graph_def(graph_def, input_names=[inputs + ":0"],
-                                              output_names=[k + ":0" for k in outputs], opset=17)
+    model, _ = tf2onnx.convert.from_graph_def(
+        graph_def, input_names=[inputs + ":0"], output_names=[k + ":0" for k in outputs], opset=17
+    )
     rename = {inputs + ":0": "images", **{k + ":0": v for k, v in outputs.items()}}
     for v in list(model.graph.input) + list(model.graph.output):
         v.name = rename.get(v.name, v.name)
@@ -126,8 +126,10 @@ def compare(onnx_path: str, flag_path: str | None, ref: dict[str, np.ndarray], i
         got = dict(zip(names, sess.run(None, {"images": x})))
         scores = np.concatenate([got["scores16"][0, :, 0], got["scores8"][0, :, 0]])
         boxes = np.concatenate([got["boxes16"][0], got["boxes8"][0]])[ref[f"{k}/top"]]
-        line = (f"{k}: ONNX vs TF max |diff| logits {np.abs(scores - ref[f'{k}/scores']).max():.2e}, boxes "
-                f"{np.abs(boxes - ref[f'{k}/boxes']).max():.2e} px; best face score {1 / (1 + np.exp(-scores.max())):.3f}")
+        line = (
+            f"{k}: ONNX vs TF max |diff| logits {np.abs(scores - ref[f'{k}/scores']).max():.2e}, boxes "
+            f"{np.abs(boxes - ref[f'{k}/boxes']).max():.2e} px; best face score {1 / (1 + np.exp(-scores.max())):.3f}"
+        )
         if flag is not None:
             p = flag.run(None, {"images": crops[k]})[0]
             line += f"; face check {float(p.ravel()[0]):.3f} (TF {float(ref[f'{k}/faceflag'].ravel()[0]):.3f})"

@@ -78,8 +78,9 @@ def load_graph_def(model_dir: str):
 def to_onnx(graph_def) -> bytes:
     import tf2onnx
 
-    model, _ = tf2onnx.convert.from_graph_def(graph_def, input_names=[INPUT + ":0"], output_names=[OUTPUT + ":0"],
-                                              opset=17)
+    model, _ = tf2onnx.convert.from_graph_def(
+        graph_def, input_names=[INPUT + ":0"], output_names=[OUTPUT + ":0"], opset=17
+    )
     # plain names for the file's users
     for v in model.graph.input:
         if v.name == INPUT + ":0":
@@ -127,8 +128,11 @@ def tfjs_outputs(model_dir: str, inputs: dict[str, np.ndarray], node_modules: st
         x, y = os.path.join(tmp, "inputs.bin"), os.path.join(tmp, "outputs.bin")
         np.concatenate([inputs[k] for k in names]).astype("<f4").tofile(x)
         script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tfjs_reference.mjs")
-        subprocess.run(["node", script, model_dir, x, y, str(len(names))], check=True,
-                       env={**os.environ, "NODE_PATH": node_modules})
+        subprocess.run(
+            ["node", script, model_dir, x, y, str(len(names))],
+            check=True,
+            env={**os.environ, "NODE_PATH": node_modules},
+        )
         out = np.fromfile(y, "<f4").reshape(len(names), 1, 100, 6)
     return dict(zip(names, out))
 
@@ -153,8 +157,10 @@ def main() -> None:
 
         new = ort.InferenceSession(args.output, providers=["CPUExecutionProvider"])
         old = ort.InferenceSession(args.compare, providers=["CPUExecutionProvider"])
-        worst = max(float(np.abs(new.run(None, {"images": x})[0] - old.run(None, {"images": x})[0]).max())
-                    for x in photo_inputs().values())
+        worst = max(
+            float(np.abs(new.run(None, {"images": x})[0] - old.run(None, {"images": x})[0]).max())
+            for x in photo_inputs().values()
+        )
         print(f"largest difference from {args.compare} on the reference photos: {worst:.2e}")
         if worst > 1e-4:
             raise SystemExit("the conversion does not reproduce the shipped file within 1e-4")
@@ -172,9 +178,11 @@ def main() -> None:
             got = sess.run(None, {"images": x})[0]
             for name, other in (("ONNX", got), ("TF", tf_ref[k])):
                 top = other[0, :, 4] > 0.01
-                print(f"{k}: {name} vs TF.js, detections scoring > 0.01 (rows in order): max |diff| boxes "
-                      f"{np.abs(other[0, top, :4] - ref[k][0, top, :4]).max():.2e} px, scores "
-                      f"{np.abs(other[0, top, 4] - ref[k][0, top, 4]).max():.2e}")
+                print(
+                    f"{k}: {name} vs TF.js, detections scoring > 0.01 (rows in order): max |diff| boxes "
+                    f"{np.abs(other[0, top, :4] - ref[k][0, top, :4]).max():.2e} px, scores "
+                    f"{np.abs(other[0, top, 4] - ref[k][0, top, 4]).max():.2e}"
+                )
             print(f"{k}: TF.js top detection class {int(ref[k][0, 0, 5])} score {ref[k][0, 0, 4]:.3f}")
         np.savez_compressed(args.reference, **{k: v.astype(np.float32) for k, v in ref.items()})
         print(f"{args.reference}: TF.js outputs for {', '.join(ref)}")

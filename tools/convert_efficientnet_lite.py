@@ -48,8 +48,11 @@ def imagenet_labels(folder: Path) -> list[str]:
     wheel = next(folder.glob("timm-*.whl"))
     with zipfile.ZipFile(wheel) as z:
         synsets = z.read("timm/data/_info/imagenet_synsets.txt").decode().split()
-        lemmas = dict(line.split("\t", 1) for line in z.read("timm/data/_info/imagenet_synset_to_lemma.txt")
-                      .decode().splitlines() if "\t" in line)
+        lemmas = dict(
+            line.split("\t", 1)
+            for line in z.read("timm/data/_info/imagenet_synset_to_lemma.txt").decode().splitlines()
+            if "\t" in line
+        )
     labels = [lemmas[s].split(",")[0].strip() for s in synsets]
     twice = {name for name in labels if labels.count(name) > 1}  # crane (bird, machine), maillot: told apart
     labels = [f"{name} ({s})" if name in twice else name for name, s in zip(labels, synsets)]
@@ -114,9 +117,16 @@ def main() -> None:
         model, source = build(args.lite, lib)
         out = args.output / f"efficientnet-lite{args.lite}.onnx"
         probe = torch.zeros(1, 224, 224, 3)
-        torch.onnx.export(model, (probe,), str(out), input_names=["image"], output_names=["probabilities", "features"],
-                          dynamic_axes={"image": {0: "batch"}, "probabilities": {0: "batch"}, "features": {0: "batch"}},
-                          opset_version=17, dynamo=False)
+        torch.onnx.export(
+            model,
+            (probe,),
+            str(out),
+            input_names=["image"],
+            output_names=["probabilities", "features"],
+            dynamic_axes={"image": {0: "batch"}, "probabilities": {0: "batch"}, "features": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
         print(f"source weights: {source.name}, sha256 {hashlib.sha256(source.read_bytes()).hexdigest()}")
 
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])

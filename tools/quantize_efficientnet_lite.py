@@ -36,16 +36,29 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-CALIBRATION_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "camera", "hubble_deep_field",
-                      "immunohistochemistry", "retina")
+CALIBRATION_PHOTOS = (
+    "astronaut",
+    "chelsea",
+    "coffee",
+    "rocket",
+    "camera",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "retina",
+)
 # Left in float: the stem and the first block (at 112 px, 1.1% of the multiply-adds). Quantizing one layer at a time
 # and measuring the KL divergence of the output from fp32's, block 0's depthwise convolution costs 0.019, 3.6x the next
 # (the stem, 0.005) and 10x anything past block 1. In float these layers lift int8's top-1 agreement with fp32 from
 # 85.8% to 91.2% of the views of OpenCV's sample photos and from 74.5% to 83.8% on CIFAR's, for 7% of the speed
 # (1.93x to 1.77x fp32's): bench/classify_int8.py --real. A convolution and its Clip stay together: a quantized
 # convolution whose Clip is float is quantized over its raw output's range, and the features lose their signal.
-FLOAT_NODES = ("/_conv_stem/Conv", "/_swish/Clip", "/_blocks.0/_depthwise_conv/Conv", "/_blocks.0/_swish/Clip",
-               "/_blocks.0/_project_conv/Conv")
+FLOAT_NODES = (
+    "/_conv_stem/Conv",
+    "/_swish/Clip",
+    "/_blocks.0/_depthwise_conv/Conv",
+    "/_blocks.0/_swish/Clip",
+    "/_blocks.0/_project_conv/Conv",
+)
 HELD_OUT = ("horse", "page", "brick", "grass", "gravel", "colorwheel", "logo", "moon", "clock", "coins", "cat")
 
 
@@ -68,13 +81,19 @@ def calibration(n: int = 64, seed: int = 0) -> list[np.ndarray]:
         h, w = rgb.shape[:2]
         side = int(min(h, w) * rng.uniform(0.25, 1.0))
         y, x = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
-        out.append(center_crop(rgb[y:y + side, x:x + side], crop=1.0).astype(np.float32)[None])
+        out.append(center_crop(rgb[y : y + side, x : x + side], crop=1.0).astype(np.float32)[None])
     return out
 
 
 def quantize(src: Path, out: Path, inputs: list[np.ndarray]) -> None:
-    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
-                                          quant_pre_process, quantize_static)
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quant_pre_process,
+        quantize_static,
+    )
 
     class Reader(CalibrationDataReader):
         def __init__(self):
@@ -87,10 +106,18 @@ def quantize(src: Path, out: Path, inputs: list[np.ndarray]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         pre = Path(tmp) / "pre.onnx"
         quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
-        quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        op_types_to_quantize=["Conv", "Clip"], nodes_to_exclude=list(FLOAT_NODES),
-                        calibrate_method=CalibrationMethod.MinMax)
+        quantize_static(
+            str(pre),
+            str(out),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["Conv", "Clip"],
+            nodes_to_exclude=list(FLOAT_NODES),
+            calibrate_method=CalibrationMethod.MinMax,
+        )
 
 
 def channel_means(model, names: list[str], inputs: np.ndarray) -> list[np.ndarray]:
@@ -101,12 +128,13 @@ def channel_means(model, names: list[str], inputs: np.ndarray) -> list[np.ndarra
     m = onnx.ModelProto()
     m.CopyFrom(model)
     outputs = {v.name for v in m.graph.output}
-    m.graph.output.extend(onnx.helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None)
-                          for n in names if n not in outputs)
+    m.graph.output.extend(
+        onnx.helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None) for n in names if n not in outputs
+    )
     session = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
     sums = [0.0] * len(names)
     for i in range(0, len(inputs), 16):
-        batch = inputs[i:i + 16]
+        batch = inputs[i : i + 16]
         sums = [s + a.mean(axis=(0, 2, 3)) * len(batch) for s, a in zip(sums, session.run(names, {"image": batch}))]
     return [s / len(inputs) for s in sums]
 
@@ -151,8 +179,10 @@ def agreement(src: Path, quantized: Path) -> None:
         same += int(pa.argmax() == pb.argmax())
         corr.append(np.corrcoef(fa.ravel(), fb.ravel())[0, 1])
         print(f"  {name:18s} fp32 {int(pa.argmax()):4d} ({pa.max():.2f})  int8 {int(pb.argmax()):4d} ({pb.max():.2f})")
-    print(f"held-out photos: top-1 the same on {same} of {len(HELD_OUT)}; feature correlation median "
-          f"{np.median(corr):.3f}")
+    print(
+        f"held-out photos: top-1 the same on {same} of {len(HELD_OUT)}; feature correlation median "
+        f"{np.median(corr):.3f}"
+    )
 
 
 def main() -> None:

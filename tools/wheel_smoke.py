@@ -25,17 +25,20 @@ import os
 import subprocess
 import sys
 import tempfile
-import venv
 from pathlib import Path
-
 
 UNREADABLE = 1  # scikit-image's multipage_rgb.tif, which Pillow cannot identify: one error row, as it should be
 
 
 def sh(*cmd: str | os.PathLike, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
     print("+", " ".join(map(str, cmd)), flush=True)
-    done = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "IMAGEVARS_THREADS": "2", "PYTHONPATH": ""})
+    done = subprocess.run(
+        [str(c) for c in cmd],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "IMAGEVARS_THREADS": "2", "PYTHONPATH": ""},
+    )
     if check and done.returncode != 0:
         sys.exit(f"failed ({done.returncode}): {' '.join(map(str, cmd))}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return done
@@ -49,8 +52,11 @@ def check_contents(wheel: Path, src: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     outside = sorted(n for n in names if not n.startswith(("imagevars/", "imagevars-")))
     assert not outside, f"the wheel holds files outside the package: {outside[:10]}"
-    want = {f"imagevars/{p.relative_to(src).as_posix()}" for p in src.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
+    want = {
+        f"imagevars/{p.relative_to(src).as_posix()}"
+        for p in src.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    }
     inside = {n for n in names if n.startswith("imagevars/")}
     assert inside == want, f"missing: {sorted(want - inside)[:10]}; extra: {sorted(inside - want)[:10]}"
     print(f"  {wheel.name}: {len(inside)} package files, the same as src/imagevars holds")
@@ -81,8 +87,13 @@ def main() -> None:
         sh(cli, "samples", "photos", cwd=work)
         n_photos = len(list((work / "photos").iterdir()))
         sh(cli, "run", "quality", "photos", "-o", "q.parquet", "-q", cwd=work)
-        counts = sh(py, "-c", "import pyarrow.parquet as pq; t = pq.read_table('q.parquet'); "
-                    "print(t.num_rows, t.column('error').null_count)", cwd=work).stdout.split()
+        counts = sh(
+            py,
+            "-c",
+            "import pyarrow.parquet as pq; t = pq.read_table('q.parquet'); "
+            "print(t.num_rows, t.column('error').null_count)",
+            cwd=work,
+        ).stdout.split()
         rows, measured = map(int, counts)
         assert rows == n_photos and measured >= n_photos - UNREADABLE, (counts, n_photos)
         print(f"  quality: {rows} rows, {rows - measured} error row(s)")
@@ -96,10 +107,15 @@ def main() -> None:
         # 4. the onnx extra: the bundled models, two workers
         sh(*pip, f"{wheel}[onnx]", cwd=work)
         sh(cli, "run", "quality,detect,classify", "photos", "-o", "t.parquet", "--workers", "2", "-q", cwd=work)
-        report = sh(py, "-c", "import json, imagevars; r = imagevars.Results.read('t.parquet'); df = r.to_pandas(); "
-                    "a = df[df.source.str.endswith('astronaut.png')].iloc[0]; "
-                    "print(json.dumps({'rows': len(df), 'errors': int(df.error.notna().sum()), "
-                    "'person': float(a.detect_person_max), 'engine': r.provenance['engine']}))", cwd=work)
+        report = sh(
+            py,
+            "-c",
+            "import json, imagevars; r = imagevars.Results.read('t.parquet'); df = r.to_pandas(); "
+            "a = df[df.source.str.endswith('astronaut.png')].iloc[0]; "
+            "print(json.dumps({'rows': len(df), 'errors': int(df.error.notna().sum()), "
+            "'person': float(a.detect_person_max), 'engine': r.provenance['engine']}))",
+            cwd=work,
+        )
         got = json.loads(report.stdout)
         assert got["rows"] == n_photos and got["errors"] <= UNREADABLE and got["person"] > 0.5, got
         assert got["engine"]["workers"] == 2 and got["engine"]["start_method"], got

@@ -26,5 +26,8 @@ with open(codebook, "w") as f:
 """)
 
 table = imagevars.run([AskTask(codebook, model)], folder).to_pandas()
-print(table[["source", "ask_person_yes", "ask_person", "ask_person_wording_disagreement", "ask_setting",
-             "ask_caption"]].to_string(index=False))
+print(
+    table[
+        ["source", "ask_person_yes", "ask_person", "ask_person_wording_disagreement", "ask_setting", "ask_caption"]
+    ].to_string(index=False)
+)

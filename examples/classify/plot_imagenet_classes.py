@@ -33,16 +33,19 @@ v /= np.linalg.norm(v, axis=1, keepdims=True)
 similarity = v @ v.T
 np.fill_diagonal(similarity, -1)
 for i, j in enumerate(similarity.argmax(1)):
-    print(f"{os.path.basename(df.source[i]):>24} looks most like {os.path.basename(df.source[j])} "
-          f"({similarity[i, j]:.2f})")
+    print(
+        f"{os.path.basename(df.source[i]):>24} looks most like {os.path.basename(df.source[j])} "
+        f"({similarity[i, j]:.2f})"
+    )
 
 # 3. The photos with their classes
 n = min(len(df), 12)
 fig, axes = plt.subplots(3, 4, figsize=(12, 9))
 for ax, (_, row) in zip(axes.flat, df.head(n).iterrows()):
     ax.imshow(decode(open(row.source, "rb").read(), row.source, max_side=256).rgb)
-    ax.set_title("\n".join(f"{row[f'classify_top{k}_label']} {row[f'classify_top{k}_score']:.2f}" for k in (1, 2, 3)),
-                 fontsize=8)
+    ax.set_title(
+        "\n".join(f"{row[f'classify_top{k}_label']} {row[f'classify_top{k}_score']:.2f}" for k in (1, 2, 3)), fontsize=8
+    )
 for ax in axes.flat:
     ax.axis("off")
 fig.tight_layout()

@@ -18,8 +18,19 @@ for name in ("astronaut", "coffee", "chelsea"):
 
 # 1. One row per photo: top objects, person variables, counts and areas per class
 table = imagevars.run(["detect"], "photos/")
-print(table.to_pandas()[["source", "detect_top1_label", "detect_top1_score", "detect_top2_label",
-                         "detect_person_max", "detect_person_any", "detect_count_cup"]])
+print(
+    table.to_pandas()[
+        [
+            "source",
+            "detect_top1_label",
+            "detect_top1_score",
+            "detect_top2_label",
+            "detect_person_max",
+            "detect_person_any",
+            "detect_count_cup",
+        ]
+    ]
+)
 
 # 2. One photo's objects as rows, drawn
 objects = detect_file("photos/astronaut.png")

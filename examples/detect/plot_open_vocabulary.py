@@ -18,5 +18,16 @@ folder = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(__import__("skima
 model = sys.argv[2] if len(sys.argv) > 2 else "owlv2-base"
 task = DetectTask(model=model, classes="cat, coffee cup, rocket, person", threshold=0.2)
 table = imagevars.run([task], folder).to_pandas()
-print(table[["source", "detect_count_cat", "detect_count_coffee_cup", "detect_count_rocket", "detect_count_person",
-             "detect_area_person", "detect_top1_label"]].to_string(index=False))
+print(
+    table[
+        [
+            "source",
+            "detect_count_cat",
+            "detect_count_coffee_cup",
+            "detect_count_rocket",
+            "detect_count_person",
+            "detect_area_person",
+            "detect_top1_label",
+        ]
+    ].to_string(index=False)
+)

@@ -16,14 +16,16 @@ from imagevars.explainers import randomization_check
 model = imagevars.create_model("mnist-cnn", pretrained=True)
 
 # 1. The lecture: SHAP maps of ten test images for all ten classes
-values = imagevars.explain(model, test_X[:10], background=train_X, n_background=25, seed=0,
-                           y_true=test_Y[:10], method="deep")
+values = imagevars.explain(
+    model, test_X[:10], background=train_X, n_background=25, seed=0, y_true=test_Y[:10], method="deep"
+)
 values.plot("shap_first_ten.png", title="mnist-cnn: DeepExplainer, 25-image background")
 print("background drawn:", values.provenance["background"]["indices"][:5], "...")
 
 # 2. A table: where does the evidence lie? 200 test images, the top class only (faster)
-e = imagevars.explain(model, test_X[:200], background=train_X, n_background=100, seed=0,
-                      y_true=test_Y[:200], targets="top", progress=True)
+e = imagevars.explain(
+    model, test_X[:200], background=train_X, n_background=100, seed=0, y_true=test_Y[:200], targets="top", progress=True
+)
 df = e.to_table().to_pandas()
 print(df.groupby("explain_correct")[["explain_prob", "explain_pos_share_ink", "explain_ink_lift"]].median())
 

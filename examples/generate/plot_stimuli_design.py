@@ -17,9 +17,11 @@ tiny = "--tiny" in sys.argv
 out = Path("stimuli")
 design = out / "design.csv"
 out.mkdir(exist_ok=True)
-design.write_text("condition,prompt\n"
-                  "warm,\"a smiling barista handing over a coffee, natural light, photo\"\n"
-                  "cold,\"a barista handing over a coffee, fluorescent light, photo\"\n")
+design.write_text(
+    "condition,prompt\n"
+    'warm,"a smiling barista handing over a coffee, natural light, photo"\n'
+    'cold,"a barista handing over a coffee, fluorescent light, photo"\n'
+)
 
 if tiny:
     from imagevars.testing import save_random_pipeline
@@ -31,8 +33,11 @@ else:
 # 1. Draw: 2 conditions x 3 seeds (7, 8, 9), one row per image
 stimuli = imagevars.generate(design=design, output=out, n=3, seed=7, model=model, **size)
 df = stimuli.to_pandas()
-print(df[["condition", "generate_seed", "generate_sha256", "source"]].assign(
-    generate_sha256=df.generate_sha256.str[:12]).to_string(index=False))
+print(
+    df[["condition", "generate_seed", "generate_sha256", "source"]]
+    .assign(generate_sha256=df.generate_sha256.str[:12])
+    .to_string(index=False)
+)
 
 # 2. Measure the stimuli as any other photos, and join on the file
 quality = imagevars.run(["quality"], list(df.source), progress=False).to_pandas()

@@ -38,17 +38,30 @@ for k, i in enumerate(rng.choice(len(x), 1000, replace=False)):
     Image.fromarray(x[i]).save(path)
     year, width = int(rng.integers(2005, 2020)), float(rng.uniform(20, 150))
     medium = str(rng.choice(["oil", "watercolour", "print"], p=[0.5, 0.3, 0.2]))
-    log_price = (8 + premium[y[i]] + 0.04 * (year - 2005) + 0.6 * np.log(width)
-                 + {"oil": 0.8, "watercolour": 0.0, "print": -0.9}[medium] + rng.normal(0, 0.4))
+    log_price = (
+        8
+        + premium[y[i]]
+        + 0.04 * (year - 2005)
+        + 0.6 * np.log(width)
+        + {"oil": 0.8, "watercolour": 0.0, "print": -0.9}[medium]
+        + rng.normal(0, 0.4)
+    )
     rows.append({"path": str(path), "year": year, "width_cm": width, "medium": medium, "log_price": log_price})
 pd.DataFrame(rows).to_csv(folder / "sales.csv", index=False)
 
-report = learn(folder / "sales.csv", ["log_price"], folder / "price-model", split="year < 2015",
-               tabular=["year", "width_cm", "medium"])
+report = learn(
+    folder / "sales.csv",
+    ["log_price"],
+    folder / "price-model",
+    split="year < 2015",
+    tabular=["year", "width_cm", "medium"],
+)
 r = report.results["log_price"]
 print(f"trained on {r['n_train']} sales before 2015, tested on {r['n_test']} from 2015 on")
-print(f"image only        R² {r['metrics']['r2']['mean']:.3f} [{r['metrics']['r2']['low']:.3f}, "
-      f"{r['metrics']['r2']['high']:.3f}]")
+print(
+    f"image only        R² {r['metrics']['r2']['mean']:.3f} [{r['metrics']['r2']['low']:.3f}, "
+    f"{r['metrics']['r2']['high']:.3f}]"
+)
 for name, m in r["compare"].items():
     print(f"{name:17s} R² {m['r2']['mean']:.3f} [{m['r2']['low']:.3f}, {m['r2']['high']:.3f}]")
 print("Report:", folder / "price-model" / "report.md")

@@ -32,8 +32,11 @@ from PIL import Image
 from imagevars.datasets import fashion_mnist
 from imagevars.learn import learn
 
-ATTRIBUTES = {"rugged": {"Trouser", "Coat", "Ankle boot"}, "glamorous": {"Dress", "Bag", "Sandal"},
-              "fun": {"T-shirt/top", "Sneaker", "Sandal"}}
+ATTRIBUTES = {
+    "rugged": {"Trouser", "Coat", "Ankle boot"},
+    "glamorous": {"Dress", "Bag", "Sandal"},
+    "fun": {"T-shirt/top", "Sneaker", "Sandal"},
+}
 
 (x, y), _ = fashion_mnist.load_data()
 rng = np.random.default_rng(0)
@@ -49,9 +52,15 @@ for brand in range(40):
         path = folder / f"brand{brand:02d}_{k}.png"
         Image.fromarray((x[i][:, :, None] * tint).astype(np.uint8)).save(path)
         name = fashion_mnist.LABELS[item]
-        rows.append({"path": str(path), "brand": f"brand{brand:02d}",
-                     "attributes": ";".join(a for a, items in ATTRIBUTES.items()
-                                            if name in items or (a == "fun" and playful))})
+        rows.append(
+            {
+                "path": str(path),
+                "brand": f"brand{brand:02d}",
+                "attributes": ";".join(
+                    a for a, items in ATTRIBUTES.items() if name in items or (a == "fun" and playful)
+                ),
+            }
+        )
 pd.DataFrame(rows).to_csv(folder / "codes.csv", index=False)
 
 # One yes/no measure per attribute; folds keep each brand's images together
@@ -59,7 +68,9 @@ grouped = learn(folder / "codes.csv", [], folder / "by-brand", multilabel=["attr
 naive = learn(folder / "codes.csv", [], folder / "naive", multilabel=["attributes"])
 for target, r in grouped.results.items():
     g, n = r["metrics"]["auc"], naive.results[target]["metrics"]["auc"]
-    print(f"{target:22s} AUC on unseen brands {g['mean']:.3f} [{g['low']:.3f}, {g['high']:.3f}]   "
-          f"folds that mix brands {n['mean']:.3f}")
+    print(
+        f"{target:22s} AUC on unseen brands {g['mean']:.3f} [{g['low']:.3f}, {g['high']:.3f}]   "
+        f"folds that mix brands {n['mean']:.3f}"
+    )
 print("Report:", folder / "by-brand" / "report.md")
 print("Apply to new posts: imagevars run classify POSTS/ --model", folder / "by-brand")

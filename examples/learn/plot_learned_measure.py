@@ -35,15 +35,21 @@ for i in coded:
     Image.fromarray(train_x[i]).save(folder / f"coded{i}.png")
 for i in uncoded:
     Image.fromarray(test_x[i]).save(folder / f"new{i}.png")
-labels = pd.DataFrame({"path": [str(folder / f"coded{i}.png") for i in coded],
-                       "formal": ["yes" if CLASSES[train_y[i]] in FORMAL else "no" for i in coded]})
+labels = pd.DataFrame(
+    {
+        "path": [str(folder / f"coded{i}.png") for i in coded],
+        "formal": ["yes" if CLASSES[train_y[i]] in FORMAL else "no" for i in coded],
+    }
+)
 labels.to_csv(folder / "labels.csv", index=False)
 
 # 2. Learn it: features of a pretrained network, a cross-validated linear model, the report
 report = learn(folder / "labels.csv", ["formal"], folder / "formal-measure")
 accuracy = report.results["formal"]["metrics"]["accuracy"]
-print(f"cross-validated accuracy {accuracy['mean']:.3f} [{accuracy['low']:.3f}, {accuracy['high']:.3f}], "
-      f"majority-class baseline {report.results['formal']['baseline']['accuracy']['mean']:.3f}")
+print(
+    f"cross-validated accuracy {accuracy['mean']:.3f} [{accuracy['low']:.3f}, {accuracy['high']:.3f}], "
+    f"majority-class baseline {report.results['formal']['baseline']['accuracy']['mean']:.3f}"
+)
 print((folder / "formal-measure" / "report.md").read_text()[:800])
 
 # 3. Apply the measure to the images nobody coded: one row each, P(formal) as a variable
@@ -52,6 +58,8 @@ from imagevars.tasks import ClassifyTask  # noqa: E402
 scores = imagevars.run([ClassifyTask(str(folder / "formal-measure"))], [str(folder / f"new{i}.png") for i in uncoded])
 df = scores.to_pandas()
 truth = np.array([CLASSES[test_y[i]] in FORMAL for i in uncoded])
-print(f"on 1,000 uncoded images: agreement with the classes' truth {(df['classify_formal'] == np.where(truth, 'yes', 'no')).mean():.3f}")
+print(
+    f"on 1,000 uncoded images: agreement with the classes' truth {(df['classify_formal'] == np.where(truth, 'yes', 'no')).mean():.3f}"
+)
 print(df[["source", "classify_formal", "classify_formal_p_yes"]].head())
 print("figures:", sorted(p.name for p in (folder / "formal-measure").glob("*.png")))

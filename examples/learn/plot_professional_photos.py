@@ -31,9 +31,21 @@ from imagevars.learn import learn
 from imagevars.learn.finetune import finetune
 
 rng = np.random.default_rng(0)
-photos = [Image.fromarray(f()).convert("RGB") for f in (data.astronaut, data.chelsea, data.coffee, data.rocket,
-                                                         data.camera, data.immunohistochemistry, data.hubble_deep_field,
-                                                         data.retina, data.cat, data.colorwheel)]
+photos = [
+    Image.fromarray(f()).convert("RGB")
+    for f in (
+        data.astronaut,
+        data.chelsea,
+        data.coffee,
+        data.rocket,
+        data.camera,
+        data.immunohistochemistry,
+        data.hubble_deep_field,
+        data.retina,
+        data.cat,
+        data.colorwheel,
+    )
+]
 folder = Path(tempfile.mkdtemp())
 rows = []
 for k in range(160):

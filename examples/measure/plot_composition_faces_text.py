@@ -24,8 +24,20 @@ for name in ("astronaut", "coffee", "chelsea", "page"):
     Image.fromarray(getattr(data, name)()).save(os.path.join(folder, f"{name}.png"))
 
 table = imagevars.run(["composition", "faces", "text"], folder).to_pandas()
-print(table[["source", "composition_rule_of_thirds", "composition_balance_color", "composition_dof_value",
-             "faces_count", "faces_largest_share", "text_present", "text_words"]].to_string(index=False))
+print(
+    table[
+        [
+            "source",
+            "composition_rule_of_thirds",
+            "composition_balance_color",
+            "composition_dof_value",
+            "faces_count",
+            "faces_largest_share",
+            "text_present",
+            "text_words",
+        ]
+    ].to_string(index=False)
+)
 
 detector = imagevars.create_model("blazeface-back")
 plt = pyplot()
@@ -37,13 +49,22 @@ for ax, (_, row) in zip(axes, table.iterrows()):
     for f in (1 / 3, 2 / 3):
         ax.axvline(w * f, color="white", lw=0.8, alpha=0.7)
         ax.axhline(h * f, color="white", lw=0.8, alpha=0.7)
-    ax.plot(row["composition_salient_x"] * w, row["composition_salient_y"] * h, "o", color="gold", ms=10,
-            markeredgecolor="black")
+    ax.plot(
+        row["composition_salient_x"] * w,
+        row["composition_salient_y"] * h,
+        "o",
+        color="gold",
+        ms=10,
+        markeredgecolor="black",
+    )
     boxes, _, _ = detector.detect(rgb)
     for x1, y1, x2, y2 in boxes:
         ax.add_patch(plt.Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, color="lime", lw=2))
-    ax.set_title(f"{os.path.basename(row['source'])}\nthirds {row['composition_rule_of_thirds']:.2f}, "
-                 f"faces {row['faces_count']}, words {row['text_words']}", fontsize=9)
+    ax.set_title(
+        f"{os.path.basename(row['source'])}\nthirds {row['composition_rule_of_thirds']:.2f}, "
+        f"faces {row['faces_count']}, words {row['text_words']}",
+        fontsize=9,
+    )
     ax.axis("off")
 fig.tight_layout()
 fig.savefig(out, dpi=100)

@@ -30,7 +30,9 @@ for name in ("astronaut", "coffee", "chelsea", "rocket", "camera"):
 
 table = imagevars.run(["hash"], folder).to_pandas()
 groups, pairs = find_duplicates(table, max_distance=6)
-print(groups[["source", "dup_group", "dup_group_size", "dup_nearest_distance", "dup_uniqueness"]].to_string(index=False))
+print(
+    groups[["source", "dup_group", "dup_group_size", "dup_nearest_distance", "dup_uniqueness"]].to_string(index=False)
+)
 print(pairs.to_string(index=False))
 
 plt = pyplot()

@@ -31,11 +31,12 @@ with open(os.path.join(folder, "corrupt.jpg"), "wb") as f:
 
 if __name__ == "__main__":  # Dask's workers are processes that import this file
     local = imagevars.run(["quality", "detect"], folder, progress=False).to_pandas()
-    dask = imagevars.run(["quality", "detect"], folder, progress=False, engine="dask",
-                         engine_options={"workers": 2})
+    dask = imagevars.run(["quality", "detect"], folder, progress=False, engine="dask", engine_options={"workers": 2})
     on_dask = dask.to_pandas()
     print("engine:", dask.provenance["engine"])
-    print("identical tables:", local.equals(on_dask), f"({len(local)} rows, {on_dask['error'].notna().sum()} error row)")
+    print(
+        "identical tables:", local.equals(on_dask), f"({len(local)} rows, {on_dask['error'].notna().sum()} error row)"
+    )
 
     numeric = [c for c in local.columns if local[c].dtype.kind in "fi" and local[c].notna().any()]
     plt = pyplot()
@@ -47,13 +48,32 @@ if __name__ == "__main__":  # Dask's workers are processes that import this file
     ax.loglog([a[keep].min(), a[keep].max()], [a[keep].min(), a[keep].max()], "k-", lw=0.5)
     ax.set_xlabel("local engine")
     ax.set_ylabel("Dask cluster")
-    ax.set_title(f"every positive cell of {len(numeric)} numeric columns\n({keep.sum()} cells): on the diagonal",
-                 fontsize=10)
+    ax.set_title(
+        f"every positive cell of {len(numeric)} numeric columns\n({keep.sum()} cells): on the diagonal", fontsize=10
+    )
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     print(f"wrote {out}")
 
     script = os.path.join(tempfile.mkdtemp(), "job.sbatch")
-    main(["slurm", "dask", "--nodes", "2", "--cpus", "16", "--time", "1:00:00", "-o", script, "--",
-          "run", "quality,detect", "PHOTOS/", "-o", "vars.parquet"])
+    main(
+        [
+            "slurm",
+            "dask",
+            "--nodes",
+            "2",
+            "--cpus",
+            "16",
+            "--time",
+            "1:00:00",
+            "-o",
+            script,
+            "--",
+            "run",
+            "quality,detect",
+            "PHOTOS/",
+            "-o",
+            "vars.parquet",
+        ]
+    )
     print(open(script).read())

@@ -33,21 +33,31 @@ for coder in ("A", "B"):
     right = rng.random(n) < 0.9
     answer = np.where(person == right, "yes", "no")  # right: the truth; a slip: the other answer
     pd.DataFrame({"source": sources, "coder": coder, "person_present": answer}).to_csv(
-        folder / f"coder_{coder}.csv", index=False)
+        folder / f"coder_{coder}.csv", index=False
+    )
 score = 1 / (1 + np.exp(-(2.5 * person - 1.25 + rng.normal(0, 1, n))))  # the detector's person_any
-Results(pa.table({"source": sources, "error": pa.array([None] * n, pa.string()), "detect_person_any": score}),
-        {"tasks": [{"name": "detect"}]}).write(folder / "vars.parquet")
+Results(
+    pa.table({"source": sources, "error": pa.array([None] * n, pa.string()), "detect_person_any": score}),
+    {"tasks": [{"name": "detect"}]},
+).write(folder / "vars.parquet")
 
-result = validate.agree([folder / "coder_A.csv", folder / "coder_B.csv"], table=folder / "vars.parquet",
-                        variable="detect_person_any", truth="person_present", out=folder / "agreement")
+result = validate.agree(
+    [folder / "coder_A.csv", folder / "coder_B.csv"],
+    table=folder / "vars.parquet",
+    variable="detect_person_any",
+    truth="person_present",
+    out=folder / "agreement",
+)
 coders = result["coders"]["person_present"]
 print("coders' agreement beyond chance (theory: 0.630):")
 for stat in ("kappa", "alpha"):
     s = coders[stat]
     print(f"  {stat}: {s['estimate']:.3f} [{s['low']:.3f}, {s['high']:.3f}]")
 model = result["model"]
-print(f"model vs the coders' gold on the {model['n']} images they agree on: AUC {model['auc']:.3f}; "
-      f"{model['items_coders_disagree_on']} images to adjudicate in {folder / 'agreement' / 'disagreements.csv'}")
+print(
+    f"model vs the coders' gold on the {model['n']} images they agree on: AUC {model['auc']:.3f}; "
+    f"{model['items_coders_disagree_on']} images to adjudicate in {folder / 'agreement' / 'disagreements.csv'}"
+)
 
 fig, ax = plt.subplots(figsize=(6, 2.5))
 for y, stat in enumerate(("kappa", "alpha")):

@@ -29,8 +29,10 @@ detected = np.where(person, rng.random(n) < hit, rng.random(n) < 1 / (1 + np.exp
 
 folder = Path(tempfile.mkdtemp())
 sources = [f"listings/{i:04d}.jpg" for i in range(n)]
-Results(pa.table({"source": sources, "error": pa.array([None] * n, pa.string()), "detect_person_any": detected}),
-        {"tasks": [{"name": "detect"}]}).write(folder / "vars.parquet")
+Results(
+    pa.table({"source": sources, "error": pa.array([None] * n, pa.string()), "detect_person_any": detected}),
+    {"tasks": [{"name": "detect"}]},
+).write(folder / "vars.parquet")
 pd.DataFrame({"source": sources, "sales": sales, "price": price}).to_csv(folder / "listings.csv", index=False)
 
 # 1. The sample people code (here their codes are the simulation's truth)
@@ -39,8 +41,15 @@ truth = pd.DataFrame({"source": sources, "person_present": np.where(person, "yes
 drawn.merge(truth, on="source").to_csv(folder / "gold.csv", index=False)
 
 # 2. The estimates
-est = validate.estimate(folder / "vars.parquet", folder / "gold.csv", "detect_person_any", "person_present",
-                        formula="sales ~ person_present + price", data=folder / "listings.csv", out=folder / "est")
+est = validate.estimate(
+    folder / "vars.parquet",
+    folder / "gold.csv",
+    "detect_person_any",
+    "person_present",
+    formula="sales ~ person_present + price",
+    data=folder / "listings.csv",
+    out=folder / "est",
+)
 print(est[est["term"] == "person_present"][["estimator", "estimate", "low", "high"]].round(3).to_string(index=False))
 print("true coefficient: 2.0;", est.attrs["note"])
 print("figure:", folder / "est" / "estimates.png")

@@ -32,11 +32,16 @@ for name in ("astronaut", "chelsea", "coffee", "rocket", "camera", "coins", "hor
 imagevars.run(["quality", "detect"], photos, folder / "vars.parquet", progress=False)
 
 table = validate.stability(folder / "vars.parquet", n=200, out=folder / "stability", progress=False)
-print(f"{table.attrs['images']} photos measured again; not reproduced as stored:",
-      list(table[(table["change"] == "re-run") & (table["unchanged"] < 1)]["variable"]) or "none")
+print(
+    f"{table.attrs['images']} photos measured again; not reproduced as stored:",
+    list(table[(table["change"] == "re-run") & (table["unchanged"] < 1)]["variable"]) or "none",
+)
 
-shown = table[table["kind"].isin(["count", "label"]) & (table["change"] != "re-run")
-              & ~table["variable"].str.startswith("detect_count_")]  # 80 counts: in stability.csv
+shown = table[
+    table["kind"].isin(["count", "label"])
+    & (table["change"] != "re-run")
+    & ~table["variable"].str.startswith("detect_count_")
+]  # 80 counts: in stability.csv
 wide = shown.pivot(index="variable", columns="change", values="unchanged").sort_values("1-px shift")
 print(wide.round(2).to_string())
 numbers = table[(table["kind"] == "number") & (table["change"] == "1-px shift")].sort_values("r")

@@ -10,8 +10,8 @@ import sys
 import imagevars
 from imagevars.draw import draw_video
 from imagevars.tasks.detect import DetectTask
-from imagevars.video.track import add_track_ids
 from imagevars.video.summary import per_second, per_video, plot_counts
+from imagevars.video.track import add_track_ids
 
 video = sys.argv[1] if len(sys.argv) > 1 else "../shared/data/video/bigbuckbunny.mp4"
 

@@ -17,8 +17,11 @@ from .models.registry import create_model, get_card, list_models, register_model
 from .train import mnist_cards  # registers mnist-cnn and mnist-fast-cnn (no PyTorch until one is built)
 
 
-_LAZY = {"Sequential": ("imagevars.train.sequential", "Sequential"), "layers": ("imagevars.train.layers", None),
-         "utils": ("imagevars.train.utils", None)}
+_LAZY = {
+    "Sequential": ("imagevars.train.sequential", "Sequential"),
+    "layers": ("imagevars.train.layers", None),
+    "utils": ("imagevars.train.utils", None),
+}
 
 
 def __getattr__(name: str):
@@ -73,6 +76,7 @@ def _concepts(model, images, target, **options):
 
 
 explain.concepts = _concepts  # type: ignore[attr-defined]  # imagevars.explain(...) for SHAP and Grad-CAM, imagevars.explain.concepts(...) for ACE
+
 
 def generate(prompts=None, output="stimuli", **options):
     """Text-to-image stimuli, each reproducible from its row. See :func:`imagevars.generation.generate`.

@@ -113,7 +113,9 @@ def start_method() -> str:
     available = multiprocessing.get_all_start_methods()
     if env:
         if env not in available:
-            raise ValueError(f"IMAGEVARS_START_METHOD={env!r}: use one of {', '.join(m for m in START_METHODS if m in available)}")
+            raise ValueError(
+                f"IMAGEVARS_START_METHOD={env!r}: use one of {', '.join(m for m in START_METHODS if m in available)}"
+            )
         return env
     return "forkserver" if sys.platform.startswith("linux") and "forkserver" in available else "spawn"
 

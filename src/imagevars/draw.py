@@ -7,17 +7,34 @@ and track ids drawn, written as H.264 MP4 at the source's frame rate, without au
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from ._extras import require
 from .io.files import atomic_write
 
-_PALETTE = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
-            "#fabed4", "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3", "#808000", "#000075")
+_PALETTE = (
+    "#e6194b",
+    "#3cb44b",
+    "#4363d8",
+    "#f58231",
+    "#911eb4",
+    "#42d4f4",
+    "#f032e6",
+    "#bfef45",
+    "#fabed4",
+    "#469990",
+    "#dcbeff",
+    "#9a6324",
+    "#800000",
+    "#aaffc3",
+    "#808000",
+    "#000075",
+)
 
 
 def draw_objects(rgb: np.ndarray, objects: Sequence[dict[str, Any]], path: str | os.PathLike | None = None):
@@ -105,8 +122,16 @@ def _encode(av, source: str, tmp: str, times: np.ndarray, by_time: dict, crf: in
 def _objects(group) -> list[dict]:
     import pandas as pd
 
-    cols = {"label": "detect_label", "class_id": "detect_class_id", "score": "detect_score", "x1": "detect_x1",
-            "y1": "detect_y1", "x2": "detect_x2", "y2": "detect_y2", "track_id": "detect_track_id"}
+    cols = {
+        "label": "detect_label",
+        "class_id": "detect_class_id",
+        "score": "detect_score",
+        "x1": "detect_x1",
+        "y1": "detect_y1",
+        "x2": "detect_x2",
+        "y2": "detect_y2",
+        "track_id": "detect_track_id",
+    }
     out = []
     for _, r in group.iterrows():
         o = {k: r[v] for k, v in cols.items() if v in group.columns}

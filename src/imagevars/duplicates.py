@@ -82,6 +82,7 @@ def plan_bands(n: int, max_distance: int) -> tuple[int, int]:
         >>> plan_bands(1_000_000, 6), plan_bands(1_000, 6), plan_bands(10, 0)
         ((3, 2), (7, 0), (1, 0))
     """
+
     def cost(m: int) -> float:
         w, r = BITS // m, max_distance // m
         probes = sum(math.comb(w, k) for k in range(r + 1))
@@ -102,8 +103,10 @@ def _buckets(sorted_keys: np.ndarray, width: int):
         counts = np.bincount(sorted_keys.astype(np.int64), minlength=1 << width)
         first = np.cumsum(counts) - counts
         return (lambda k: first[k.astype(np.int64)]), (lambda k: counts[k.astype(np.int64)])
-    return ((lambda k: np.searchsorted(sorted_keys, k, "left")),
-            (lambda k: np.searchsorted(sorted_keys, k, "right") - np.searchsorted(sorted_keys, k, "left")))
+    return (
+        (lambda k: np.searchsorted(sorted_keys, k, "left")),
+        (lambda k: np.searchsorted(sorted_keys, k, "right") - np.searchsorted(sorted_keys, k, "left")),
+    )
 
 
 def hamming_pairs(codes: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -121,7 +124,9 @@ def hamming_pairs(codes: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.
     bands, radius = plan_bands(n, max_distance)
     edges = np.linspace(0, BITS, bands + 1).astype(int)
     found = [_band_pairs(codes, int(lo), int(hi - lo), radius, max_distance) for lo, hi in zip(edges[:-1], edges[1:])]
-    pair = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)  # a pair close on two bands is found twice
+    pair = (
+        np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+    )  # a pair close on two bands is found twice
     i, j = pair // max(n, 1), pair % max(n, 1)
     return i, j, popcount(codes[i] ^ codes[j])
 
@@ -167,7 +172,7 @@ def brute_hamming_pairs(codes: np.ndarray, max_distance: int) -> tuple[np.ndarra
     codes = np.asarray(codes, np.uint64)
     out_i, out_j = [], []
     for i in range(len(codes) - 1):
-        d = popcount(codes[i + 1:] ^ codes[i])
+        d = popcount(codes[i + 1 :] ^ codes[i])
         j = np.flatnonzero(d <= max_distance) + i + 1
         out_i.append(np.full(len(j), i)), out_j.append(j)
     if not out_i:
@@ -176,7 +181,9 @@ def brute_hamming_pairs(codes: np.ndarray, max_distance: int) -> tuple[np.ndarra
     return i, j, popcount(codes[i] ^ codes[j])
 
 
-def cosine_pairs(vectors: np.ndarray, min_cosine: float, block: int = 4096) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def cosine_pairs(
+    vectors: np.ndarray, min_cosine: float, block: int = 4096
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every pair (i < j) of rows whose cosine similarity is at least ``min_cosine``, with it. Exact, by blocks.
 
     Example:
@@ -188,14 +195,13 @@ def cosine_pairs(vectors: np.ndarray, min_cosine: float, block: int = 4096) -> t
     x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     out_i, out_j, out_c = [], [], []
     for s in range(0, len(x), block):
-        sims = x[s:s + block] @ x[s:].T  # only the upper triangle: columns from s on
+        sims = x[s : s + block] @ x[s:].T  # only the upper triangle: columns from s on
         a, b = np.nonzero(sims >= min_cosine)
         keep = (b + s) > (a + s)
         out_i.append(a[keep] + s), out_j.append(b[keep] + s), out_c.append(sims[a[keep], b[keep]])
     if not out_i:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
-    return (np.concatenate(out_i).astype(np.int64), np.concatenate(out_j).astype(np.int64),
-            np.concatenate(out_c))
+    return (np.concatenate(out_i).astype(np.int64), np.concatenate(out_j).astype(np.int64), np.concatenate(out_c))
 
 
 def near_pairs(codes: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -206,17 +212,23 @@ def near_pairs(codes: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.nda
     """
     uniq, inverse, counts = np.unique(codes, return_inverse=True, return_counts=True)
     ui, uj, ud = hamming_pairs(uniq, max_distance)
-    order = np.argsort(inverse, kind="stable")  # rows by hash; the rows of hash k are order[start[k]:start[k] + counts[k]]
+    order = np.argsort(
+        inverse, kind="stable"
+    )  # rows by hash; the rows of hash k are order[start[k]:start[k] + counts[k]]
     start = np.cumsum(counts) - counts
     single = (counts[ui] == 1) & (counts[uj] == 1)  # the usual case, without a Python loop
     out_i, out_j, out_d = [order[start[ui[single]]]], [order[start[uj[single]]]], [ud[single]]
     for k in np.flatnonzero(counts > 1):  # identical hashes: every pair among the rows sharing one
-        rows = order[start[k]:start[k] + counts[k]]
+        rows = order[start[k] : start[k] + counts[k]]
         a, b = np.triu_indices(len(rows), 1)
         out_i.append(rows[a]), out_j.append(rows[b]), out_d.append(np.zeros(len(a), np.int64))
     for a, b, d in zip(ui[~single], uj[~single], ud[~single]):  # close hashes, one of them repeated
-        ga, gb = order[start[a]:start[a] + counts[a]], order[start[b]:start[b] + counts[b]]
-        out_i.append(np.repeat(ga, len(gb))), out_j.append(np.tile(gb, len(ga))), out_d.append(np.full(len(ga) * len(gb), d))
+        ga, gb = order[start[a] : start[a] + counts[a]], order[start[b] : start[b] + counts[b]]
+        (
+            out_i.append(np.repeat(ga, len(gb))),
+            out_j.append(np.tile(gb, len(ga))),
+            out_d.append(np.full(len(ga) * len(gb), d)),
+        )
     if not out_i:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
     i, j = np.concatenate(out_i).astype(np.int64), np.concatenate(out_j).astype(np.int64)
@@ -286,8 +298,10 @@ def find_duplicates(table, max_distance: int = 6, hash: str = "phash", min_cosin
 def _add_cosine(df, table, i, j, dist, min_cosine):
     column = next((c for c in VECTOR_COLUMNS if c in df.columns), None)
     if column is None:
-        raise ValueError(f"--min-cosine needs embeddings in {_name(table)}: run `imagevars run hash,embed` "
-                         "(or clip-embed) to add them")
+        raise ValueError(
+            f"--min-cosine needs embeddings in {_name(table)}: run `imagevars run hash,embed` "
+            "(or clip-embed) to add them"
+        )
     has = np.array([v is not None and len(v) > 0 for v in df[column]])
     rows = np.flatnonzero(has)
     ci, cj, cc = cosine_pairs(np.stack(df[column].to_numpy()[rows]) if len(rows) else np.zeros((0, 1)), min_cosine)
@@ -314,6 +328,7 @@ def _group_table(df, ok, i, j, dist):
     np.minimum.at(nearest, j[finite], np.asarray(dist, float)[finite])
     out = df[[c for c in ("source", "frame", "time_s", "error") if c in df.columns]].copy()
     has = ok | (near > 0)
+
     def column(values, where):
         return pd.Series(values, index=out.index).where(where).astype("Int64")
 
@@ -334,8 +349,9 @@ def _pair_table(df, i, j, dist, cos, with_cosine: bool):
     import pandas as pd
 
     src = df["source"].to_numpy() if "source" in df.columns else np.arange(len(df)).astype(str)
-    pairs = pd.DataFrame({"source_a": src[i], "source_b": src[j],
-                          "distance": pd.Series(np.asarray(dist, float)).astype("Int64")})
+    pairs = pd.DataFrame(
+        {"source_a": src[i], "source_b": src[j], "distance": pd.Series(np.asarray(dist, float)).astype("Int64")}
+    )
     if with_cosine:
         pairs["cosine"] = cos
     return pairs

@@ -14,8 +14,8 @@ spaces do not line up.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -40,8 +40,10 @@ def embedding_task(path: str | os.PathLike) -> tuple[str, str]:
     for t in tasks:
         if t.get("name") in COLUMNS:
             return t["name"], t["params"]["model"]
-    raise ValueError(f"{path} has no clip-embed or embed provenance: make it with `imagevars run clip-embed` "
-                     "(text and image search) or `imagevars run embed` (image search)")
+    raise ValueError(
+        f"{path} has no clip-embed or embed provenance: make it with `imagevars run clip-embed` "
+        "(text and image search) or `imagevars run embed` (image search)"
+    )
 
 
 def index(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
@@ -57,12 +59,17 @@ def index(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     import pyarrow.parquet as pq
 
     path = Path(path)
-    vec_path, valid_path, stamp_path = (path.with_name(path.name + s) for s in (".index.npy", ".valid.npy",
-                                                                                 ".index.json"))
+    vec_path, valid_path, stamp_path = (
+        path.with_name(path.name + s) for s in (".index.npy", ".valid.npy", ".index.json")
+    )
     stat = path.stat()
     stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    if vec_path.exists() and valid_path.exists() and stamp_path.exists() and \
-            json.loads(stamp_path.read_text()) == stamp:
+    if (
+        vec_path.exists()
+        and valid_path.exists()
+        and stamp_path.exists()
+        and json.loads(stamp_path.read_text()) == stamp
+    ):
         return np.load(vec_path, mmap_mode="r"), np.load(valid_path)
     f = pq.ParquetFile(path)
     column = next((c for c in COLUMNS.values() if c in f.schema_arrow.names), None)
@@ -119,8 +126,13 @@ def top_k(paths: Sequence[str | os.PathLike], query: np.ndarray, k: int = 20):
     return sorted(out, key=lambda x: -x[1])
 
 
-def search(paths: str | os.PathLike | Sequence[str | os.PathLike], text: str | None = None,
-           image: str | None = None, top: int = 20, model=None):
+def search(
+    paths: str | os.PathLike | Sequence[str | os.PathLike],
+    text: str | None = None,
+    image: str | None = None,
+    top: int = 20,
+    model=None,
+):
     """The ``top`` stored images most similar to a text or an image, as a DataFrame (rank, source, score).
 
     Example:
@@ -129,21 +141,25 @@ def search(paths: str | os.PathLike | Sequence[str | os.PathLike], text: str | N
     import pandas as pd
 
     from .io.decode import decode
-    from .models.clip import ClipModel
     from .io.sources import read_source
+    from .models.clip import ClipModel
 
     paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if (text is None) == (image is None):
         raise ValueError("search by text or by image: give exactly one of them")
     models = {embedding_task(p) for p in paths}
     if len(models) > 1:
-        raise ValueError(f"these files were embedded by different models ({', '.join(sorted(m for _, m in models))}); "
-                         "their similarities are not comparable: search them separately")
+        raise ValueError(
+            f"these files were embedded by different models ({', '.join(sorted(m for _, m in models))}); "
+            "their similarities are not comparable: search them separately"
+        )
     task, spec = models.pop()
     if task == "embed":
         if text is not None:
-            raise ValueError(f"{spec} features have no text side: search them by image (--image), or embed with "
-                             "clip-embed to search by text")
+            raise ValueError(
+                f"{spec} features have no text side: search them by image (--image), or embed with "
+                "clip-embed to search by text"
+            )
         q = _backbone_query(spec, str(image))
     else:
         if model is not None and getattr(model, "spec", spec) != spec:
@@ -154,8 +170,9 @@ def search(paths: str | os.PathLike | Sequence[str | os.PathLike], text: str | N
         else:
             q = model.embed_images([decode(read_source(str(image)), str(image)).rgb])[0]
     hits = top_k([Path(p) for p in paths], q.astype(np.float32), top)
-    return pd.DataFrame({"rank": range(1, len(hits) + 1), "source": [s for s, _ in hits],
-                         "score": [v for _, v in hits]})
+    return pd.DataFrame(
+        {"rank": range(1, len(hits) + 1), "source": [s for s, _ in hits], "score": [v for _, v in hits]}
+    )
 
 
 def _backbone_query(spec: str, image: str) -> np.ndarray:

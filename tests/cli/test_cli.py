@@ -8,12 +8,17 @@ from imagevars.cli import main
 
 
 def _run(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "imagevars.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "imagevars.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
 
 
 def test_import_is_light():
-    heavy = ('torch', 'onnxruntime', 'matplotlib', 'PIL', 'pyarrow', 'pandas', 'skimage', 'scipy')
+    heavy = ("torch", "onnxruntime", "matplotlib", "PIL", "pyarrow", "pandas", "skimage", "scipy")
     code = f"import sys, imagevars; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -42,12 +47,15 @@ def test_train_folder_from_the_command_line(tmp_path, mnist):
     assert '"command": "imagevars train' in (tmp_path / "run" / "model" / "card.json").read_text()
 
 
-@pytest.mark.parametrize("args,message", [
-    (["train", "no/such/folder"], "neither a dataset name"),
-    (["train", "mnist", "--recipe", "slow"], "unknown recipe 'slow'"),
-    (["eval", "no-such-model"], "neither a registered model"),
-    (["explain", "no-such-model"], "neither a registered model"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["train", "no/such/folder"], "neither a dataset name"),
+        (["train", "mnist", "--recipe", "slow"], "unknown recipe 'slow'"),
+        (["eval", "no-such-model"], "neither a registered model"),
+        (["explain", "no-such-model"], "neither a registered model"),
+    ],
+)
 def test_errors_are_one_clear_line(args, message, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
@@ -58,7 +66,9 @@ def test_missing_extra_names_the_install(monkeypatch):
     from imagevars._extras import require
 
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # makes `import onnxruntime` fail
-    with pytest.raises(ImportError, match=r"ONNX export needs onnxruntime, which is not installed: pip install \"imagevars\[onnx\]\""):
+    with pytest.raises(
+        ImportError, match=r"ONNX export needs onnxruntime, which is not installed: pip install \"imagevars\[onnx\]\""
+    ):
         require("onnxruntime", "ONNX export")
 
 

@@ -26,7 +26,10 @@ def _one_line(capsys) -> str:
 
 def test_an_output_below_a_file(photos, tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("x")
-    assert main(["run", "quality", str(photos), "-q", "--workers", "0", "-o", str(tmp_path / "notes.txt" / "v.parquet")]) == 2
+    assert (
+        main(["run", "quality", str(photos), "-q", "--workers", "0", "-o", str(tmp_path / "notes.txt" / "v.parquet")])
+        == 2
+    )
     line = _one_line(capsys)
     assert line.startswith("imagevars run: error:") and "is a file, not a folder" in line
 
@@ -40,13 +43,16 @@ def test_a_full_disk(photos, tmp_path, capsys, monkeypatch):
     assert "the disk is full" in _one_line(capsys)
 
 
-@pytest.mark.parametrize("text, says", [
-    ("constructs: {luxury: [a, b\n", "is not valid YAML"),
-    ("!!python/object/apply:os.system ['touch {pwned}']\n", "is not valid YAML"),
-    ("- just\n- a list\n", "defines no constructs"),
-    ("constructs: [a, b]\n", "`constructs` must map names to prompts"),
-    ("constructs: {luxury: 3}\n", "prompts are a list of texts"),
-])
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("constructs: {luxury: [a, b\n", "is not valid YAML"),
+        ("!!python/object/apply:os.system ['touch {pwned}']\n", "is not valid YAML"),
+        ("- just\n- a list\n", "defines no constructs"),
+        ("constructs: [a, b]\n", "`constructs` must map names to prompts"),
+        ("constructs: {luxury: 3}\n", "prompts are a list of texts"),
+    ],
+)
 def test_a_broken_or_hostile_prompt_file(photos, tmp_path, capsys, text, says):
     pwned = tmp_path / "pwned"
     prompts = tmp_path / "prompts.yaml"

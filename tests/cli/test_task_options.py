@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from imagevars import Results
 from imagevars.cli import build_parser, main
 from imagevars.cli.run import task_options
@@ -24,8 +22,23 @@ def test_run_passes_the_detect_flags_to_the_detect_task(tmp_path):
 
     Image.fromarray(skimage.data.astronaut()).save(tmp_path / "astronaut.png")
     out = tmp_path / "objects.parquet"
-    code = main(["run", "detect", str(tmp_path / "astronaut.png"), "--model", "centernet-mbv3-coco",
-                 "--threshold", "0.6", "--long", "-o", str(out), "-q", "--workers", "0"])
+    code = main(
+        [
+            "run",
+            "detect",
+            str(tmp_path / "astronaut.png"),
+            "--model",
+            "centernet-mbv3-coco",
+            "--threshold",
+            "0.6",
+            "--long",
+            "-o",
+            str(out),
+            "-q",
+            "--workers",
+            "0",
+        ]
+    )
     assert code == 0
     table = Results.read(out)
     params = table.provenance["tasks"][0]["params"]

@@ -24,7 +24,9 @@ def test_parse_roundtrip_raw_and_gzip(tmp_path):
 def test_truncated_file_names_file_and_sizes(tmp_path):
     p = tmp_path / "train-images-idx3-ubyte"
     p.write_bytes(_idx(np.zeros((3, 28, 28)))[:-100])
-    with pytest.raises(DataError, match=r"train-images-idx3-ubyte is truncated: 2,268 bytes where shape \(3, 28, 28\) needs 2,368"):
+    with pytest.raises(
+        DataError, match=r"train-images-idx3-ubyte is truncated: 2,268 bytes where shape \(3, 28, 28\) needs 2,368"
+    ):
         idx.load(p)
 
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import imagevars
-from imagevars.io.http import DownloadError
 from imagevars.datasets import mnist
 from imagevars.datasets.idx import DataError
+from imagevars.io.http import DownloadError
 
 
 def test_load_data_keras_shapes(mnist):
@@ -30,8 +30,12 @@ def test_download_from_local_mirror_into_cache(mnist_dir, serve, isolated_cache,
     (train_X, _), (_, test_Y) = mnist.load_data(mirrors=[dead, live], progress=False)
     assert train_X.shape == (60000, 28, 28) and test_Y[:3].tolist() == [7, 2, 1]
     cached = sorted(p.name for p in (isolated_cache / "datasets" / "mnist").iterdir())
-    assert cached == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
-                      "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]
+    assert cached == [
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+    ]
     # second call: from the cache, no server needed
     (_, _), (_, again) = mnist.load_data(mirrors=["http://127.0.0.1:9/"], progress=False)
     np.testing.assert_array_equal(again, test_Y)

@@ -24,7 +24,7 @@ def photos(tmp_path_factory):
     base = data.astronaut()
     for i in range(160):
         y, x = rng.integers(0, 250, 2)
-        Image.fromarray(base[y:y + 260, x:x + 260]).save(folder / f"{i:04d}.jpg", quality=85)
+        Image.fromarray(base[y : y + 260, x : x + 260]).save(folder / f"{i:04d}.jpg", quality=85)
     (folder / "0050.jpg").write_bytes(b"truncated \xff\xd8")  # an error row, resumed like any other
     return folder
 
@@ -45,14 +45,32 @@ def test_a_killed_driver_resumes_exactly_on_its_engine(engine, photos, tmp_path)
     import psutil
 
     pytest.importorskip("distributed" if engine == "dask" else "ray")
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
-           "HOME": str(tmp_path)}  # Ray's session files under the test's own folder
-    local = [sys.executable, "-m", "imagevars.cli", "run", "quality", str(photos), "-q", "--workers", "1",
-             "--batch-size", "8", "--chunk-rows", "16"]
+    env = {
+        **os.environ,
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+        "HOME": str(tmp_path),
+    }  # Ray's session files under the test's own folder
+    local = [
+        sys.executable,
+        "-m",
+        "imagevars.cli",
+        "run",
+        "quality",
+        str(photos),
+        "-q",
+        "--workers",
+        "1",
+        "--batch-size",
+        "8",
+        "--chunk-rows",
+        "16",
+    ]
     cmd = [*local, "--engine", engine]
     out, parts = tmp_path / "vars.parquet", tmp_path / "vars.parquet.parts"
-    proc = subprocess.Popen([*cmd, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [*cmd, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True
+    )
     started: list = []
     try:
         deadline = time.time() + 180

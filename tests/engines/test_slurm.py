@@ -10,19 +10,50 @@ import time
 from pathlib import Path
 
 import pytest
-from sockets import loopback  # tests/helpers
 
 from imagevars.cli import build_parser, main
+from sockets import loopback  # tests/helpers
 
 
 def test_the_script_is_valid_bash_with_the_resources_asked_and_the_run_pointed_at_the_cluster(tmp_path, capsys):
     job = tmp_path / "job.sbatch"
-    assert main(["slurm", "dask", "--nodes", "4", "--cpus", "32", "--gpus", "1", "--time", "2:00:00",
-                 "--partition", "gpu", "-o", str(job), "--", "run", "detect", "PHOTOS/", "-o", "objects.parquet"]) == 0
+    assert (
+        main(
+            [
+                "slurm",
+                "dask",
+                "--nodes",
+                "4",
+                "--cpus",
+                "32",
+                "--gpus",
+                "1",
+                "--time",
+                "2:00:00",
+                "--partition",
+                "gpu",
+                "-o",
+                str(job),
+                "--",
+                "run",
+                "detect",
+                "PHOTOS/",
+                "-o",
+                "objects.parquet",
+            ]
+        )
+        == 0
+    )
     text = job.read_text()
     assert subprocess.run(["bash", "-n", str(job)]).returncode == 0
-    for line in ("#SBATCH --nodes=4", "#SBATCH --cpus-per-task=32", "#SBATCH --gpus-per-node=1",
-                 "#SBATCH --time=2:00:00", "#SBATCH --partition=gpu", "--nworkers 32 --nthreads 1"):
+    for line in (
+        "#SBATCH --nodes=4",
+        "#SBATCH --cpus-per-task=32",
+        "#SBATCH --gpus-per-node=1",
+        "#SBATCH --time=2:00:00",
+        "#SBATCH --partition=gpu",
+        "--nworkers 32 --nthreads 1",
+    ):
         assert line in text, line
     run_line = next(line for line in text.splitlines() if line.startswith("imagevars run"))
     args = build_parser().parse_args(run_line.split()[1:-1] + ["scheduler.json"])
@@ -30,11 +61,14 @@ def test_the_script_is_valid_bash_with_the_resources_asked_and_the_run_pointed_a
     assert "sbatch" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command, says", [
-    (["run", "detect", "PHOTOS/"], "the run needs -o"),
-    (["run", "detect", "PHOTOS/", "-o", "o.parquet", "--engine", "dask"], "leave --engine and --address out"),
-    (["train", "mnist"], "put the run after --"),
-])
+@pytest.mark.parametrize(
+    "command, says",
+    [
+        (["run", "detect", "PHOTOS/"], "the run needs -o"),
+        (["run", "detect", "PHOTOS/", "-o", "o.parquet", "--engine", "dask"], "leave --engine and --address out"),
+        (["train", "mnist"], "put the run after --"),
+    ],
+)
 def test_a_run_the_job_cannot_do_is_refused_before_a_script_is_written(tmp_path, capsys, command, says):
     assert main(["slurm", "dask", "--cpus", "4", "-o", str(tmp_path / "j.sbatch"), "--", *command]) == 2
     assert says in capsys.readouterr().err and not (tmp_path / "j.sbatch").exists()
@@ -47,8 +81,26 @@ def test_submit_hands_the_script_to_sbatch(tmp_path, monkeypatch, capsys):
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
     job = tmp_path / "j.sbatch"
-    assert main(["slurm", "dask", "--cpus", "4", "-o", str(job), "--submit", "--", "run", "quality", "P/", "-o",
-                 "v.parquet"]) == 0
+    assert (
+        main(
+            [
+                "slurm",
+                "dask",
+                "--cpus",
+                "4",
+                "-o",
+                str(job),
+                "--submit",
+                "--",
+                "run",
+                "quality",
+                "P/",
+                "-o",
+                "v.parquet",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "submitted").read_text().strip() == str(job)
     assert "Submitted batch job 42" in capsys.readouterr().out
 
@@ -63,27 +115,65 @@ def test_the_dask_engine_finds_its_scheduler_through_a_scheduler_file(tmp_path):
     Image.fromarray(data.coffee()).save(tmp_path / "coffee.png")
     with connect(workers=1) as client:
         client.write_scheduler_file(str(tmp_path / "scheduler.json"))
-        res = imagevars.run(["quality"], tmp_path / "coffee.png", progress=False, engine="dask",
-                            engine_options={"address": str(tmp_path / "scheduler.json")})
+        res = imagevars.run(
+            ["quality"],
+            tmp_path / "coffee.png",
+            progress=False,
+            engine="dask",
+            engine_options={"address": str(tmp_path / "scheduler.json")},
+        )
     assert res.n_errors == 0 and res.provenance["engine"]["name"] == "dask"
 
 
 def test_the_ray_script_sizes_its_actors_and_starts_a_head_and_workers(tmp_path):
     job = tmp_path / "ray.sbatch"
-    assert main(["slurm", "ray", "--nodes", "3", "--cpus", "8", "--gpus", "2", "--interface", "ib0", "-o", str(job),
-                 "--", "run", "clip", "PHOTOS/", "-o", "clip.parquet", "--gpus-per-actor", "1"]) == 0
+    assert (
+        main(
+            [
+                "slurm",
+                "ray",
+                "--nodes",
+                "3",
+                "--cpus",
+                "8",
+                "--gpus",
+                "2",
+                "--interface",
+                "ib0",
+                "-o",
+                str(job),
+                "--",
+                "run",
+                "clip",
+                "PHOTOS/",
+                "-o",
+                "clip.parquet",
+                "--gpus-per-actor",
+                "1",
+            ]
+        )
+        == 0
+    )
     text = job.read_text()
     assert subprocess.run(["bash", "-n", str(job)]).returncode == 0
-    for line in ("#SBATCH --nodes=3", "#SBATCH --gpus-per-node=2", "ray start --head --block", "--num-gpus=2",
-                 "ip -4 -o addr show dev ib0", "ray stop --force"):
+    for line in (
+        "#SBATCH --nodes=3",
+        "#SBATCH --gpus-per-node=2",
+        "ray start --head --block",
+        "--num-gpus=2",
+        "ip -4 -o addr show dev ib0",
+        "ray stop --force",
+    ):
         assert line in text, line
     run_line = next(line for line in text.splitlines() if line.startswith("imagevars run"))
     assert run_line.endswith("--actors $((SLURM_NNODES * 2 / 1))")  # one actor per GPU, not per CPU
     with pytest.raises(ValueError, match="--gpus"):
         from imagevars.cli.slurm import script
 
-        script(build_parser().parse_args(["slurm", "ray", "--cpus", "8"]),
-               ["run", "clip", "P/", "-o", "c.parquet", "--gpus-per-actor", "1"])
+        script(
+            build_parser().parse_args(["slurm", "ray", "--cpus", "8"]),
+            ["run", "clip", "P/", "-o", "c.parquet", "--gpus-per-actor", "1"],
+        )
 
 
 @pytest.mark.parametrize("engine", ["dask", "ray"])
@@ -110,12 +200,42 @@ def test_a_submitted_job_runs_on_a_one_node_slurm_and_gives_the_local_table(engi
         # the job gets this environment (sbatch exports it): none of what an earlier Ray session in this process
         # left behind (ray.init sets RAY_AUTH_MODE=token, which the job's new cluster would then demand)
         env = {k: v for k, v in env.items() if not k.startswith("RAY_") and k != "PYTHONBREAKPOINT"}
-        env = {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}", "HOME": str(tmp_path),
-               "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+        env = {
+            **env,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}",
+            "HOME": str(tmp_path),
+            "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+            "RAY_USAGE_STATS_ENABLED": "0",
+        }
         out = tmp_path / "vars.parquet"
-        subprocess.run([sys.executable, "-m", "imagevars.cli", "slurm", engine, "--cpus", "2", "--interface", "lo",
-                        "--time", "0:10:00", "-o", str(tmp_path / "job.sbatch"), "--submit", "--", "run", "quality",
-                        str(photos), "-o", str(out)], env=env, check=True, capture_output=True, cwd=tmp_path)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "imagevars.cli",
+                "slurm",
+                engine,
+                "--cpus",
+                "2",
+                "--interface",
+                "lo",
+                "--time",
+                "0:10:00",
+                "-o",
+                str(tmp_path / "job.sbatch"),
+                "--submit",
+                "--",
+                "run",
+                "quality",
+                str(photos),
+                "-o",
+                str(out),
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            cwd=tmp_path,
+        )
         listening = set()
         deadline = time.time() + 120
         while time.time() < deadline and not out.exists():
@@ -134,7 +254,6 @@ def test_a_submitted_job_runs_on_a_one_node_slurm_and_gives_the_local_table(engi
     while time.time() < deadline and _ours(before, tmp_path):
         time.sleep(0.5)
     assert not _ours(before, tmp_path), [" ".join(p.cmdline()[:3]) for p in _ours(before, tmp_path)]
-
 
 
 def _name(pid: int) -> str:

@@ -62,8 +62,11 @@ if __name__ == "__main__":
 def _in_a_fresh_process(code: str, method: str, *args: str) -> str:
     """Run ``code`` in a new interpreter with the start method set: forking this test process, whose earlier
     tests left threads running (Ray's, ONNX Runtime's), can deadlock, which is why fork is not the default."""
-    env = {**os.environ, "IMAGEVARS_START_METHOD": method,
-           "PYTHONPATH": os.pathsep.join([str(HELPERS), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "IMAGEVARS_START_METHOD": method,
+        "PYTHONPATH": os.pathsep.join([str(HELPERS), os.environ.get("PYTHONPATH", "")]),
+    }
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
@@ -91,15 +94,18 @@ def test_models_built_in_the_workers_give_the_in_process_table(method, photos, t
     (the reason fork is not the default), and this test's process has run them."""
     pytest.importorskip("onnxruntime")
     out = tmp_path / "workers.parquet"
-    code = (f"import imagevars\nif __name__ == '__main__':\n    imagevars.run(['quality', 'detect', 'classify'], "
-            f"{str(photos)!r}, {str(out)!r}, workers=2, progress=False)\n")
+    code = (
+        f"import imagevars\nif __name__ == '__main__':\n    imagevars.run(['quality', 'detect', 'classify'], "
+        f"{str(photos)!r}, {str(out)!r}, workers=2, progress=False)\n"
+    )
     _in_a_fresh_process(code, method)
     results = imagevars.Results.read(out)
     assert results.provenance["engine"]["models_in"] == "workers"
     assert results.provenance["engine"]["start_method"] == method
     df = results.to_pandas()
-    inline = run([get_task("quality"), get_task("detect"), get_task("classify")], str(photos), workers=0,
-                 progress=False).to_pandas()
+    inline = run(
+        [get_task("quality"), get_task("detect"), get_task("classify")], str(photos), workers=0, progress=False
+    ).to_pandas()
     assert df["error"].isna().all() and len(df) == 12
     for column in ("quality_brightness", "detect_n_objects", "detect_person_max", "classify_top1_score"):
         np.testing.assert_allclose(df[column].to_numpy(float), inline[column].to_numpy(float), rtol=1e-5)
@@ -111,12 +117,14 @@ def test_a_script_without_a_main_guard_gets_its_table_not_dead_workers(method, p
     """Spawned and fork-server workers import the main script again; an unguarded one would run again in
     each and every row would be 'the worker died'. Its workers are forked instead, and provenance says so."""
     script = tmp_path / "study.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import imagevars
         results = imagevars.run(["quality"], {str(photos)!r}, workers=2, progress=False)
         df = results.to_pandas()
         print(int(df["error"].isna().sum()), results.provenance["engine"]["start_method"])
-    """))
+    """)
+    )
     env = {**os.environ, "IMAGEVARS_START_METHOD": method}
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -125,13 +133,15 @@ def test_a_script_without_a_main_guard_gets_its_table_not_dead_workers(method, p
 
 def test_the_guard_is_found_where_the_run_starts(tmp_path):
     script = tmp_path / "guarded.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         from imagevars.engines.start import unguarded_script
 
         print("top:", unguarded_script() is not None)
         if __name__ == "__main__":
             print("guarded:", unguarded_script() is not None)
-    """))
+    """)
+    )
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["top:", "True", "guarded:", "False"], out.stderr
     assert imagevars.__name__ == "imagevars"
@@ -165,8 +175,9 @@ def test_a_task_defined_in_a_notebook_cell_runs_in_forked_workers(method, photos
     """`python -c` stands in for a notebook: its tasks live in a __main__ with no file, which spawned and
     fork-server workers cannot import; the run forks its workers instead of giving error rows."""
     env = {**os.environ, "IMAGEVARS_START_METHOD": method}
-    out = subprocess.run([sys.executable, "-c", _NOTEBOOK_TASK, str(photos)], capture_output=True, text=True,
-                         env=env, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", _NOTEBOOK_TASK, str(photos)], capture_output=True, text=True, env=env, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["12", "20", "fork"]
 
@@ -189,4 +200,3 @@ def test_what_a_fresh_worker_can_import(tmp_path, monkeypatch):
     assert chosen_start_method([module.f]) == ("fork" if "fork" in METHODS else None)
     monkeypatch.syspath_prepend(str(tmp_path))
     assert importable("elsewhere") and chosen_start_method([module.f]) == "spawn"
-

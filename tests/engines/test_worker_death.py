@@ -25,8 +25,9 @@ def test_a_file_that_kills_its_worker_is_one_error_row(tmp_path):
     assert all(WORKER_DIED in e for e in died.error)
     ok = t[t.error.isna()]
     assert (ok.crash_width == [20 + int(s[-6:-4]) for s in ok.source]).all()
-    alone = imagevars.run(["quality"], sorted(str(p) for p in tmp_path.glob("*.png") if int(p.stem) not in killers),
-                          workers=0).to_pandas()
+    alone = imagevars.run(
+        ["quality"], sorted(str(p) for p in tmp_path.glob("*.png") if int(p.stem) not in killers), workers=0
+    ).to_pandas()
     assert np.allclose(ok.quality_sharpness.to_numpy(), alone.quality_sharpness.to_numpy())  # the same values
 
 
@@ -49,8 +50,15 @@ def _folder_with_killers(folder, killers=(3, 7), n=12):
 
 def test_on_dask_a_file_that_kills_its_worker_is_one_error_row(tmp_path):
     folder = _folder_with_killers(tmp_path)
-    t = imagevars.run([CrashingTask()], str(folder), workers=2, batch_size=4, engine="dask",
-                      engine_options={"workers": 2}, progress=False).to_pandas()
+    t = imagevars.run(
+        [CrashingTask()],
+        str(folder),
+        workers=2,
+        batch_size=4,
+        engine="dask",
+        engine_options={"workers": 2},
+        progress=False,
+    ).to_pandas()
     assert len(t) == 12 and list(t.source) == sorted(t.source)
     assert sorted(int(s[-6:-4]) for s in t.source[t.error.notna()]) == [3, 7]
     assert all(WORKER_DIED in e for e in t.error.dropna())
@@ -64,8 +72,15 @@ def test_a_task_that_fails_on_one_image_makes_it_one_error_row(tmp_path):
     for i in range(7):
         Image.new("RGB", (RefusingTask.REFUSED if i == 4 else 20 + i, 16), (i * 30, 0, 0)).save(tmp_path / f"{i}.png")
     for engine, options in (("local", {}), ("dask", {"workers": 1})):
-        t = imagevars.run([RefusingTask(), "quality"], str(tmp_path), workers=1, batch_size=8, engine=engine,
-                          engine_options=options, progress=False)
+        t = imagevars.run(
+            [RefusingTask(), "quality"],
+            str(tmp_path),
+            workers=1,
+            batch_size=8,
+            engine=engine,
+            engine_options=options,
+            progress=False,
+        )
         df = t.to_pandas()
         assert list(df.error.notna()) == [i == 4 for i in range(7)], engine
         assert "task refuse: ValueError: the processor rejects" in df.error[4]

@@ -28,16 +28,26 @@ def planted():
 
     torch.manual_seed(0)
     x, y, _ = dataset(600, seed=0)
-    net = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, padding=1),
-                        nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.AdaptiveMaxPool2d(1),
-                        nn.Flatten(), nn.Linear(32, 2))
+    net = nn.Sequential(
+        nn.Conv2d(3, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveMaxPool2d(1),
+        nn.Flatten(),
+        nn.Linear(32, 2),
+    )
     model = ConceptNet(net, 48, ["plain", "red square"])
     inputs, labels = model.prepare(list(x)), torch.from_numpy(y)
     opt = torch.optim.Adam(net.parameters(), 1e-3)
     for _ in range(8):
         order = torch.randperm(len(inputs))
         for s in range(0, len(inputs), 32):
-            i = order[s:s + 32]
+            i = order[s : s + 32]
             opt.zero_grad()
             nn.functional.cross_entropy(net(inputs[i]), labels[i]).backward()
             opt.step()
@@ -122,8 +132,27 @@ def test_an_imagevars_classifier_and_the_command(tmp_path, capsys):
         Image.fromarray(np.kron(x[i], np.ones((2, 2), np.uint8))).save(folder / f"{i}.png")  # 56 px: room for SLIC
     Image.new("L", (8, 8)).save(folder / "tiny.png")  # too small to segment: one error, not a failure
     out = tmp_path / "concepts"
-    assert main(["explain", "concepts", "mnist-cnn", str(folder), "--class", "3", "--resolutions", "15,30",
-                 "--clusters", "8", "--runs", "6", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "explain",
+                "concepts",
+                "mnist-cnn",
+                str(folder),
+                "--class",
+                "3",
+                "--resolutions",
+                "15,30",
+                "--clusters",
+                "8",
+                "--runs",
+                "6",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(out / "concepts.csv")
     assert list(table.columns) == ["concept", "n_segments", "n_images", "tcav", "tcav_sd", "p_value", "significant"]
     assert (out / "concepts.png").exists() and (out / "provenance.json").exists()
@@ -153,11 +182,21 @@ def test_names_are_suggested_by_clip_from_the_vocabulary(planted, tmp_path):
     from imagevars.explainers.concepts import concepts
     from imagevars.models.clip import ClipModel, save_random_clip
 
-    folder = str(save_random_clip(tmp_path / "clip", text=dict(hidden_size=16, intermediate_size=32,
-                                                                num_hidden_layers=1, num_attention_heads=2,
-                                                                max_position_embeddings=24),
-                                  vision=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                                              num_attention_heads=2, patch_size=8), projection_dim=8, image_side=32))
+    folder = str(
+        save_random_clip(
+            tmp_path / "clip",
+            text=dict(
+                hidden_size=16,
+                intermediate_size=32,
+                num_hidden_layers=1,
+                num_attention_heads=2,
+                max_position_embeddings=24,
+            ),
+            vision=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, patch_size=8),
+            projection_dim=8,
+            image_side=32,
+        )
+    )
     model, red, plain = planted
     result = concepts(model, red, "red square", random_images=plain, n_clusters=6, runs=4, resolutions=(15, 50))
     words = ["red", "square", "texture", "blue", "circle"]
@@ -182,10 +221,24 @@ def test_a_learned_measure_is_explained_through_its_backbone(tmp_path):
     from imagevars.models.linear_probe import Head, save
 
     rng = np.random.default_rng(0)
-    head = Head("professional", "classes", ("no", "yes"), rng.normal(0.5, 0.2, 1280), rng.uniform(0.5, 2, 1280),
-                rng.normal(0, 0.05, (1, 1280)), np.array([0.1]))
-    card = ModelCard(name="pro", task="classify", labels=("no", "yes"), input_size=(224, 224, 3),
-                     license="test", description="a test measure", config={"backbone": "efficientnet-lite0"})
+    head = Head(
+        "professional",
+        "classes",
+        ("no", "yes"),
+        rng.normal(0.5, 0.2, 1280),
+        rng.uniform(0.5, 2, 1280),
+        rng.normal(0, 0.05, (1, 1280)),
+        np.array([0.1]),
+    )
+    card = ModelCard(
+        name="pro",
+        task="classify",
+        labels=("no", "yes"),
+        input_size=(224, 224, 3),
+        license="test",
+        description="a test measure",
+        config={"backbone": "efficientnet-lite0"},
+    )
     folder = save(tmp_path / "measure", [head], card)
     net = concept_network(str(folder))
     assert net.labels == ["no", "yes"] and net.resolve_layer() == "backbone.blocks.10"

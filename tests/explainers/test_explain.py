@@ -13,7 +13,7 @@ pytest.importorskip("shap")
 pytest.importorskip("captum")
 
 import imagevars  # noqa: E402
-from imagevars.explainers import explain, randomization_check, rank_correlation, randomized_copy  # noqa: E402
+from imagevars.explainers import explain, randomization_check, randomized_copy, rank_correlation  # noqa: E402
 from imagevars.models.registry import get_card  # noqa: E402
 from imagevars.train import Classifier  # noqa: E402
 
@@ -200,7 +200,9 @@ def test_cli_lecture_figures(tmp_path, capsys):
     from imagevars.cli import main
 
     out = tmp_path / "shap_mnist"
-    assert main(["explain", "mnist-cnn", "--correct", "--background", "10", "-o", str(out), "-q", "--threads", "2"]) == 0
+    assert (
+        main(["explain", "mnist-cnn", "--correct", "--background", "10", "-o", str(out), "-q", "--threads", "2"]) == 0
+    )
     assert (out / "correct.png").stat().st_size > 10_000 and not (out / "incorrect.png").exists()
     df = imagevars.Results.read(out / "explanations.parquet").to_pandas()
     assert len(df) == 10 and df["explain_correct"].all()

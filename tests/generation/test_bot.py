@@ -87,9 +87,17 @@ def serving(bot):
 def make_bot(server, generator, tmp_path, queue_size=4, tasks=None):
     from imagevars.tasks import get_task
 
-    settings = BotSettings(allow=frozenset({ALICE, BOB, CAROL}), queue_size=queue_size, output=tmp_path / "drawn",
-                           steps=2, width=64, height=64, base_url=server.base_url,
-                           base_file_url=server.base_file_url, poll_timeout=1)
+    settings = BotSettings(
+        allow=frozenset({ALICE, BOB, CAROL}),
+        queue_size=queue_size,
+        output=tmp_path / "drawn",
+        steps=2,
+        width=64,
+        height=64,
+        base_url=server.base_url,
+        base_file_url=server.base_file_url,
+        poll_timeout=1,
+    )
     return ImagineBot(TOKEN, settings, generator, [get_task("quality")] if tasks is None else tasks)
 
 
@@ -274,16 +282,26 @@ def test_refusals_to_a_stranger_are_logged_once_a_minute(server, generator, tmp_
         clock[0] += 61
         bot._log_refusal(mallory)
     lines = [r.getMessage() for r in caplog.records if "refused user" in r.getMessage()]
-    assert lines == [f"refused user {MALLORY} (@mallory)", f"refused user {MALLORY} (@mallory) (and 49 more since the last line)"]
+    assert lines == [
+        f"refused user {MALLORY} (@mallory)",
+        f"refused user {MALLORY} (@mallory) (and 49 more since the last line)",
+    ]
 
 
 def test_telegram_unreachable_at_start_is_one_clear_error(generator, tmp_path):
     from sockets import unused_port
 
     port = unused_port()  # nobody listens there
-    settings = BotSettings(allow=frozenset({ALICE}), output=tmp_path / "drawn", steps=2, width=64, height=64,
-                           base_url=f"http://127.0.0.1:{port}/bot", base_file_url=f"http://127.0.0.1:{port}/file/bot",
-                           poll_timeout=1)
+    settings = BotSettings(
+        allow=frozenset({ALICE}),
+        output=tmp_path / "drawn",
+        steps=2,
+        width=64,
+        height=64,
+        base_url=f"http://127.0.0.1:{port}/bot",
+        base_file_url=f"http://127.0.0.1:{port}/file/bot",
+        poll_timeout=1,
+    )
     bot = ImagineBot(TOKEN, settings, generator)
     with pytest.raises(BotError, match=rf"cannot reach Telegram at http://127.0.0.1:{port} .*check the connection"):
         with serving(bot):

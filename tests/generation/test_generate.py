@@ -26,11 +26,25 @@ def sd(sd_dir):
 
 
 def test_same_inputs_give_the_same_image_whatever_else_is_drawn(sd_dir, sd, tmp_path):
-    a = generate(["a red apple on a table", "Lithograph of a camel eating a pear"], tmp_path / "a", n=2, seed=7,
-                 generator=sd, progress=False, **SMALL).to_pandas()
+    a = generate(
+        ["a red apple on a table", "Lithograph of a camel eating a pear"],
+        tmp_path / "a",
+        n=2,
+        seed=7,
+        generator=sd,
+        progress=False,
+        **SMALL,
+    ).to_pandas()
     # a fresh load of the same folder, the camel alone: the same pixels for the same seeds
-    b = generate("Lithograph of a camel eating a pear", tmp_path / "b", n=2, seed=7,
-                 generator=Generator(sd_dir, threads=2), progress=False, **SMALL).to_pandas()
+    b = generate(
+        "Lithograph of a camel eating a pear",
+        tmp_path / "b",
+        n=2,
+        seed=7,
+        generator=Generator(sd_dir, threads=2),
+        progress=False,
+        **SMALL,
+    ).to_pandas()
     camel = a[a.generate_prompt.str.startswith("Litho")]
     assert list(camel.generate_seed) == [7, 8] and list(b.generate_seed) == [7, 8]
     assert list(camel.generate_sha256) == list(b.generate_sha256)
@@ -42,14 +56,38 @@ def test_same_inputs_give_the_same_image_whatever_else_is_drawn(sd_dir, sd, tmp_
 
 
 def test_each_png_carries_its_row_and_the_table_its_provenance(sd, tmp_path):
-    res = generate("a lighthouse at dusk", tmp_path, seed=3, negative_prompt="blurry", guidance=5.0,
-                   generator=sd, progress=False, **SMALL)
+    res = generate(
+        "a lighthouse at dusk",
+        tmp_path,
+        seed=3,
+        negative_prompt="blurry",
+        guidance=5.0,
+        generator=sd,
+        progress=False,
+        **SMALL,
+    )
     row = res.to_pandas().iloc[0]
     assert row.error is None or row.error != row.error  # null
     png = read_png_row(row.source)
-    for k in ("prompt", "negative_prompt", "seed", "steps", "guidance", "width", "height", "scheduler", "sha256", "key"):
+    for k in (
+        "prompt",
+        "negative_prompt",
+        "seed",
+        "steps",
+        "guidance",
+        "width",
+        "height",
+        "scheduler",
+        "sha256",
+        "key",
+    ):
         assert png[k] == row[f"generate_{k}"], k
-    assert (png["prompt"], png["negative_prompt"], png["seed"], png["guidance"]) == ("a lighthouse at dusk", "blurry", 3, 5.0)
+    assert (png["prompt"], png["negative_prompt"], png["seed"], png["guidance"]) == (
+        "a lighthouse at dusk",
+        "blurry",
+        3,
+        5.0,
+    )
     assert pixel_sha256(row.source) == row.generate_sha256
     model = res.provenance["tasks"][0]["model"]
     assert model["pipeline"] == "StableDiffusionPipeline" and model["scheduler"] == "EulerDiscreteScheduler"
@@ -79,11 +117,10 @@ def test_rerun_skips_images_on_disk_and_redraws_damaged_ones(sd, tmp_path):
 
 def test_design_file_prompts_seeds_settings_and_pass_through(sd, tmp_path):
     design = tmp_path / "stimuli.csv"
-    design.write_text("condition,prompt,seed,steps,guidance\n"
-                      "warm,a smiling barista,11,2,\n"
-                      "cold,a barista,,,3.5\n")
-    df = generate(design=design, output=tmp_path / "out", n=2, seed=100, generator=sd, progress=False,
-                  width=64, height=64).to_pandas()
+    design.write_text("condition,prompt,seed,steps,guidance\nwarm,a smiling barista,11,2,\ncold,a barista,,,3.5\n")
+    df = generate(
+        design=design, output=tmp_path / "out", n=2, seed=100, generator=sd, progress=False, width=64, height=64
+    ).to_pandas()
     assert list(df.condition) == ["warm", "warm", "cold", "cold"]
     assert list(df.generate_seed) == [11, 12, 100, 101]
     assert list(df.generate_steps) == [2, 2, 25, 25]  # empty cell: the model's default
@@ -94,14 +131,17 @@ def test_design_file_prompts_seeds_settings_and_pass_through(sd, tmp_path):
         generate(design=bad, output=tmp_path / "x", generator=sd, progress=False)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"prompts": "   "}, "prompt is empty"),
-    ({"prompts": "a cat", "width": 500}, "width 500 is not divisible by 8.*use 496 or 504"),
-    ({"prompts": "a cat", "height": 60}, "height 60 is not divisible by 8.*use 56 or 64"),
-    ({"prompts": "a cat", "seed": -1}, "seed -1 is out of range"),
-    ({"prompts": "a cat", "seed": 2**32}, "seed 4294967296 is out of range"),
-    ({"prompts": "a cat", "steps": 0}, "steps must be"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"prompts": "   "}, "prompt is empty"),
+        ({"prompts": "a cat", "width": 500}, "width 500 is not divisible by 8.*use 496 or 504"),
+        ({"prompts": "a cat", "height": 60}, "height 60 is not divisible by 8.*use 56 or 64"),
+        ({"prompts": "a cat", "seed": -1}, "seed -1 is out of range"),
+        ({"prompts": "a cat", "seed": 2**32}, "seed 4294967296 is out of range"),
+        ({"prompts": "a cat", "steps": 0}, "steps must be"),
+    ],
+)
 def test_bad_requests_are_refused_before_anything_is_drawn(sd, tmp_path, kwargs, message):
     opts = {"width": 64, "height": 64, **kwargs}
     with pytest.raises(ValueError, match=message):
@@ -153,9 +193,32 @@ def test_cli_generate(sd_dir, tmp_path, capsys):
     from imagevars.cli import main
 
     out = tmp_path / "stimuli"
-    assert main(["generate", "Lithograph of a camel eating a pear", "-n", "2", "--seed", "7", "--model", sd_dir,
-                 "--steps", "2", "--width", "64", "--height", "64", "-o", str(out), "-q",
-                 "--table", str(tmp_path / "t.csv")]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "Lithograph of a camel eating a pear",
+                "-n",
+                "2",
+                "--seed",
+                "7",
+                "--model",
+                sd_dir,
+                "--steps",
+                "2",
+                "--width",
+                "64",
+                "--height",
+                "64",
+                "-o",
+                str(out),
+                "-q",
+                "--table",
+                str(tmp_path / "t.csv"),
+            ]
+        )
+        == 0
+    )
     assert len(list(out.glob("*.png"))) == 2 and (tmp_path / "t.csv").is_file()
     assert "2 images in" in capsys.readouterr().out
     assert main(["generate", "a cat", "--model", sd_dir, "--width", "500", "-o", str(out)]) == 2

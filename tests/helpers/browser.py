@@ -20,14 +20,23 @@ def chromium(downloads: Path):
     from selenium.webdriver.chrome.service import Service
 
     if not (CHROMIUM and DRIVER):
-        pytest.fail("page tests need Debian's chromium and chromium-driver: `make test` installs them "
-                    "(apt-get install chromium chromium-driver)")
+        pytest.fail(
+            "page tests need Debian's chromium and chromium-driver: `make test` installs them "
+            "(apt-get install chromium chromium-driver)"
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,900", "--disable-dev-shm-usage"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1200,900",
+        "--disable-dev-shm-usage",
+    ):
         options.add_argument(flag)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(DRIVER), options=options)
 

@@ -82,8 +82,13 @@ class FakeTelegram:
             self.cond.notify_all()
 
     def message(self, user: int, text: str | None = None, **extra) -> None:
-        msg = {"message_id": self._new_id(), "date": int(time.time()), "chat": {"id": user, "type": "private"},
-               "from": {"id": user, "is_bot": False, "first_name": f"user{user}"}, **extra}
+        msg = {
+            "message_id": self._new_id(),
+            "date": int(time.time()),
+            "chat": {"id": user, "type": "private"},
+            "from": {"id": user, "is_bot": False, "first_name": f"user{user}"},
+            **extra,
+        }
         if text is not None:
             msg["text"] = text
             if text.startswith("/"):
@@ -94,17 +99,30 @@ class FakeTelegram:
         file_id = f"file{self._new_id()}"
         self.files[f"photos/{file_id}.jpg"] = data
         if as_document:
-            media = {"document": {"file_id": file_id, "file_unique_id": file_id, "file_name": "upload.jpg",
-                                  "mime_type": "image/jpeg", "file_size": len(data)}}
+            media = {
+                "document": {
+                    "file_id": file_id,
+                    "file_unique_id": file_id,
+                    "file_name": "upload.jpg",
+                    "mime_type": "image/jpeg",
+                    "file_size": len(data),
+                }
+            }
         else:
-            media = {"photo": [{"file_id": file_id, "file_unique_id": file_id, "width": 64, "height": 64,
-                                "file_size": len(data)}]}
+            media = {
+                "photo": [
+                    {"file_id": file_id, "file_unique_id": file_id, "width": 64, "height": 64, "file_size": len(data)}
+                ]
+            }
         self.message(user, **media)
 
     def replies(self, chat: int | None = None) -> list[tuple[str, dict]]:
         with self.cond:
-            return [(m, f) for m, f in self.calls if m in ("sendMessage", "sendPhoto")
-                    and (chat is None or str(f.get("chat_id")) == str(chat))]
+            return [
+                (m, f)
+                for m, f in self.calls
+                if m in ("sendMessage", "sendPhoto") and (chat is None or str(f.get("chat_id")) == str(chat))
+            ]
 
     def wait_for(self, n: int, chat: int | None = None, timeout: float = 60.0) -> list[tuple[str, dict]]:
         """Block until at least ``n`` replies (to ``chat``) were sent; fail after ``timeout`` seconds."""
@@ -134,8 +152,11 @@ class FakeTelegram:
                         return pending
                     self.cond.wait(max(0.0, end - time.monotonic()))
         if method in ("sendMessage", "sendPhoto"):
-            msg = {"message_id": self._new_id(), "date": int(time.time()),
-                   "chat": {"id": int(f["chat_id"]), "type": "private"}}
+            msg = {
+                "message_id": self._new_id(),
+                "date": int(time.time()),
+                "chat": {"id": int(f["chat_id"]), "type": "private"},
+            }
             if method == "sendPhoto":
                 msg["photo"] = [{"file_id": "sent", "file_unique_id": "sent", "width": 64, "height": 64}]
             else:
@@ -143,8 +164,12 @@ class FakeTelegram:
             return msg
         if method == "getFile":
             path = f"photos/{f['file_id']}.jpg"
-            return {"file_id": f["file_id"], "file_unique_id": f["file_id"], "file_path": path,
-                    "file_size": len(self.files.get(path, b""))}
+            return {
+                "file_id": f["file_id"],
+                "file_unique_id": f["file_id"],
+                "file_path": path,
+                "file_size": len(self.files.get(path, b"")),
+            }
         return True  # deleteWebhook, close, ...
 
     def _new_id(self) -> int:

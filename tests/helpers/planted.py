@@ -26,7 +26,7 @@ def image(rng, red: bool, blue: bool) -> tuple[np.ndarray, tuple[int, int] | Non
     corner = None
     if red:
         y, x = rng.integers(2, SIDE - SQUARE - 2, 2)
-        img[y:y + SQUARE, x:x + SQUARE] = (220, 30, 30)
+        img[y : y + SQUARE, x : x + SQUARE] = (220, 30, 30)
         corner = (int(y), int(x))
     if blue:
         for _ in range(20):

@@ -58,8 +58,10 @@ def one_node_slurm(root: Path):
 
     missing = [b for b in BINARIES if shutil.which(b) is None]
     if missing:
-        pytest.fail(f"the Slurm tests need Debian's slurm-wlm ({', '.join(missing)} missing): `make test` installs "
-                    "it (apt-get install slurm-wlm)")
+        pytest.fail(
+            f"the Slurm tests need Debian's slurm-wlm ({', '.join(missing)} missing): `make test` installs "
+            "it (apt-get install slurm-wlm)"
+        )
     if os.geteuid() != 0:
         pytest.fail("the one-node Slurm cluster runs its daemons as root (slurmd starts jobs); run as root")
     root.mkdir(parents=True, exist_ok=True)
@@ -67,14 +69,28 @@ def one_node_slurm(root: Path):
     for sub in ("state", "spool"):
         (root / sub).mkdir(exist_ok=True)
     start = unused_port()
-    (root / "slurm.conf").write_text(CONF.format(host=socket.gethostname(), root=root, ctld_port=unused_port(),
-                                                 d_port=unused_port(), srun_ports=f"{start}-{start + 20}",
-                                                 cpus=os.cpu_count()))
+    (root / "slurm.conf").write_text(
+        CONF.format(
+            host=socket.gethostname(),
+            root=root,
+            ctld_port=unused_port(),
+            d_port=unused_port(),
+            srun_ports=f"{start}-{start + 20}",
+            cpus=os.cpu_count(),
+        )
+    )
     env = {**os.environ, "SLURM_CONF": str(root / "slurm.conf")}
     run = dict(env=env, check=True, capture_output=True, timeout=30)
     subprocess.run(["mungekey", "--create", f"--keyfile={root}/munge.key", "--force"], **run)
-    munge = ["munged", "-f", f"--socket={root}/munge.socket", f"--key-file={root}/munge.key",
-             f"--pid-file={root}/munged.pid", f"--log-file={root}/munged.log", f"--seed-file={root}/munged.seed"]
+    munge = [
+        "munged",
+        "-f",
+        f"--socket={root}/munge.socket",
+        f"--key-file={root}/munge.key",
+        f"--pid-file={root}/munged.pid",
+        f"--log-file={root}/munged.log",
+        f"--seed-file={root}/munged.seed",
+    ]
     try:
         subprocess.run(munge, **run)
         subprocess.run(["slurmctld", "-f", str(root / "slurm.conf")], **run)

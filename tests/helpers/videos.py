@@ -27,8 +27,16 @@ def read_number(rgb: np.ndarray) -> int:
     return sum(1 << b for b in range(BITS) if row[b * cell + cell // 2] > 128)
 
 
-def make_video(path, seconds: float = 4.0, fps: int = 25, size=(320, 192), gop: int = 50,
-               times: list[float] | None = None, codec: str = "libx264", options: dict | None = None) -> list[float]:
+def make_video(
+    path,
+    seconds: float = 4.0,
+    fps: int = 25,
+    size=(320, 192),
+    gop: int = 50,
+    times: list[float] | None = None,
+    codec: str = "libx264",
+    options: dict | None = None,
+) -> list[float]:
     """Write an H.264 MP4; ``times`` gives each frame's time (variable frame rate). Returns the frame times."""
     import av
 

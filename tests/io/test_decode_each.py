@@ -22,9 +22,16 @@ def _bytes(fmt, size, orientation=None):
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("fmt,size,orientation", [("JPEG", (2400, 1600), None), ("JPEG", (700, 500), None),
-                                                  ("PNG", (1500, 1000), None), ("JPEG", (2000, 1200), 6),
-                                                  ("WEBP", (900, 600), None)])
+@pytest.mark.parametrize(
+    "fmt,size,orientation",
+    [
+        ("JPEG", (2400, 1600), None),
+        ("JPEG", (700, 500), None),
+        ("PNG", (1500, 1000), None),
+        ("JPEG", (2000, 1200), 6),
+        ("WEBP", (900, 600), None),
+    ],
+)
 def test_each_side_is_what_decode_gives(fmt, size, orientation):
     raw = _bytes(fmt, size, orientation)
     from imagevars.io.decode import Cover
@@ -69,7 +76,7 @@ def test_detect_on_a_big_jpeg_decoded_by_cover_finds_what_the_full_decode_finds(
     from PIL import Image
 
     from imagevars.io.decode import decode
-    from imagevars.tasks.detect import DetectTask, nms
+    from imagevars.tasks.detect import DetectTask
 
     buf = io.BytesIO()
     Image.fromarray(data.astronaut()).resize((4000, 3000), Image.Resampling.LANCZOS).save(buf, "JPEG", quality=92)

@@ -108,7 +108,24 @@ def test_the_cli_takes_url_settings(server, tmp_path, capsys, isolated_cache):
 
     listing = tmp_path / "urls.txt"
     listing.write_text(f"{server}/ok.png\n{server}/drip.png\n")
-    code = main(["run", "quality", str(listing), "-q", "--workers", "0", "--retries", "0", "--timeout", "5",
-                 "--deadline", "1", "--no-cache", "-o", str(tmp_path / "v.csv")])
+    code = main(
+        [
+            "run",
+            "quality",
+            str(listing),
+            "-q",
+            "--workers",
+            "0",
+            "--retries",
+            "0",
+            "--timeout",
+            "5",
+            "--deadline",
+            "1",
+            "--no-cache",
+            "-o",
+            str(tmp_path / "v.csv"),
+        ]
+    )
     assert code == 0 and "not done after the deadline of 1 s" in capsys.readouterr().out
     assert not (tmp_path / "cache" / "urls").exists()  # --no-cache: nothing kept

@@ -24,8 +24,13 @@ def test_a_run_records_the_common_keys(tmp_path):
 
 
 def test_a_table_written_with_the_old_started_key_reads_back_with_created(tmp_path):
-    old = {"version": "0.1.0", "tasks": [{"name": "quality", "params": {}}], "started": "2026-05-01T09:30:00+00:00",
-           "seconds": 1.5, "finished": "2026-05-01T09:30:02+00:00"}
+    old = {
+        "version": "0.1.0",
+        "tasks": [{"name": "quality", "params": {}}],
+        "started": "2026-05-01T09:30:00+00:00",
+        "seconds": 1.5,
+        "finished": "2026-05-01T09:30:02+00:00",
+    }
     table = pa.table({"source": ["a.jpg"]}).replace_schema_metadata({PROVENANCE_KEY: json.dumps(old).encode()})
     pq.write_table(table, tmp_path / "old.parquet")
     back = Results.read(tmp_path / "old.parquet").provenance

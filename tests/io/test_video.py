@@ -10,8 +10,8 @@ import pytest
 pytest.importorskip("av")
 
 import imagevars  # noqa: E402
-from imagevars.tasks import Task  # noqa: E402
 from imagevars.io.video import Sampling, frames, probe  # noqa: E402
+from imagevars.tasks import Task  # noqa: E402
 from videos import make_video, read_number, set_rotation  # noqa: E402
 
 
@@ -30,12 +30,15 @@ def test_sampling_parse():
             Sampling.parse(bad)
 
 
-@pytest.mark.parametrize("every,expect", [
-    ("1s", list(range(0, 300, 25))),
-    ("0.5s", [int(np.ceil(k * 12.5)) for k in range(24)]),
-    ("7f", list(range(0, 300, 7))),
-    ("key", list(range(0, 300, 50))),
-])
+@pytest.mark.parametrize(
+    "every,expect",
+    [
+        ("1s", list(range(0, 300, 25))),
+        ("0.5s", [int(np.ceil(k * 12.5)) for k in range(24)]),
+        ("7f", list(range(0, 300, 7))),
+        ("key", list(range(0, 300, 50))),
+    ],
+)
 def test_frames_are_the_right_ones_with_exact_times(clip, every, expect):
     got = list(frames(str(clip), every))
     shown = [read_number(rgb) for _, _, rgb in got]
@@ -90,7 +93,7 @@ def test_variable_frame_rate_times_are_the_frames_own(tmp_path):
         i = read_number(rgb)
         assert t == pytest.approx(times[i], abs=1e-6)  # time_s is the shown frame's own time
     targets = [k * 0.5 for k in range(len(got))]
-    for target, (_, t, rgb) in zip(targets, got):  # ... the first frame at or after each target
+    for target, (_, _t, rgb) in zip(targets, got):  # ... the first frame at or after each target
         i = read_number(rgb)
         assert times[i] >= target - 1e-9 and (i == 0 or times[i - 1] < target)
 
@@ -196,8 +199,12 @@ def test_broken_videos_are_error_rows_and_the_run_goes_on(clip, tmp_path):
     df = r.to_pandas()
     name = df["source"].str.rsplit("/", n=1).str[-1]
     assert (name == "a_good.mp4").sum() == 12 and df[name == "a_good.mp4"]["error"].isna().all()
-    for bad, reason in (("b_garbage.mp4", "not a video"), ("c_truncated.mp4", "not a video"),
-                        ("d_audio_only.mp4", "no video stream"), ("e_empty.mp4", "")):
+    for bad, reason in (
+        ("b_garbage.mp4", "not a video"),
+        ("c_truncated.mp4", "not a video"),
+        ("d_audio_only.mp4", "no video stream"),
+        ("e_empty.mp4", ""),
+    ):
         rows = df[name == bad]
         assert len(rows) == 1 and rows["error"].notna().all(), bad
         assert reason in rows["error"].iloc[0] and bad in rows["error"].iloc[0]

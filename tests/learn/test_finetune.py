@@ -28,8 +28,28 @@ def digit_folders(tmp_path_factory, mnist):
 
 def test_finetuning_learns_the_classes_and_the_saved_onnx_applies_at_scale(digit_folders, tmp_path, capsys):
     out = tmp_path / "ft"
-    assert main(["learn", str(digit_folders), "--target", "digit", "--finetune", "efficientnet-lite0", "--epochs", "3",
-                 "--batch-size", "8", "--learning-rate", "1e-3", "-q", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "learn",
+                str(digit_folders),
+                "--target",
+                "digit",
+                "--finetune",
+                "efficientnet-lite0",
+                "--epochs",
+                "3",
+                "--batch-size",
+                "8",
+                "--learning-rate",
+                "1e-3",
+                "-q",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "digit: accuracy" in printed and "1 image(s) could not be read" in printed
     report = json.loads((out / "report.json").read_text())
@@ -43,8 +63,25 @@ def test_finetuning_learns_the_classes_and_the_saved_onnx_applies_at_scale(digit
     assert card["weights"]["sha256"] == imagevars.io.files.sha256_file(out / "model.onnx")
     # applied with `run classify`: the held-out images get the predictions the report scored
     scores = tmp_path / "scores.parquet"
-    assert main(["run", "classify", str(digit_folders), "--model", str(out), "--classes", "three",
-                 "-q", "--workers", "0", "-o", str(scores)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "classify",
+                str(digit_folders),
+                "--model",
+                str(out),
+                "--classes",
+                "three",
+                "-q",
+                "--workers",
+                "0",
+                "-o",
+                str(scores),
+            ]
+        )
+        == 0
+    )
     table = imagevars.Results.read(scores)
     df = table.to_pandas()
     good = df[df["error"].isna()].copy()
@@ -64,29 +101,61 @@ def test_what_finetuning_cannot_do_is_refused(digit_folders, tmp_path, capsys):
     assert main(["learn", str(digit_folders), "--finetune", "mnist-cnn", "-q", "-o", str(tmp_path / "x")]) == 2
     assert "fine-tuning starts from efficientnet-lite0" in capsys.readouterr().err
     labels = tmp_path / "numbers.csv"
-    pd.DataFrame({"path": [str(p) for p in sorted(digit_folders.rglob("[0-9]*.png"))],
-                  "price": np.linspace(1, 2, 80)}).to_csv(labels, index=False)
-    assert main(["learn", str(labels), "--target", "price", "--finetune", "efficientnet-lite0", "-q",
-                 "-o", str(tmp_path / "x")]) == 2
+    pd.DataFrame(
+        {"path": [str(p) for p in sorted(digit_folders.rglob("[0-9]*.png"))], "price": np.linspace(1, 2, 80)}
+    ).to_csv(labels, index=False)
+    assert (
+        main(
+            [
+                "learn",
+                str(labels),
+                "--target",
+                "price",
+                "--finetune",
+                "efficientnet-lite0",
+                "-q",
+                "-o",
+                str(tmp_path / "x"),
+            ]
+        )
+        == 2
+    )
     assert "fine-tuning learns classes, and this column holds numbers" in capsys.readouterr().err
 
 
-def test_a_hub_classifier_is_finetuned_to_new_classes_and_applies_from_its_folder(digit_folders, tmp_path,
-                                                                                offline_hub):
+def test_a_hub_classifier_is_finetuned_to_new_classes_and_applies_from_its_folder(digit_folders, tmp_path, offline_hub):
     from hubmodels import tiny_vit  # tests/helpers
 
     tiny_vit(tmp_path / "vit", offline_hub, repo="someone/tiny-vit-classifier", classes=5)
     out = tmp_path / "ft-vit"
-    assert main(["learn", str(digit_folders), "--finetune", "hf:someone/tiny-vit-classifier", "--epochs", "2",
-                 "--batch-size", "8", "-q", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "learn",
+                str(digit_folders),
+                "--finetune",
+                "hf:someone/tiny-vit-classifier",
+                "--epochs",
+                "2",
+                "--batch-size",
+                "8",
+                "-q",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     card = json.loads((out / "card.json").read_text())
     assert card["labels"] == ["eight", "three"] and card["config"]["format"] == "transformers"
     assert card["weights"]["sha256"] == imagevars.io.files.sha256_file(out / "model.safetensors")
     r = json.loads((out / "report.json").read_text())["targets"]["class"]
     assert r["training"]["epochs_run"] == 2 and r["n_test"] == 16
     scores = tmp_path / "s.parquet"
-    assert main(["run", "classify", str(digit_folders), "--model", str(out), "-q", "--workers", "0",
-                 "-o", str(scores)]) == 0
+    assert (
+        main(["run", "classify", str(digit_folders), "--model", str(out), "-q", "--workers", "0", "-o", str(scores)])
+        == 0
+    )
     df = imagevars.Results.read(scores).to_pandas()
     good = df[df["error"].isna()]
     assert len(good) == 80 and set(good["classify_top1_label"]) <= {"eight", "three"}
@@ -94,15 +163,28 @@ def test_a_hub_classifier_is_finetuned_to_new_classes_and_applies_from_its_folde
     from imagevars.learn.finetune import finetune
     from imagevars.learn.labels import read_labels
 
-    again = finetune(digit_folders, None, tmp_path / "again", backbone="hf:someone/tiny-vit-classifier", epochs=2,
-                     batch_size=8, progress=False)
+    again = finetune(
+        digit_folders,
+        None,
+        tmp_path / "again",
+        backbone="hf:someone/tiny-vit-classifier",
+        epochs=2,
+        batch_size=8,
+        progress=False,
+    )
     held = again.results["class"]
     sources = [s for s in read_labels(digit_folders, [])["source"] if not s.endswith("broken.png")]
-    applied = imagevars.run([imagevars.tasks.ClassifyTask(str(tmp_path / "again"), classes=["eight", "three"])],
-                            [sources[i] for i in held["rows"]], workers=0, progress=False).to_pandas()
+    applied = imagevars.run(
+        [imagevars.tasks.ClassifyTask(str(tmp_path / "again"), classes=["eight", "three"])],
+        [sources[i] for i in held["rows"]],
+        workers=0,
+        progress=False,
+    ).to_pandas()
     assert np.allclose(applied[["classify_p_eight", "classify_p_three"]], held["oof"], atol=1e-4)
     (out / "model.safetensors").write_bytes(b"changed")
-    assert main(["run", "classify", str(digit_folders), "--model", str(out), "-q", "-o", str(tmp_path / "t.parquet")]) == 2
+    assert (
+        main(["run", "classify", str(digit_folders), "--model", str(out), "-q", "-o", str(tmp_path / "t.parquet")]) == 2
+    )
 
 
 def test_a_grouped_split_keeps_each_group_on_one_side_and_every_class_on_each():

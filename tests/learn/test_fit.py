@@ -67,13 +67,16 @@ def test_the_final_head_reproduces_the_fitted_model():
     assert np.corrcoef(number.predict(X), signal)[0, 1] > 0.99
 
 
-@pytest.mark.parametrize("y, kind, says", [
-    (["a"] * 20, None, "every image has the same label"),
-    (["a"] * 19 + ["b"], None, "class 'b' has 1 example"),
-    ([1.5] * 10 + ["text"] * 10, "number", "a number target has text in it"),
-    ([i / 7 for i in range(30)] + ["n/a"], None, "a number target has text in it \\('n/a'\\)"),
-    (["a", "b"] * 2, None, "4 labelled images for 5 folds"),
-])
+@pytest.mark.parametrize(
+    "y, kind, says",
+    [
+        (["a"] * 20, None, "every image has the same label"),
+        (["a"] * 19 + ["b"], None, "class 'b' has 1 example"),
+        ([1.5] * 10 + ["text"] * 10, "number", "a number target has text in it"),
+        ([i / 7 for i in range(30)] + ["n/a"], None, "a number target has text in it \\('n/a'\\)"),
+        (["a", "b"] * 2, None, "4 labelled images for 5 folds"),
+    ],
+)
 def test_what_cannot_be_learned_is_refused(y, kind, says):
     X = np.random.default_rng(0).normal(size=(len(y), 3))
     with pytest.raises(ValueError, match=says):
@@ -113,7 +116,9 @@ def test_image_plus_tabular_keeps_the_tabular_effects_that_one_penalty_would_shr
     train = np.arange(n) < 300
     X = np.hstack([image, tabular])
     one_penalty = holdout(X, y, train)["metrics"]["r2"]["mean"]
-    stacked = holdout(X, y, train, make_model=lambda kind, seed: ImagePlusTabular(kind, d, seed))["metrics"]["r2"]["mean"]
+    stacked = holdout(X, y, train, make_model=lambda kind, seed: ImagePlusTabular(kind, d, seed))["metrics"]["r2"][
+        "mean"
+    ]
     best = 1 - 0.25 / np.var(y[~train])  # the noise's share is all that cannot be explained
     assert stacked > one_penalty + 0.1 and stacked > best - 0.3
     # classes: the same for a logistic model

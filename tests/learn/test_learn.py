@@ -24,8 +24,14 @@ def labelled(tmp_path_factory, mnist):
         for k, i in enumerate(np.flatnonzero(ty == digit)[:30]):
             path = folder / f"{digit}_{k}.png"
             Image.fromarray(tx[i]).save(path)
-            rows.append({"path": str(path), "digit": str(digit), "writer": k % 6,
-                         "appeal": appeal[digit] + float(rng.normal(scale=0.05))})
+            rows.append(
+                {
+                    "path": str(path),
+                    "digit": str(digit),
+                    "writer": k % 6,
+                    "appeal": appeal[digit] + float(rng.normal(scale=0.05)),
+                }
+            )
     (folder / "broken.png").write_bytes(b"not a png")
     rows.append({"path": str(folder / "broken.png"), "digit": "0", "writer": 0, "appeal": 0.2})
     labels = folder / "labels.csv"
@@ -35,15 +41,33 @@ def labelled(tmp_path_factory, mnist):
 
 def test_learn_reports_cross_validated_metrics_and_the_measure_applies_at_scale(labelled, tmp_path, capsys):
     out = tmp_path / "digit-measure"
-    assert main(["learn", str(labelled), "--target", "digit,appeal", "--group", "writer", "--folds", "3", "-q",
-                 "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "learn",
+                str(labelled),
+                "--target",
+                "digit,appeal",
+                "--group",
+                "writer",
+                "--folds",
+                "3",
+                "-q",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "digit: accuracy" in printed and "1 image(s) could not be read" in printed
     report = json.loads((out / "report.json").read_text())
     digit = report["targets"]["digit"]
     assert digit["n"] == 90 and digit["grouped"] and digit["classes"] == ["0", "1", "7"]
     assert digit["metrics"]["accuracy"]["mean"] > 0.85 > digit["baseline"]["accuracy"]["mean"]
-    assert report["targets"]["appeal"]["kind"] == "number" and report["targets"]["appeal"]["metrics"]["r2"]["mean"] > 0.5
+    assert (
+        report["targets"]["appeal"]["kind"] == "number" and report["targets"]["appeal"]["metrics"]["r2"]["mean"] > 0.5
+    )
     assert report["dropped"][0]["source"].endswith("broken.png")
     assert (out / "digit_confusion.png").exists() and (out / "appeal_learning_curve.png").exists()
     assert (out / "digit_reliability.png").exists() and (out / "digit_confident.png").exists()
@@ -62,7 +86,10 @@ def test_learn_reports_cross_validated_metrics_and_the_measure_applies_at_scale(
     assert np.allclose(good[["classify_digit_p_0", "classify_digit_p_1", "classify_digit_p_7"]].sum(axis=1), 1)
     assert np.corrcoef(good["classify_appeal"], good["appeal"])[0, 1] > 0.8
     task = table.provenance["tasks"][0]
-    assert task["measure"]["backbone"] == "efficientnet-lite0" and task["weights_sha256"] == task["measure"]["weights_sha256"]
+    assert (
+        task["measure"]["backbone"] == "efficientnet-lite0"
+        and task["weights_sha256"] == task["measure"]["weights_sha256"]
+    )
 
 
 def test_a_refit_encodes_nothing_again(labelled, tmp_path, monkeypatch):
@@ -112,8 +139,24 @@ def test_tabular_columns_are_compared_with_the_image(labelled, tmp_path, capsys)
     with_pen = tmp_path / "labels.csv"
     labels.to_csv(with_pen, index=False)
     out = tmp_path / "tab"
-    assert main(["learn", str(with_pen), "--target", "appeal", "--tabular", "writer,pen", "--folds", "3", "-q",
-                 "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "learn",
+                str(with_pen),
+                "--target",
+                "appeal",
+                "--tabular",
+                "writer,pen",
+                "--folds",
+                "3",
+                "-q",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "tabular only: r2" in capsys.readouterr().out
     r = json.loads((out / "report.json").read_text())["targets"]["appeal"]
     assert r["compare"]["tabular only"]["r2"]["mean"] < 0.15
@@ -124,8 +167,13 @@ def test_tabular_columns_are_compared_with_the_image(labelled, tmp_path, capsys)
 
 
 def test_a_backbone_learn_cannot_read_is_refused(labelled, tmp_path, capsys):
-    assert main(["learn", str(labelled), "--target", "digit", "--features", "mnist-cnn", "-q", "-o", str(tmp_path)]) == 2
-    assert "--features mnist-cnn: no backbone 'mnist-cnn' with features; registered: efficientnet-lite0" in capsys.readouterr().err
+    assert (
+        main(["learn", str(labelled), "--target", "digit", "--features", "mnist-cnn", "-q", "-o", str(tmp_path)]) == 2
+    )
+    assert (
+        "--features mnist-cnn: no backbone 'mnist-cnn' with features; registered: efficientnet-lite0"
+        in capsys.readouterr().err
+    )
 
 
 def test_a_hub_backbone_is_learned_from_and_applied_at_the_commit_it_learned_from(labelled, tmp_path, offline_hub):
@@ -134,8 +182,24 @@ def test_a_hub_backbone_is_learned_from_and_applied_at_the_commit_it_learned_fro
 
     tiny_vit(tmp_path / "tiny-vit", offline_hub)
     out = tmp_path / "m"
-    assert main(["learn", str(labelled), "--target", "digit", "--features", "hf:someone/tiny-vit", "--folds", "3",
-                 "-q", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "learn",
+                str(labelled),
+                "--target",
+                "digit",
+                "--features",
+                "hf:someone/tiny-vit",
+                "--folds",
+                "3",
+                "-q",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     card, heads = load(out)
     backbone = card.config["backbone"]
     assert backbone.startswith("hf:someone/tiny-vit@") and len(backbone.split("@")[1]) == 40
@@ -146,8 +210,9 @@ def test_a_hub_backbone_is_learned_from_and_applied_at_the_commit_it_learned_fro
     assert main(["run", "classify", str(labelled), "--model", str(out), "-q", "--workers", "0", "-o", str(scores)]) == 0
     got = imagevars.Results.read(scores).to_pandas().merge(features, on="source")
     want = heads[0].predict(np.stack(got["embed_vector"].map(np.asarray)))
-    assert len(got) == 90 and np.allclose(got[["classify_digit_p_0", "classify_digit_p_1", "classify_digit_p_7"]], want,
-                                          atol=1e-4)
+    assert len(got) == 90 and np.allclose(
+        got[["classify_digit_p_0", "classify_digit_p_1", "classify_digit_p_7"]], want, atol=1e-4
+    )
 
 
 def test_a_column_of_label_sets_becomes_one_yes_no_target_per_label(labelled, tmp_path):

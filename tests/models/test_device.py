@@ -78,7 +78,6 @@ def _watch_inputs(module) -> None:
 
 def test_a_hub_model_loads_onto_the_device_imagevars_device_names(tmp_path, monkeypatch):
     from hubmodels import tiny_vit  # tests/helpers
-
     from imagevars.models.hf_classify import HubClassifier
 
     folder = tiny_vit(tmp_path / "vit-cls", tmp_path / "hub", classes=3)
@@ -88,7 +87,6 @@ def test_a_hub_model_loads_onto_the_device_imagevars_device_names(tmp_path, monk
 
 def test_every_input_follows_a_hub_model_to_its_device(tmp_path):
     from hubmodels import tiny_vit  # tests/helpers
-
     from imagevars.models.clip import ClipModel, save_random_clip
     from imagevars.models.hf_backbone import HubBackbone
     from imagevars.models.hf_classify import HubClassifier
@@ -97,8 +95,17 @@ def test_every_input_follows_a_hub_model_to_its_device(tmp_path):
     small = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2)
     classifier = HubClassifier(str(tiny_vit(tmp_path / "vit-cls", tmp_path / "hub", classes=3)))
     backbone = HubBackbone(str(tiny_vit(tmp_path / "vit", tmp_path / "hub", repo="someone/tiny-backbone")))
-    clip = ClipModel(str(save_random_clip(tmp_path / "clip", text=dict(small, max_position_embeddings=24),
-                                          vision=dict(small, patch_size=8), projection_dim=8, image_side=32)))
+    clip = ClipModel(
+        str(
+            save_random_clip(
+                tmp_path / "clip",
+                text=dict(small, max_position_embeddings=24),
+                vision=dict(small, patch_size=8),
+                projection_dim=8,
+                image_side=32,
+            )
+        )
+    )
     owl = OpenVocabDetector(str(save_random_owlv2(tmp_path / "owl")), "cat, cup")
     images = np.stack([np.asarray(data.chelsea()[:64, :64])] * 2)
     for m in (classifier, backbone, clip, owl):

@@ -37,9 +37,14 @@ def test_classify_and_embed_take_the_int8_model_by_name(tmp_path):
     from imagevars.tasks import ClassifyTask, EmbedTask
 
     Image.fromarray(data.coffee()).save(tmp_path / "coffee.png")
-    table = imagevars.run([ClassifyTask(model="efficientnet-lite0-int8"), EmbedTask(model="efficientnet-lite0-int8")],
-                          tmp_path, progress=False)
+    table = imagevars.run(
+        [ClassifyTask(model="efficientnet-lite0-int8"), EmbedTask(model="efficientnet-lite0-int8")],
+        tmp_path,
+        progress=False,
+    )
     row = table.to_pandas().iloc[0]
     assert row["classify_top1_label"] == "espresso" and len(row["embed_vector"]) == 1280
     assert table.provenance["tasks"][0]["model"] == "efficientnet-lite0-int8"
-    assert table.provenance["tasks"][0]["weights_sha256"] == imagevars.get_card("efficientnet-lite0-int8").weights.sha256
+    assert (
+        table.provenance["tasks"][0]["weights_sha256"] == imagevars.get_card("efficientnet-lite0-int8").weights.sha256
+    )

@@ -54,9 +54,12 @@ def test_a_graph_of_another_shape_is_refused(tmp_path):
     import onnx
     from onnx import TensorProto, helper
 
-    graph = helper.make_graph([helper.make_node("Relu", ["image"], ["out"])], "g",
-                              [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3])],
-                              [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 3])])
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["image"], ["out"])],
+        "g",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 3])],
+    )
     onnx.save(helper.make_model(graph), tmp_path / "other.onnx")
     with pytest.raises(ValueError, match="not an EfficientNet-Lite graph"):
         from_onnx(tmp_path / "other.onnx")

@@ -2,9 +2,9 @@
 every file's retries (2.5 minutes for CLIP when the name does not resolve)."""
 
 import pytest
-from sockets import unused_port
 
 from imagevars.models import hub
+from sockets import unused_port
 
 
 class _Recorder:
@@ -34,8 +34,11 @@ def endpoint(monkeypatch):
 
 def test_an_unreachable_hub_means_the_cache_alone_and_the_error_says_why(endpoint):
     endpoint(f"http://127.0.0.1:{unused_port()}")
-    with pytest.raises(RuntimeError, match=r"not in the cache and the hub cannot be reached from here "
-                                           r"\(http://127\.0\.0\.1:\d+: .*\): run once with internet"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"not in the cache and the hub cannot be reached from here "
+        r"\(http://127\.0\.0\.1:\d+: .*\): run once with internet",
+    ):
         hub.from_pretrained("someone/model", None, "detector", RuntimeError, _Recorder)
     assert _Recorder.calls[0]["local_files_only"] is True  # no request per file
 
@@ -70,7 +73,6 @@ def test_the_hub_is_probed_once_per_endpoint_and_again_after_a_while(endpoint, m
 def test_a_cached_model_loads_with_no_hub_in_reach(endpoint, offline_hub, monkeypatch, tmp_path):
     """The cache is used as it is, with downloads allowed but the hub out of reach."""
     from hubmodels import tiny_vit
-
     from imagevars.tasks import ClassifyTask
 
     monkeypatch.delenv("IMAGEVARS_OFFLINE")

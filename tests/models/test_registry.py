@@ -64,19 +64,28 @@ def hub_configs(tmp_path_factory):
         elif card.task == "ask":
             save_random_vlm(folder)
         elif card.task == "detect":
-            config = (transformers.DFineConfig if name.startswith("dfine") else transformers.RTDetrConfig)(id2label=coco)
+            config = (transformers.DFineConfig if name.startswith("dfine") else transformers.RTDetrConfig)(
+                id2label=coco
+            )
             config.save_pretrained(folder)
             transformers.RTDetrImageProcessor(size={"height": 640, "width": 640}).save_pretrained(folder)
         elif name.startswith("siglip"):
-            save_random_siglip(folder, text=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                                                 num_attention_heads=2),
-                               vision=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                                           num_attention_heads=2, patch_size=16))
+            save_random_siglip(
+                folder,
+                text=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2),
+                vision=dict(
+                    hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, patch_size=16
+                ),
+            )
         elif card.task == "embed":
-            save_random_clip(folder, text=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                                               num_attention_heads=2),
-                             vision=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                                         num_attention_heads=2, patch_size=32), projection_dim=card.config["dim"])
+            save_random_clip(
+                folder,
+                text=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2),
+                vision=dict(
+                    hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, patch_size=32
+                ),
+                projection_dim=card.config["dim"],
+            )
         else:
             save_random_pipeline(folder, kind="sdxl" if "xl" in name else "sd")
         for weights in [*folder.rglob("*.safetensors"), *folder.rglob("*.bin")]:
@@ -114,14 +123,18 @@ def test_every_model_builds_with_random_weights_without_downloading_them(name, h
             out = model.run(None, {"images": np.zeros((1, *card.input_size), np.float32)})[0]
             assert out.shape == (1, 1) and 0.0 <= float(out[0, 0]) <= 1.0
     elif card.task == "ask":
-        assert model.commit == card.weights.revision and (model.repo, model.revision) == (card.config["hf_repo"],
-                                                                                         card.weights.revision)
+        assert model.commit == card.weights.revision and (model.repo, model.revision) == (
+            card.config["hf_repo"],
+            card.weights.revision,
+        )
         assert model.score(np.zeros((32, 32, 3), np.uint8), model.prompt("Is it?"), ["yes", "no"]).shape == (2,)
     elif card.task == "embed":
         assert model.commit == SNAPSHOT
         emb = model.embed_texts(["a dog on a beach"])
         assert emb.shape == (1, model.dim) and np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
-        assert model.kind == ("siglip" if name.startswith("siglip") else "clip") and model.repo == card.config["hf_repo"]
+        assert (
+            model.kind == ("siglip" if name.startswith("siglip") else "clip") and model.repo == card.config["hf_repo"]
+        )
     else:
         assert model.repo == card.config["hf_repo"] and model.defaults["steps"] == card.config["steps"]
         assert hasattr(model.pipe, "unet") and hasattr(model.pipe, "vae")
@@ -140,8 +153,18 @@ def test_a_fresh_process_sees_every_family_registered():
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", "import imagevars; print(' '.join(imagevars.list_models()))"],
-                         capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", "import imagevars; print(' '.join(imagevars.list_models()))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert out == imagevars.list_models()
-    assert {"mnist-cnn", "centernet-mbv3-coco", "rtdetr-r18", "clip-vit-b32", "siglip-base",
-            "stable-diffusion-1.5"} <= set(out)
+    assert {
+        "mnist-cnn",
+        "centernet-mbv3-coco",
+        "rtdetr-r18",
+        "clip-vit-b32",
+        "siglip-base",
+        "stable-diffusion-1.5",
+    } <= set(out)

@@ -3,8 +3,8 @@ import dataclasses
 import pytest
 
 import imagevars
-from imagevars.io.http import ChecksumError, DownloadError
 from imagevars.io.files import sha256_file
+from imagevars.io.http import ChecksumError, DownloadError
 from imagevars.models import weights as W
 
 
@@ -22,8 +22,11 @@ def test_pretrained_works_offline(monkeypatch):
 
 def _hub_card(sha, url):
     card = imagevars.get_card("mnist-cnn")
-    return dataclasses.replace(card, name="hub-cnn", weights=dataclasses.replace(
-        card.weights, bundled=False, url=url, filename="hub-cnn.safetensors", sha256=sha))
+    return dataclasses.replace(
+        card,
+        name="hub-cnn",
+        weights=dataclasses.replace(card.weights, bundled=False, url=url, filename="hub-cnn.safetensors", sha256=sha),
+    )
 
 
 def test_download_into_cache_then_reuse(tmp_path, serve, isolated_cache):

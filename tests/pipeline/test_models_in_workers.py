@@ -56,8 +56,10 @@ def test_a_task_that_refuses_the_worker_copies_keeps_the_models_here(photos):
     assert r.provenance["engine"]["models_in"] == "this process"
     q = imagevars.run([QualityTask()], photos, workers=2, progress=False)  # no model anywhere: as before
     assert q.provenance["engine"]["models_in"] == "this process"
-    assert imagevars.run([DetectTask()], photos, workers=0, progress=False).provenance["engine"]["models_in"] == \
-        "this process"
+    assert (
+        imagevars.run([DetectTask()], photos, workers=0, progress=False).provenance["engine"]["models_in"]
+        == "this process"
+    )
 
 
 def _folder(tmp_path, widths):
@@ -84,8 +86,11 @@ def test_a_model_call_that_raises_in_a_worker_is_that_images_error_row(tmp_path)
     assert r.provenance["engine"]["models_in"] == "workers"
     assert list(df.error.notna()) == [i == 4 for i in range(7)]
     assert "task refuse: ValueError: the processor rejects" in df.error[4]
-    assert df.quality_brightness.notna().sum() == 6 and r.provenance["counts"] == {"measured": 6, "errors": 1,
-                                                                                   "skipped": 0}
+    assert df.quality_brightness.notna().sum() == 6 and r.provenance["counts"] == {
+        "measured": 6,
+        "errors": 1,
+        "skipped": 0,
+    }
 
 
 def test_video_frames_measured_in_the_workers_equal_the_in_process_ones(tmp_path):

@@ -96,7 +96,6 @@ def test_a_manifest_reordered_with_a_repeated_file_resumes_by_identity(tmp_path)
 
 def test_a_reconcile_killed_half_way_is_finished_by_the_next_run(tmp_path, monkeypatch):
     """Old parts rewritten but not yet removed: the next run keeps one copy of each input."""
-    from imagevars.pipeline import sink
 
     src, out = tmp_path / "p", tmp_path / "v.parquet"
     _images(src, {f"{i:02d}.png": 10 + i for i in range(10, 20)})
@@ -122,10 +121,18 @@ def test_a_reconcile_killed_half_way_is_finished_by_the_next_run(tmp_path, monke
 def test_a_second_run_on_the_same_output_is_refused_and_told_who_holds_it(tmp_path):
     src, out = tmp_path / "p", tmp_path / "v.parquet"
     _images(src, {f"{i}.png": 10 + i for i in range(4)})
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from imagevars.pipeline.sink import PartsSink; "
-        f"s = PartsSink({str(out)!r}, {{'x': 1}}); print('held', flush=True); time.sleep(60)")],
-        stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from imagevars.pipeline.sink import PartsSink; "
+                f"s = PartsSink({str(out)!r}, {{'x': 1}}); print('held', flush=True); time.sleep(60)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(OutputBusy, match=rf"being written by another run \(process {holder.pid} on "):
@@ -163,9 +170,9 @@ def test_keep_with_a_folder_is_refused_before_any_work(tmp_path):
 
 
 def test_parts_are_flushed_by_time_as_well_as_by_rows(tmp_path):
-    from imagevars.pipeline.sink import PartsSink
-
     import pyarrow as pa
+
+    from imagevars.pipeline.sink import PartsSink
 
     sink = PartsSink(tmp_path / "v.parquet", {"x": 1}, chunk_rows=1000, flush_s=0.2)
     batch = pa.RecordBatch.from_pydict({"source": ["a"], "_index": [0], "_key": ["0||a"]})
@@ -285,11 +292,29 @@ def _cli(*args):
 def test_killed_after_the_output_was_written_but_before_the_parts_were_removed(tmp_path):
     src, out = tmp_path / "p", tmp_path / "v.parquet"
     _images(src, {f"{i:02d}.png": 10 + i for i in range(6)})
-    dies = ("import os, signal, sys, shutil; import imagevars.pipeline.sink as s; "
-            "s.shutil = type('S', (), {'rmtree': staticmethod(lambda p: os.kill(os.getpid(), signal.SIGKILL))}); "
-            "from imagevars.cli import main; sys.exit(main(sys.argv[1:]))")
-    proc = subprocess.run([sys.executable, "-c", dies, "run", "quality", str(src), "-q", "--workers", "0",
-                           "--chunk-rows", "2", "-o", str(out)], capture_output=True)
+    dies = (
+        "import os, signal, sys, shutil; import imagevars.pipeline.sink as s; "
+        "s.shutil = type('S', (), {'rmtree': staticmethod(lambda p: os.kill(os.getpid(), signal.SIGKILL))}); "
+        "from imagevars.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            dies,
+            "run",
+            "quality",
+            str(src),
+            "-q",
+            "--workers",
+            "0",
+            "--chunk-rows",
+            "2",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+    )
     assert proc.returncode == -9 and out.exists() and out.with_name(out.name + ".parts").exists()
     subprocess.run(_cli("quality", src, "--chunk-rows", "2", "-o", out), check=True)
     subprocess.run(_cli("quality", src, "-o", tmp_path / "clean.parquet"), check=True)
@@ -329,12 +354,16 @@ def test_an_output_in_a_read_only_folder_is_one_line(tmp_path):
     """Root may write anywhere, but not on a read-only file system: a real refusal from the OS."""
     disk = tmp_path / "ro"
     disk.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(disk)], capture_output=True).returncode:
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(disk)], capture_output=True
+    ).returncode:
         pytest.skip("mounting a tmpfs is not allowed here; test_errors.py covers permission errors by their code")
     try:
         _images(tmp_path / "p", {"a.png": 5})
         proc = subprocess.run(_cli("quality", tmp_path / "p", "-o", disk / "v.parquet"), capture_output=True, text=True)
         err = proc.stderr.strip().splitlines()
-        assert proc.returncode == 2 and len(err) == 1 and "permission denied: write to a folder you may write to" in err[0]
+        assert (
+            proc.returncode == 2 and len(err) == 1 and "permission denied: write to a folder you may write to" in err[0]
+        )
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)

@@ -34,10 +34,14 @@ def _photos(folder, n=6):
 
 def _png_header_only(path, w, h):
     """A PNG whose header claims w x h pixels: a decompression bomb in miniature."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     ihdr = struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 10)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 10)) + chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +76,9 @@ def test_sources_folder_glob_list_manifest(tmp_path):
     assert [it.source for it in resolve(str(tmp_path / "p" / "**" / "*.jpg"))] == sorted(paths)
     (tmp_path / "list.txt").write_text("# photos\n" + "\n".join(paths) + "\n\n")
     assert [it.source for it in resolve(tmp_path / "list.txt")] == paths
-    pd.DataFrame({"firm": [7, 8, 9], "image_url": paths, "date": ["2020-01-01"] * 3}).to_csv(tmp_path / "m.csv", index=False)
+    pd.DataFrame({"firm": [7, 8, 9], "image_url": paths, "date": ["2020-01-01"] * 3}).to_csv(
+        tmp_path / "m.csv", index=False
+    )
     src = resolve(tmp_path / "m.csv", keep=["firm"])
     assert [(it.source, it.extra) for it in src] == [(p, (f,)) for p, f in zip(paths, [7, 8, 9])]
     with pytest.raises(ValueError, match="has no column\\(s\\) listing_id to keep"):
@@ -91,8 +97,12 @@ def test_run_in_memory_keys_columns_provenance(tmp_path):
     assert df["source"].tolist() == sorted(paths) and (df["frame"] == 0).all() and (df["time_s"] == 0).all()
     astro = df.set_index("source").loc[str(tmp_path / "astronaut.jpg")]
     assert (astro["quality_width"], astro["quality_height"]) == (512, 512)
-    assert res.provenance["tasks"][0] == {"name": "quality", "params": {"size": 512, "colors": 3}, "model": None,
-                                          "weights_sha256": None}
+    assert res.provenance["tasks"][0] == {
+        "name": "quality",
+        "params": {"size": 512, "colors": 3},
+        "model": None,
+        "weights_sha256": None,
+    }
     assert res.provenance["version"] == imagevars.__version__ and res.provenance["counts"]["measured"] == 6
 
 
@@ -116,10 +126,17 @@ def test_bad_inputs_become_error_rows(bad_folder):
 
 def test_missing_file_and_unreachable_url_are_rows(tmp_path):
     paths = _photos(tmp_path, 1)
-    pd.DataFrame({"path": [paths[0], str(tmp_path / "gone.jpg"), "http://127.0.0.1:9/x.jpg"], "id": [1, 2, 3]}
-                 ).to_csv(tmp_path / "m.csv", index=False)
-    res = imagevars.run(["quality"], tmp_path / "m.csv", keep=["id"], workers=0, progress=False,
-                        fetch_options={"retries": 0, "timeout": 2})
+    pd.DataFrame({"path": [paths[0], str(tmp_path / "gone.jpg"), "http://127.0.0.1:9/x.jpg"], "id": [1, 2, 3]}).to_csv(
+        tmp_path / "m.csv", index=False
+    )
+    res = imagevars.run(
+        ["quality"],
+        tmp_path / "m.csv",
+        keep=["id"],
+        workers=0,
+        progress=False,
+        fetch_options={"retries": 0, "timeout": 2},
+    )
     df = res.to_pandas()
     assert df["id"].tolist() == [1, 2, 3] and df["error"].isna().tolist() == [True, False, False]
     assert "file not found" in df["error"][1] and df["error"][2].startswith("http://127.0.0.1:9/x.jpg:")
@@ -133,8 +150,9 @@ def test_url_download_with_cache(tmp_path, serve, isolated_cache):
     again = imagevars.run(["quality"], [url], workers=0, progress=False).to_pandas()
     assert first["error"].isna().all() and again["error"].isna().all()
     assert first["quality_sharpness"][0] == again["quality_sharpness"][0] and first["source"][0] == url
-    missing = imagevars.run(["quality"], [url.replace("astronaut", "nobody")], workers=0, progress=False,
-                            fetch_options={"cache": False}).to_pandas()
+    missing = imagevars.run(
+        ["quality"], [url.replace("astronaut", "nobody")], workers=0, progress=False, fetch_options={"cache": False}
+    ).to_pandas()
     assert "HTTP 404" in missing["error"][0]
 
 
@@ -177,10 +195,23 @@ def test_resume_after_sigkill_gives_exactly_the_uninterrupted_rows(tmp_path):
     rng = np.random.default_rng(0)
     base = np.asarray(Image.open(io.BytesIO(_jpeg_bytes())))
     for i in range(240):
-        crop = base[rng.integers(0, 200) :][: 300, rng.integers(0, 200) :][:, :300]
+        crop = base[rng.integers(0, 200) :][:300, rng.integers(0, 200) :][:, :300]
         Image.fromarray(crop).save(photos / f"{i:04d}.jpg", quality=85)
-    cmd = [sys.executable, "-m", "imagevars.cli", "run", "quality", str(photos), "-q", "--workers", "1",
-           "--batch-size", "8", "--chunk-rows", "16"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "imagevars.cli",
+        "run",
+        "quality",
+        str(photos),
+        "-q",
+        "--workers",
+        "1",
+        "--batch-size",
+        "8",
+        "--chunk-rows",
+        "16",
+    ]
     out = tmp_path / "vars.parquet"
     proc = subprocess.Popen([*cmd, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     parts = tmp_path / "vars.parquet.parts"
@@ -226,9 +257,26 @@ def test_ctrl_c_keeps_what_was_measured_and_the_rerun_completes(tmp_path):
         inputs = [str(p) for p in sorted(photos.iterdir())]
         inputs.insert(200, url)
         (tmp_path / "inputs.txt").write_text("\n".join(inputs) + "\n")
-        cmd = [sys.executable, "-m", "imagevars.cli", "run", "quality", str(tmp_path / "inputs.txt"), "--workers",
-               "1", "--batch-size", "4", "--chunk-rows", "1000", "--timeout", "3600", "--deadline", "3600",
-               "-o", str(tmp_path / "v.parquet")]
+        cmd = [
+            sys.executable,
+            "-m",
+            "imagevars.cli",
+            "run",
+            "quality",
+            str(tmp_path / "inputs.txt"),
+            "--workers",
+            "1",
+            "--batch-size",
+            "4",
+            "--chunk-rows",
+            "1000",
+            "--timeout",
+            "3600",
+            "--deadline",
+            "3600",
+            "-o",
+            str(tmp_path / "v.parquet"),
+        ]
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, bufsize=1)
         err: list[str] = []
         seen = threading.Condition()
@@ -245,8 +293,13 @@ def test_ctrl_c_keeps_what_was_measured_and_the_rerun_completes(tmp_path):
         reader.start()
         assert arrived.wait(timeout=600), "the run never reached the held input"
         with seen:  # the bar shows the rows before the held input (they are done: the worker is past them)
-            assert seen.wait_for(lambda: max(map(int, re.findall(r"\|\s*(\d+)/401", "".join(err))), default=0) >= 10
-                                 or proc.poll() is not None, timeout=600)
+            assert seen.wait_for(
+                lambda: (
+                    max(map(int, re.findall(r"\|\s*(\d+)/401", "".join(err))), default=0) >= 10
+                    or proc.poll() is not None
+                ),
+                timeout=600,
+            )
         assert proc.poll() is None, "".join(err)[-2000:]
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=600)  # the held request is still held: the run must not wait for it
@@ -298,11 +351,32 @@ def _jpeg_bytes():
 
 def test_cli_run_with_manifest_keep_and_summary(tmp_path):
     paths = _photos(tmp_path, 2)
-    pd.DataFrame({"image_url": paths + [str(tmp_path / "missing.jpg")], "listing_id": ["a", "b", "c"],
-                  "date": ["2024-01-02"] * 3}).to_csv(tmp_path / "listings.csv", index=False)
-    out = subprocess.run([sys.executable, "-m", "imagevars.cli", "run", "quality", str(tmp_path / "listings.csv"),
-                          "--path-column", "image_url", "--keep", "listing_id,date", "-o", str(tmp_path / "vars.dta"),
-                          "-q"], capture_output=True, text=True)
+    pd.DataFrame(
+        {
+            "image_url": paths + [str(tmp_path / "missing.jpg")],
+            "listing_id": ["a", "b", "c"],
+            "date": ["2024-01-02"] * 3,
+        }
+    ).to_csv(tmp_path / "listings.csv", index=False)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "imagevars.cli",
+            "run",
+            "quality",
+            str(tmp_path / "listings.csv"),
+            "--path-column",
+            "image_url",
+            "--keep",
+            "listing_id,date",
+            "-o",
+            str(tmp_path / "vars.dta"),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     assert "3 rows: 2 measured now, 0 resumed from an earlier run, 1 with errors" in out.stdout
     assert "missing.jpg: file not found" in out.stdout
@@ -315,8 +389,12 @@ def test_output_is_streamed_from_many_parts_and_results_are_file_backed(bad_fold
     out = tmp_path / "v.parquet"
     res = imagevars.run(["quality"], bad_folder, out, workers=0, progress=False, chunk_rows=3, batch_size=2)
     assert res._table is None and len(res) == 10 and res.n_errors == 4  # nothing loaded to say so
-    assert sorted(res.errors()["source"].map(os.path.basename)) == ["b_zero.jpg", "c_truncated.jpg", "d_text.jpg",
-                                                                     "i_bomb.png"]
+    assert sorted(res.errors()["source"].map(os.path.basename)) == [
+        "b_zero.jpg",
+        "c_truncated.jpg",
+        "d_text.jpg",
+        "i_bomb.png",
+    ]
     memory = imagevars.run(["quality"], bad_folder, workers=0, progress=False)
     assert res.table.equals(memory.table)
     assert pq.ParquetFile(out).metadata.num_row_groups == 3  # parts of 4, 4 and 2 rows, written one by one
@@ -361,8 +439,9 @@ def test_workers_run_opencv_on_one_thread(tmp_path, mode):
         paths.append(str(tmp_path / f"{i}.png"))
         Image.new("RGB", (8, 8)).save(paths[-1])
     env = {k: v for k, v in os.environ.items() if k != "OPENCV_FOR_THREADS_NUM"}
-    out = subprocess.run([sys.executable, "-c", _THREADS_SCRIPT, mode, *paths], env=env, capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", _THREADS_SCRIPT, mode, *paths], env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[0, 0, 0, 0]"
 
@@ -406,7 +485,7 @@ def test_long_format_rows_and_resume_after_interrupt(tmp_path):
         imagevars.run([_Boxes(interrupt_at=3)], photos, out, workers=0, progress=False, batch_size=4, chunk_rows=3)
     assert list((tmp_path / "long.parquet.parts").glob("part-*.parquet")), "rows so far should be saved"
     resumed = imagevars.run([_Boxes()], photos, out, workers=0, progress=False, batch_size=4, chunk_rows=3)
-    clean = imagevars.run([_Boxes()], photos, tmp_path / "clean.parquet", workers=0, progress=False, batch_size=5)
+    imagevars.run([_Boxes()], photos, tmp_path / "clean.parquet", workers=0, progress=False, batch_size=5)
     assert resumed.provenance["counts"]["skipped"] > 0
     a, b = pq.read_table(out), pq.read_table(tmp_path / "clean.parquet")
     assert a.equals(b)  # nothing lost or duplicated, objects in order

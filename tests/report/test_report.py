@@ -6,7 +6,6 @@ import io
 import json
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pytest
 import skimage.data as data
@@ -22,7 +21,16 @@ from imagevars.report.page import write_report
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory):
     folder = tmp_path_factory.mktemp("photos")
-    for name in ("chelsea", "coffee", "astronaut", "rocket", "camera", "page", "immunohistochemistry", "hubble_deep_field"):
+    for name in (
+        "chelsea",
+        "coffee",
+        "astronaut",
+        "rocket",
+        "camera",
+        "page",
+        "immunohistochemistry",
+        "hubble_deep_field",
+    ):
         Image.fromarray(getattr(data, name)()).save(folder / f"{name}.png")
     (folder / "broken.png").write_bytes(b"not a png")
     res = imagevars.run(["quality", "detect"], folder, folder / "vars.parquet", progress=False)
@@ -71,9 +79,17 @@ def test_a_million_rows_give_a_bounded_page(tmp_path):
     Image.fromarray(data.coffee()).save(photo)
     sources = np.array([f"{tmp_path}/missing/{i}.jpg" for i in range(n)], dtype=object)
     sources[:50] = str(photo)
-    table = pa.table({"source": sources, "error": pa.array([None] * n, pa.string()),
-                      "quality_brightness": rng.random(n), "detect_person_any": rng.random(n) < 0.2})
-    Results(table, {"version": "test", "tasks": [{"name": "quality"}, {"name": "detect"}]}).write(tmp_path / "big.parquet")
+    table = pa.table(
+        {
+            "source": sources,
+            "error": pa.array([None] * n, pa.string()),
+            "quality_brightness": rng.random(n),
+            "detect_person_any": rng.random(n) < 0.2,
+        }
+    )
+    Results(table, {"version": "test", "tasks": [{"name": "quality"}, {"name": "detect"}]}).write(
+        tmp_path / "big.parquet"
+    )
     page = write_report(tmp_path / "big.parquet", max_rows=2000)
     size = page.stat().st_size
     assert size < 5_000_000
@@ -89,8 +105,9 @@ def _embedded(page) -> dict:
 def test_tables_without_variables_still_give_a_page(tmp_path, browser, sources, errors, rows):
     from selenium.webdriver.common.by import By
 
-    Results(pa.table({"source": pa.array(sources, pa.string()), "error": pa.array(errors, pa.string())}),
-            {}).write(tmp_path / "t.parquet")
+    Results(pa.table({"source": pa.array(sources, pa.string()), "error": pa.array(errors, pa.string())}), {}).write(
+        tmp_path / "t.parquet"
+    )
     page = write_report(tmp_path / "t.parquet")
     got = _embedded(page)
     assert got["variables"] == [] and got["counts"] == {"rows": rows, "sources": rows, "errors": rows}
@@ -109,6 +126,20 @@ def test_a_csv_without_provenance_says_so(measured, tmp_path):
 
 
 def test_run_report_writes_the_page_beside_the_table(measured, tmp_path, capsys):
-    assert main(["run", "quality", str(measured / "chelsea.png"), "-o", str(tmp_path / "one.parquet"), "--report",
-                 "-q", "--workers", "0"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "quality",
+                str(measured / "chelsea.png"),
+                "-o",
+                str(tmp_path / "one.parquet"),
+                "--report",
+                "-q",
+                "--workers",
+                "0",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "one.html").exists() and "one.html" in capsys.readouterr().out

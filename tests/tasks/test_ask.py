@@ -82,20 +82,29 @@ def test_a_run_writes_the_columns_and_provenance(vlm, codebook, tmp_path):
     out = tmp_path / "answers.parquet"
     assert main(["run", "ask", str(photos), "--codebook", codebook, "--vlm", vlm, "-o", str(out)]) == 0
     t = pd.read_parquet(out)
-    assert {"ask_smiling_yes", "ask_smiling", "ask_smiling_margin", "ask_smiling_wording_disagreement",
-            "ask_setting_studio", "ask_caption"} <= set(t.columns)
+    assert {
+        "ask_smiling_yes",
+        "ask_smiling",
+        "ask_smiling_margin",
+        "ask_smiling_wording_disagreement",
+        "ask_setting_studio",
+        "ask_caption",
+    } <= set(t.columns)
     assert t["error"].notna().sum() == 1
     prov = imagevars.Results.read(out).provenance["tasks"][0]
     assert len(prov["codebook_sha256"]) == 64 and prov["vlm"]["architecture"] == "LlavaForConditionalGeneration"
     assert "Answer with one of" in prov["prompt"]["closed"]
 
 
-@pytest.mark.parametrize("text,message", [
-    ("questions:\n  q: {ask: 'Is it?', answers: [yes]}\n", "at least two answers"),
-    ("questions:\n  q: {ask: 'Is it?', answers: [Yes, 'yes']}\n", "duplicate answers"),
-    ("questions:\n  q: {answers: [yes, no]}\n", "no 'ask:'"),
-    ("title: nothing\n", "needs 'questions:'"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("questions:\n  q: {ask: 'Is it?', answers: [yes]}\n", "at least two answers"),
+        ("questions:\n  q: {ask: 'Is it?', answers: [Yes, 'yes']}\n", "duplicate answers"),
+        ("questions:\n  q: {answers: [yes, no]}\n", "no 'ask:'"),
+        ("title: nothing\n", "needs 'questions:'"),
+    ],
+)
 def test_bad_codebooks_are_named(vlm, tmp_path, text, message):
     from imagevars.tasks.ask import AskTask
 
@@ -110,10 +119,15 @@ def test_a_model_that_is_not_image_text_to_text_is_refused(codebook, tmp_path):
     from imagevars.models.vlm import VLMError
     from imagevars.tasks.ask import AskTask
 
-    clip = save_random_clip(tmp_path / "clip", text=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                                                         num_attention_heads=2, max_position_embeddings=24),
-                            vision=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
-                                        patch_size=8), projection_dim=8, image_side=32)
+    clip = save_random_clip(
+        tmp_path / "clip",
+        text=dict(
+            hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, max_position_embeddings=24
+        ),
+        vision=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, patch_size=8),
+        projection_dim=8,
+        image_side=32,
+    )
     with pytest.raises(VLMError, match="image-text-to-text"):
         AskTask(codebook, str(clip))
 
@@ -139,14 +153,16 @@ def test_a_model_whose_cache_disagrees_is_scored_by_whole_passes(vlm, codebook, 
     from imagevars.tasks.ask import AskTask
 
     real = VisionLanguageModel._score_cached
-    monkeypatch.setattr(VisionLanguageModel, "_score_cached",
-                        lambda self, *a: [s + 0.01 for s in real(self, *a)])  # a family where the shortcut is wrong
+    monkeypatch.setattr(
+        VisionLanguageModel, "_score_cached", lambda self, *a: [s + 0.01 for s in real(self, *a)]
+    )  # a family where the shortcut is wrong
     task = AskTask(codebook, vlm)
     assert task.vlm.shared_prefix is False and task.provenance()["vlm"]["scoring"] == "one whole pass per answer"
     rgb = data.coffee()[::10, ::10].copy()
     prompt = task.vlm.prompt("Is it a cup?")
-    assert np.array_equal(task.vlm.score_prompts(rgb, [prompt], [["yes", "no"]])[0],
-                          task.vlm.score(rgb, prompt, ["yes", "no"]))
+    assert np.array_equal(
+        task.vlm.score_prompts(rgb, [prompt], [["yes", "no"]])[0], task.vlm.score(rgb, prompt, ["yes", "no"])
+    )
 
 
 def test_carded_models_are_pinned_to_a_commit_with_a_license():

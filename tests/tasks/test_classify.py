@@ -43,11 +43,18 @@ def test_real_photos_get_their_imagenet_classes(photos):
 def test_provenance_names_the_model_and_its_weights(photos):
     res = imagevars.run([ClassifyTask(top=2)], photos / "coffee.jpg", workers=0, progress=False)
     task = res.provenance["tasks"][0]
-    assert task["model"] == "efficientnet-lite0" and task["params"] == {"model": "efficientnet-lite0", "top": 2,
-                                                                         "classes": []}
+    assert task["model"] == "efficientnet-lite0" and task["params"] == {
+        "model": "efficientnet-lite0",
+        "top": 2,
+        "classes": [],
+    }
     assert task["weights_sha256"] == imagevars.get_card("efficientnet-lite0").weights.sha256
     assert [c for c in res.columns if c.startswith("classify_")] == [
-        "classify_top1_label", "classify_top1_score", "classify_top2_label", "classify_top2_score"]
+        "classify_top1_label",
+        "classify_top1_score",
+        "classify_top2_label",
+        "classify_top2_score",
+    ]
 
 
 def test_bad_settings_say_what_to_do():
@@ -66,8 +73,23 @@ def test_the_cli_takes_the_classes(photos, tmp_path):
     from imagevars.cli import main
 
     out = tmp_path / "labels.parquet"
-    assert main(["run", "classify", str(photos / "coffee.jpg"), "--classes", "espresso,cup", "-q", "--workers", "0",
-                 "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "classify",
+                str(photos / "coffee.jpg"),
+                "--classes",
+                "espresso,cup",
+                "-q",
+                "--workers",
+                "0",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     df = imagevars.Results.read(out).to_pandas()
     assert df["classify_p_espresso"].item() > 0.8 and df["classify_p_cup"].item() < 0.2
 
@@ -80,10 +102,16 @@ def tiny_vit(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("tiny-vit")
     torch.manual_seed(0)
-    config = transformers.ViTConfig(image_size=32, patch_size=8, hidden_size=16, num_hidden_layers=1,
-                                    num_attention_heads=2, intermediate_size=32,
-                                    id2label={0: "professional", 1: "amateur", 2: "screenshot"},
-                                    label2id={"professional": 0, "amateur": 1, "screenshot": 2})
+    config = transformers.ViTConfig(
+        image_size=32,
+        patch_size=8,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        id2label={0: "professional", 1: "amateur", 2: "screenshot"},
+        label2id={"professional": 0, "amateur": 1, "screenshot": 2},
+    )
     transformers.ViTForImageClassification(config).save_pretrained(folder)
     transformers.ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)
     return folder
@@ -95,8 +123,16 @@ def test_a_hub_classifier_by_folder_and_by_repo_id_offline(photos, tiny_vit, off
 
     from imagevars.testing import put_in_hub_cache
 
-    local = imagevars.run([ClassifyTask(str(tiny_vit), top=2, classes=["screenshot"])], photos / "coffee.jpg",
-                          workers=0, progress=False).to_pandas().iloc[0]
+    local = (
+        imagevars.run(
+            [ClassifyTask(str(tiny_vit), top=2, classes=["screenshot"])],
+            photos / "coffee.jpg",
+            workers=0,
+            progress=False,
+        )
+        .to_pandas()
+        .iloc[0]
+    )
     from imagevars.io.decode import decode
     from imagevars.models.efficientnet import center_crop
 
@@ -104,11 +140,17 @@ def test_a_hub_classifier_by_folder_and_by_repo_id_offline(photos, tiny_vit, off
     crop = center_crop(decoded.rgb, 32)
     processor = transformers.ViTImageProcessor.from_pretrained(tiny_vit)
     with torch.no_grad():
-        want = torch.softmax(transformers.ViTForImageClassification.from_pretrained(tiny_vit)(
-            **processor(images=[crop], return_tensors="pt")).logits, -1)[0].numpy()
+        want = torch.softmax(
+            transformers.ViTForImageClassification.from_pretrained(tiny_vit)(
+                **processor(images=[crop], return_tensors="pt")
+            ).logits,
+            -1,
+        )[0].numpy()
     order = np.argsort(-want)
     labels = ("professional", "amateur", "screenshot")
-    assert local["classify_top1_label"] == labels[order[0]] and abs(local["classify_top1_score"] - want[order[0]]) < 1e-5
+    assert (
+        local["classify_top1_label"] == labels[order[0]] and abs(local["classify_top1_score"] - want[order[0]]) < 1e-5
+    )
     assert abs(local["classify_p_screenshot"] - want[2]) < 1e-5
     commit = "89abcdef0123456789abcdef0123456789abcdef"
     put_in_hub_cache(tiny_vit, "someone/tiny-vit", offline_hub, commit)

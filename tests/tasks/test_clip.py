@@ -22,11 +22,15 @@ def tiny_clip(tmp_path_factory):
     """A tiny randomly initialised CLIP saved as a hub snapshot would be, loaded by the same path."""
     from imagevars.models.clip import save_random_clip
 
-    text = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
-                max_position_embeddings=24)
+    text = dict(
+        hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, max_position_embeddings=24
+    )
     vision = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, patch_size=8)
-    return str(save_random_clip(tmp_path_factory.mktemp("tiny-clip"), text=text, vision=vision, projection_dim=8,
-                                image_side=32))
+    return str(
+        save_random_clip(
+            tmp_path_factory.mktemp("tiny-clip"), text=text, vision=vision, projection_dim=8, image_side=32
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +57,13 @@ def test_model_embeds_unit_vectors(tiny_clip):
 
 
 def test_zero_shot_columns_follow_the_codebook(tiny_clip, photos):
-    prompts = {"templates": ["a photo of {}.", "a picture of {}."],
-               "constructs": {"luxury": {"prompts": {"luxurious": "luxury"}, "contrast": {"plain": "plain"}},
-                              "animal": ["a cat", "a dog", "a bird"]}}
+    prompts = {
+        "templates": ["a photo of {}.", "a picture of {}."],
+        "constructs": {
+            "luxury": {"prompts": {"luxurious": "luxury"}, "contrast": {"plain": "plain"}},
+            "animal": ["a cat", "a dog", "a bird"],
+        },
+    }
     task = ClipTask(prompts=prompts, model=tiny_clip)
     r = imagevars.run([task], photos, workers=0, progress=False)
     df = r.to_pandas()
@@ -130,8 +138,11 @@ def test_top_k_is_exact_across_blocks(tmp_path, monkeypatch):
     v = rng.normal(size=(1000, 16)).astype(np.float32)
     v /= np.linalg.norm(v, axis=1, keepdims=True)
     flat = pa.FixedSizeListArray.from_arrays(pa.array(v.reshape(-1)), 16)
-    pq.write_table(pa.table({"source": [f"img{i}" for i in range(1000)], "clip_emb": flat}), tmp_path / "e.parquet",
-                   row_group_size=300)
+    pq.write_table(
+        pa.table({"source": [f"img{i}" for i in range(1000)], "clip_emb": flat}),
+        tmp_path / "e.parquet",
+        row_group_size=300,
+    )
     monkeypatch.setattr(s, "BLOCK", 128)
     q = v[7]
     hits = top_k([tmp_path / "e.parquet"], q, k=10)
@@ -179,8 +190,14 @@ def tiny_siglip(tmp_path_factory):
     from imagevars.models.clip import save_random_siglip
 
     layers = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2)
-    return str(save_random_siglip(tmp_path_factory.mktemp("tiny-siglip"), text={**layers, "max_position_embeddings": 16},
-                                  vision={**layers, "patch_size": 8}, image_side=32))
+    return str(
+        save_random_siglip(
+            tmp_path_factory.mktemp("tiny-siglip"),
+            text={**layers, "max_position_embeddings": 16},
+            vision={**layers, "patch_size": 8},
+            image_side=32,
+        )
+    )
 
 
 def test_siglip_embeds_scores_and_searches_through_the_same_path(tiny_siglip, photos, tmp_path):
@@ -192,8 +209,12 @@ def test_siglip_embeds_scores_and_searches_through_the_same_path(tiny_siglip, ph
     np.testing.assert_allclose(m.embed_texts(["a dog"])[0], t[0], atol=1e-5)
     with pytest.warns(UserWarning, match="longer than the text encoder's 16 tokens"):
         m.embed_texts(["a photo of " * 20])
-    r = imagevars.run([ClipTask(prompts={"constructs": {"animal": ["a cat", "a dog"]}}, model=tiny_siglip)], photos, workers=0,
-                      progress=False)
+    r = imagevars.run(
+        [ClipTask(prompts={"constructs": {"animal": ["a cat", "a dog"]}}, model=tiny_siglip)],
+        photos,
+        workers=0,
+        progress=False,
+    )
     df = r.to_pandas()
     ok = df[df.error.isna()]
     np.testing.assert_allclose(ok.clip_prob_animal_a_cat + ok.clip_prob_animal_a_dog, 1, atol=1e-6)

@@ -18,8 +18,11 @@ def _disc(cx, cy, textured=False, w=600, h=400, r=25):
     import cv2
 
     rng = np.random.default_rng(0)
-    img = (rng.normal(100, 8, (h, w, 1)).clip(0, 255).astype(np.uint8).repeat(3, 2) if textured
-           else np.full((h, w, 3), 90, np.uint8))
+    img = (
+        rng.normal(100, 8, (h, w, 1)).clip(0, 255).astype(np.uint8).repeat(3, 2)
+        if textured
+        else np.full((h, w, 3), 90, np.uint8)
+    )
     cv2.circle(img, (int(cx * w), int(cy * h)), r, (230, 200, 40), -1)
     return img
 
@@ -57,7 +60,7 @@ def test_a_sharp_centre_on_a_blurred_ground_has_a_low_depth_of_field(name):
     a = getattr(data, name)()
     h, w = a.shape[:2]
     shallow = cv2.GaussianBlur(a, (0, 0), 5)
-    shallow[h // 4:3 * h // 4, w // 4:3 * w // 4] = a[h // 4:3 * h // 4, w // 4:3 * w // 4]
+    shallow[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4] = a[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]
     sharp, focused = measure(_D(a)), measure(_D(shallow))
     for ch in ("dof_value", "dof_saturation"):
         assert focused[ch] > sharp[ch] + 0.1 and focused[ch] > 0.4, ch
@@ -79,7 +82,9 @@ def test_figure_ground_differences():
         return cv2.circle(img, (300, 200), 30, colour, -1)
 
     # spectral residual marks small objects and edges; the figure around a disc includes some ground
-    assert measure(_D(disc((255, 0, 0))))["color_difference"] > 2 * measure(_D(disc((120, 120, 120))))["color_difference"]
+    assert (
+        measure(_D(disc((255, 0, 0))))["color_difference"] > 2 * measure(_D(disc((120, 120, 120))))["color_difference"]
+    )
 
 
 @pytest.mark.parametrize("name", ["astronaut", "coffee", "chelsea", "rocket"])
@@ -95,8 +100,10 @@ def test_colour_against_scikit_image_hsv(name):
     assert m["warm_hue"] == pytest.approx((((hue < 90) | (hue >= 330)) & (hsv[..., 1] >= 0.2)).mean(), abs=2e-3)
 
 
-@pytest.mark.parametrize("shape,value", [((1, 1, 3), 0), ((1, 50, 3), 128), ((50, 1, 3), 7), ((80, 100, 3), 0),
-                                         ((80, 100, 3), 255), ((20, 20, 3), 200)])
+@pytest.mark.parametrize(
+    "shape,value",
+    [((1, 1, 3), 0), ((1, 50, 3), 128), ((50, 1, 3), 7), ((80, 100, 3), 0), ((80, 100, 3), 255), ((20, 20, 3), 200)],
+)
 def test_tiny_and_flat_images_get_defined_values(shape, value):
     m = measure(_D(np.full(shape, value, np.uint8)))
     for k in COLUMNS:
@@ -116,7 +123,7 @@ def test_greyscale_photo_has_no_hue_detail_and_the_run_writes_every_column(tmp_p
     t = imagevars.run(["composition"], str(tmp_path), workers=0).to_pandas().set_index("source")
     t.index = [s.rsplit("/", 1)[-1] for s in t.index]
     assert t["error"].isna().all()
-    assert list(t.columns[-len(COLUMNS):]) == [f"composition_{c}" for c in COLUMNS]
+    assert list(t.columns[-len(COLUMNS) :]) == [f"composition_{c}" for c in COLUMNS]
     assert t.loc["camera.png", "composition_saturation"] == 0.0 and np.isnan(t.loc["camera.png", "composition_dof_hue"])
     assert 0 < t.loc["camera.png", "composition_dof_value"] < 1
     assert t.loc["coffee.jpg", "composition_warm_hue"] > 0.5  # a brown cup on a red-orange ground

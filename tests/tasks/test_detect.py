@@ -93,8 +93,10 @@ def test_variables_follow_the_codebook(task, detector):
 
 
 def test_nms_merges_duplicates_of_one_class_only():
-    d = np.array([[0, 0, 100, 100, 0.9, 0], [5, 5, 100, 100, 0.6, 0], [0, 0, 100, 100, 0.5, 16],
-                  [300, 300, 400, 400, 0.4, 0]], np.float32)
+    d = np.array(
+        [[0, 0, 100, 100, 0.9, 0], [5, 5, 100, 100, 0.6, 0], [0, 0, 100, 100, 0.5, 16], [300, 300, 400, 400, 0.4, 0]],
+        np.float32,
+    )
     kept = nms(d, 0.5)
     assert kept[:, 4].tolist() == pytest.approx([0.9, 0.5, 0.4]) and kept[:, 5].tolist() == [0, 16, 0]
     assert len(nms(d, None)) == 4
@@ -166,8 +168,9 @@ def test_long_format_one_row_per_object(photos, detector):
     df = r.to_pandas()
     assert df.columns[:5].tolist() == ["source", "frame", "time_s", "object", "error"]
     coffee = df[df["source"].str.endswith("coffee.png")]
-    want = objects(nms(detector.predict(_photo_from_file(photos / "coffee.png")[None])[0], 0.5), 600, 400,
-                   COCO_LABELS, 0.3)
+    want = objects(
+        nms(detector.predict(_photo_from_file(photos / "coffee.png")[None])[0], 0.5), 600, 400, COCO_LABELS, 0.3
+    )
     assert coffee["object"].tolist() == list(range(len(want)))
     assert coffee["detect_label"].tolist() == [o["label"] for o in want]
     np.testing.assert_allclose(coffee["detect_x2"], [o["x2"] for o in want], rtol=1e-6)
@@ -188,13 +191,30 @@ def tiny_rtdetr(tmp_path_factory):
     import torch
 
     torch.manual_seed(0)
-    backbone = transformers.RTDetrResNetConfig(embedding_size=8, hidden_sizes=[8, 8, 16, 16], depths=[1, 1, 1, 1],
-                                               layer_type="basic", out_features=["stage2", "stage3", "stage4"])
+    backbone = transformers.RTDetrResNetConfig(
+        embedding_size=8,
+        hidden_sizes=[8, 8, 16, 16],
+        depths=[1, 1, 1, 1],
+        layer_type="basic",
+        out_features=["stage2", "stage3", "stage4"],
+    )
     config = transformers.RTDetrConfig(
-        backbone_config=backbone, d_model=16, encoder_hidden_dim=16, encoder_in_channels=[8, 16, 16],
-        encoder_ffn_dim=16, decoder_ffn_dim=16, decoder_in_channels=[16, 16, 16], encoder_attention_heads=2, decoder_attention_heads=2,
-        decoder_layers=1, encoder_layers=1, num_queries=20, num_denoising=0, anchor_image_size=[64, 64],
-        id2label=dict(enumerate(COCO_LABELS)), label2id={c: i for i, c in enumerate(COCO_LABELS)},
+        backbone_config=backbone,
+        d_model=16,
+        encoder_hidden_dim=16,
+        encoder_in_channels=[8, 16, 16],
+        encoder_ffn_dim=16,
+        decoder_ffn_dim=16,
+        decoder_in_channels=[16, 16, 16],
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        decoder_layers=1,
+        encoder_layers=1,
+        num_queries=20,
+        num_denoising=0,
+        anchor_image_size=[64, 64],
+        id2label=dict(enumerate(COCO_LABELS)),
+        label2id={c: i for i, c in enumerate(COCO_LABELS)},
     )
     folder = tmp_path_factory.mktemp("tiny-rtdetr")
     transformers.RTDetrForObjectDetection(config).save_pretrained(folder)
@@ -214,8 +234,9 @@ def test_hub_detector_gives_the_same_columns(tiny_rtdetr, photos):
 
 
 def test_hub_detector_long_format_boxes_in_original_pixels(tiny_rtdetr, photos):
-    r = imagevars.run([DetectTask(model=str(tiny_rtdetr), long=True, threshold=0.0)], photos / "coffee.png",
-                      workers=0, progress=False)
+    r = imagevars.run(
+        [DetectTask(model=str(tiny_rtdetr), long=True, threshold=0.0)], photos / "coffee.png", workers=0, progress=False
+    )
     df = r.to_pandas()
     assert len(df) == 20  # every query of the tiny model, as threshold is 0
     assert df["detect_x2"].between(0, 600).all() and df["detect_y2"].between(0, 400).all()

@@ -22,12 +22,13 @@ def owl(tmp_path_factory):
 def test_boxes_and_scores_equal_transformers_own_post_processing(owl):
     """Each box gets the class it scores highest on; boxes, scores and classes equal the processor's own
     post-processing of the same forward pass (an independent reading of the model's outputs)."""
+    from types import SimpleNamespace
+
     import torch
     import transformers
 
     from imagevars.models.open_vocab import OpenVocabDetector
     from imagevars.tasks.detect import prepare
-    from types import SimpleNamespace
 
     det = OpenVocabDetector(owl, "cat, price tag, shopping bag")
     rgb = data.chelsea()
@@ -38,7 +39,7 @@ def test_boxes_and_scores_equal_transformers_own_post_processing(owl):
     with torch.no_grad():
         out = model(**proc(text=[["cat", "price tag", "shopping bag"]], images=[img], return_tensors="pt"))
     ref = proc.post_process_grounded_object_detection(out, threshold=0.0, target_sizes=[(det.side, det.side)])[0]
-    order = np.argsort(-ref["scores"].numpy(), kind="stable")[:len(ours)]
+    order = np.argsort(-ref["scores"].numpy(), kind="stable")[: len(ours)]
     assert len(ours) == min(100, len(ref["scores"]))
     assert np.allclose(ours[:, 4], ref["scores"].numpy()[order], atol=1e-6)
     assert np.array_equal(ours[:, 5].astype(int), ref["labels"].numpy()[order])
@@ -55,8 +56,24 @@ def test_a_run_gives_the_named_classes_columns(owl, tmp_path):
     Image.fromarray(data.coffee()).save(photos / "coffee.jpg")
     (photos / "broken.jpg").write_bytes(b"\xff\xd8 not a jpeg")
     out = tmp_path / "counts.parquet"
-    assert main(["run", "detect", str(photos), "--classes", "cat, price tag", "--model", owl,
-                 "--threshold", "0.0", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "detect",
+                str(photos),
+                "--classes",
+                "cat, price tag",
+                "--model",
+                owl,
+                "--threshold",
+                "0.0",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     t = pd.read_parquet(out)
     assert {"detect_count_cat", "detect_count_price_tag", "detect_area_cat", "detect_top1_label"} <= set(t.columns)
     assert not any(c.startswith("detect_person") or c == "detect_count_dog" for c in t.columns)
@@ -68,8 +85,25 @@ def test_a_run_gives_the_named_classes_columns(owl, tmp_path):
     assert prov["params"]["classes"] == ["cat", "price tag"] and prov["hub"]["classes"] == ["cat", "price tag"]
 
     long = tmp_path / "boxes.parquet"
-    assert main(["run", "detect", str(photos / "cat.png"), "--classes", "cat, price tag", "--model", owl, "--long",
-                 "--threshold", "0.0", "-o", str(long)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "detect",
+                str(photos / "cat.png"),
+                "--classes",
+                "cat, price tag",
+                "--model",
+                owl,
+                "--long",
+                "--threshold",
+                "0.0",
+                "-o",
+                str(long),
+            ]
+        )
+        == 0
+    )
     boxes = pd.read_parquet(long)
     h, w = data.chelsea().shape[:2]
     assert len(boxes) > 1 and boxes["detect_label"].isin(["cat", "price tag"]).all()
@@ -81,7 +115,7 @@ def test_the_letterbox_and_its_inverse():
     units maps back to the block's pixels, and a box over the whole image covers an area share of 1."""
     from types import SimpleNamespace
 
-    from imagevars.tasks.detect import to_grid, prepare
+    from imagevars.tasks.detect import prepare, to_grid
 
     rgb = np.zeros((100, 200, 3), np.uint8)
     rgb[20:60, 100:180] = 255
@@ -109,10 +143,15 @@ def test_bad_requests_are_named(owl, tmp_path):
         DetectTask(model=owl, classes="logo, Logo")
     with pytest.raises(ValueError, match="separated by commas"):
         DetectTask(model=owl, classes=["logo", " "])
-    clip = save_random_clip(tmp_path / "clip", text=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                                                         num_attention_heads=2, max_position_embeddings=24),
-                            vision=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
-                                        patch_size=8), projection_dim=8, image_side=32)
+    clip = save_random_clip(
+        tmp_path / "clip",
+        text=dict(
+            hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, max_position_embeddings=24
+        ),
+        vision=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, patch_size=8),
+        projection_dim=8,
+        image_side=32,
+    )
     with pytest.raises(OpenVocabError, match="not an open-vocabulary"):
         DetectTask(model=str(clip), classes="logo")
 
@@ -129,12 +168,13 @@ def test_carded_open_vocabulary_detectors_are_pinned():
 def test_grounding_dino_scores_each_class_over_its_own_tokens(tmp_path):
     """Each class's tokens in the prompt decode back to the class; a box's class score is the mean of the
     sigmoid token scores over that span (the original's positive map), read from a direct forward pass."""
+    from types import SimpleNamespace
+
     import torch
     import transformers
 
     from imagevars.models.open_vocab import OpenVocabDetector, save_random_grounding_dino
     from imagevars.tasks.detect import prepare
-    from types import SimpleNamespace
 
     folder = str(save_random_grounding_dino(tmp_path / "gdino"))
     det = OpenVocabDetector(folder, ["Cat", "price tag"])

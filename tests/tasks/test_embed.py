@@ -82,7 +82,8 @@ def test_a_hub_backbone_gives_its_own_pooled_output(tmp_path, offline_hub):
     crop = center_crop(decode(photo.read_bytes(), "p", max_side=64).rgb, 32)
     with torch.no_grad():
         want = transformers.ViTModel.from_pretrained(folder)(
-            **transformers.ViTImageProcessor.from_pretrained(folder)(images=[crop], return_tensors="pt")).pooler_output
+            **transformers.ViTImageProcessor.from_pretrained(folder)(images=[crop], return_tensors="pt")
+        ).pooler_output
     assert got.shape == (16,) and np.allclose(got, want[0].numpy(), atol=1e-5)
     hub = res.provenance["tasks"][0]["hub"]
     assert hub["pooling"] == "pooler_output" and hub["dim"] == 16 and hub["commit"]

@@ -44,12 +44,17 @@ def test_onnx_files_compute_what_the_original_graphs_compute():
         assert np.abs(scores - ref[f"{name}/scores"]).max() < 5e-3, name
         assert np.abs(boxes[ref[f"{name}/top"]] - ref[f"{name}/boxes"]).max() < 1e-3, name
         crop = np.asarray(img.resize((192, 192), Image.Resampling.BILINEAR), np.float32)[None] / 255.0
-        assert abs(float(check.run(None, {"images": crop})[0].ravel()[0]) - float(ref[f"{name}/faceflag"].ravel()[0])) < 1e-3
+        assert (
+            abs(float(check.run(None, {"images": crop})[0].ravel()[0]) - float(ref[f"{name}/faceflag"].ravel()[0]))
+            < 1e-3
+        )
     assert float(ref["lfw_face/faceflag"].ravel()[0]) > 0.9  # the reference does include a face
 
 
-@pytest.mark.parametrize("name,count", [("astronaut", 1), ("camera", 1), ("chelsea", 0), ("coffee", 0),
-                                        ("rocket", 0), ("horse", 0), ("page", 0)])
+@pytest.mark.parametrize(
+    "name,count",
+    [("astronaut", 1), ("camera", 1), ("chelsea", 0), ("coffee", 0), ("rocket", 0), ("horse", 0), ("page", 0)],
+)
 def test_photos_with_known_faces(task, name, count):
     a = getattr(data, name)()
     a = (a * 255).astype(np.uint8) if a.dtype == bool else a
@@ -78,10 +83,17 @@ def test_labelled_faces_and_non_faces(task):
     assert (faces <= 1).all()  # one face, never counted twice
 
 
-@pytest.mark.parametrize("image", [np.zeros((1, 1, 3), np.uint8), np.zeros((1, 90, 3), np.uint8),
-                                   np.zeros((90, 1, 3), np.uint8), np.zeros((200, 300, 3), np.uint8),
-                                   np.full((200, 300, 3), 255, np.uint8)],
-                         ids=["pixel", "row", "column", "black", "white"])
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.zeros((1, 1, 3), np.uint8),
+        np.zeros((1, 90, 3), np.uint8),
+        np.zeros((90, 1, 3), np.uint8),
+        np.zeros((200, 300, 3), np.uint8),
+        np.full((200, 300, 3), 255, np.uint8),
+    ],
+    ids=["pixel", "row", "column", "black", "white"],
+)
 def test_odd_images_have_no_faces(task, image):
     r = task.look(image)
     assert (r["count"], r["largest_share"], r["total_share"], r["largest_x"]) == (0, 0.0, 0.0, None)
@@ -97,7 +109,7 @@ def test_run_and_thresholds(tmp_path):
     t = pd.read_parquet(out)
     t.index = [s.rsplit("/", 1)[-1] for s in t.source]
     assert t.loc[["astronaut.jpg", "camera.png", "cat.jpg"], "faces_count"].tolist() == [1, 1, 0]
-    assert list(t.columns[-len(COLUMNS):]) == [f"faces_{c}" for c in COLUMNS]
+    assert list(t.columns[-len(COLUMNS) :]) == [f"faces_{c}" for c in COLUMNS]
     strict = tmp_path / "strict.parquet"
     assert main(["run", "faces", str(tmp_path), "-o", str(strict), "--face-min-score", "0.8"]) == 0
     assert pd.read_parquet(strict)["faces_count"].sum() == 1  # only the astronaut (0.88) passes 0.8

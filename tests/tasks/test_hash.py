@@ -11,8 +11,17 @@ import imagevars
 from imagevars.duplicates import parse_hashes, popcount
 from imagevars.tasks.hash import HashTask, hashes
 
-PHOTOS = ["astronaut", "coffee", "chelsea", "rocket", "camera", "page", "text", "hubble_deep_field",
-          "immunohistochemistry"]
+PHOTOS = [
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "rocket",
+    "camera",
+    "page",
+    "text",
+    "hubble_deep_field",
+    "immunohistochemistry",
+]
 
 
 class _D:
@@ -34,8 +43,11 @@ def _edits(a):
     h, w = a.shape[:2]
     buf = io.BytesIO()
     Image.fromarray(a).save(buf, "JPEG", quality=30)
-    return {"jpeg q30": np.asarray(Image.open(buf)), "half size": np.asarray(Image.fromarray(a).resize((w // 2, h // 2))),
-            "20% brighter": np.asarray(ImageEnhance.Brightness(Image.fromarray(a)).enhance(1.2))}
+    return {
+        "jpeg q30": np.asarray(Image.open(buf)),
+        "half size": np.asarray(Image.fromarray(a).resize((w // 2, h // 2))),
+        "20% brighter": np.asarray(ImageEnhance.Brightness(Image.fromarray(a)).enhance(1.2)),
+    }
 
 
 @pytest.mark.parametrize("name", PHOTOS)

@@ -121,7 +121,7 @@ def test_edge_density_does_not_depend_on_where_the_image_lies_in_memory():
     def placed(a, offset):
         buf = np.empty(a.nbytes + 128, np.uint8)
         start = (-buf.ctypes.data) % 64 + offset
-        out = buf[start:start + a.nbytes].view(np.float32).reshape(a.shape)
+        out = buf[start : start + a.nbytes].view(np.float32).reshape(a.shape)
         out[:] = a
         return out
 

@@ -58,14 +58,28 @@ def test_handwriting_is_found_with_less_confidence(task):
 def test_photos_without_text_read_nothing(task, name):
     r = task.read(prepare(_D(getattr(data, name)())))
     assert (r["present"], r["lines"], r["chars"], r["area_share"], r["confidence"], r["content"]) == (
-        False, 0, 0, 0.0, None, "")
+        False,
+        0,
+        0,
+        0.0,
+        None,
+        "",
+    )
 
 
-@pytest.mark.parametrize("image", [np.zeros((1, 1, 3), np.uint8), np.zeros((1, 80, 3), np.uint8),
-                                   np.full((90, 1, 3), 255, np.uint8), np.zeros((300, 300, 3), np.uint8),
-                                   np.full((300, 300, 3), 255, np.uint8), np.rot90(_grey3(data.page())).copy(),
-                                   np.rot90(_grey3(data.page()), 2).copy()],
-                         ids=["pixel", "row", "column", "black", "white", "vertical", "upside-down"])
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.zeros((1, 1, 3), np.uint8),
+        np.zeros((1, 80, 3), np.uint8),
+        np.full((90, 1, 3), 255, np.uint8),
+        np.zeros((300, 300, 3), np.uint8),
+        np.full((300, 300, 3), 255, np.uint8),
+        np.rot90(_grey3(data.page())).copy(),
+        np.rot90(_grey3(data.page()), 2).copy(),
+    ],
+    ids=["pixel", "row", "column", "black", "white", "vertical", "upside-down"],
+)
 def test_odd_images_give_defined_values(task, image):
     r = task.read(prepare(_D(image)))
     assert isinstance(r["present"], bool) and r["lines"] >= 0 and 0.0 <= r["area_share"] <= 1.0

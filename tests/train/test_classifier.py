@@ -77,7 +77,9 @@ def test_bad_inputs_have_clear_errors(small_mnist):
     with pytest.raises(RuntimeError, match=r"call model.compile"):
         model.fit(tx[:10], ty[:10])
     model.compile()
-    with pytest.raises(ValueError, match=r"x has shape \(10, 32, 32\); this model takes images of 28x28 with 1 channel"):
+    with pytest.raises(
+        ValueError, match=r"x has shape \(10, 32, 32\); this model takes images of 28x28 with 1 channel"
+    ):
         model.fit(np.zeros((10, 32, 32), np.uint8), ty[:10])
     with pytest.raises(ValueError, match="x has 10 images but y has 9 labels"):
         model.fit(tx[:10], ty[:9])
@@ -100,8 +102,14 @@ def test_early_stopping_and_scheduler(small_mnist):
             rates.append(self.model.optimizer.param_groups[0]["lr"])
 
     stop = EarlyStopping(monitor="val_accuracy", patience=0, min_delta=1.0)  # no epoch can improve by 100%
-    model.fit(tx[:600], ty[:600], epochs=5, validation_split=0.2, verbose=0,
-              callbacks=[LearningRateScheduler(lambda epoch, lr: 0.01 / (epoch + 1)), Rate(), stop])
+    model.fit(
+        tx[:600],
+        ty[:600],
+        epochs=5,
+        validation_split=0.2,
+        verbose=0,
+        callbacks=[LearningRateScheduler(lambda epoch, lr: 0.01 / (epoch + 1)), Rate(), stop],
+    )
     assert stop.stopped_epoch == 1 and len(model.history.epoch) == 2
     assert rates == pytest.approx([0.01, 0.005])
 

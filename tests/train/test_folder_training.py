@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from digits import write_digits  # tests/helpers
 from imagevars.datasets import folder
 from imagevars.io.decode import load_array
 from imagevars.train.session import evaluate, train
-from digits import write_digits  # tests/helpers
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,15 @@ def test_train_on_a_folder_of_mixed_images(photo_folder, tmp_path):
     assert report.model.card.input_size == (28, 28, 3)  # median side 28; colour files present
     assert sorted(f.split("/")[-1] for f, _ in report.skipped) == ["empty.png", "notes.jpg", "truncated.png"]
     assert report.total == 48 and report.test_accuracy > 0.7  # chance is 1/3
-    for name in ("right.png", "wrong.png", "confusion.png", "history.png", "metrics.json", "model/card.json",
-                 "model/model.onnx"):
+    for name in (
+        "right.png",
+        "wrong.png",
+        "confusion.png",
+        "history.png",
+        "metrics.json",
+        "model/card.json",
+        "model/model.onnx",
+    ):
         assert (tmp_path / "run" / name).exists(), name
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert len(metrics["skipped"]) == 3 and "empty file" in " ".join(r for _, r in metrics["skipped"])
@@ -74,7 +81,9 @@ def test_folder_errors(tmp_path, mnist):
     with pytest.raises(ValueError, match="0 class subfolder"):
         folder.load_folder(tmp_path / "empty")
     write_digits(tmp_path / "one", mnist, classes=(5,), per_class=6)
-    with pytest.raises(ValueError, match=r"1 class subfolder\(s\) with images \(digit_5\); a classifier needs at least two"):
+    with pytest.raises(
+        ValueError, match=r"1 class subfolder\(s\) with images \(digit_5\); a classifier needs at least two"
+    ):
         folder.load_folder(tmp_path / "one")
     bad = tmp_path / "bad"
     for c in ("a", "b"):

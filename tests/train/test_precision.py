@@ -7,9 +7,9 @@ import pytest
 import torch
 
 import imagevars
+from digits import write_digits  # tests/helpers
 from imagevars.train import set_seed
 from imagevars.train.session import train
-from digits import write_digits  # tests/helpers
 
 
 def _compiled(precision: str, seed: int = 0):
@@ -23,8 +23,10 @@ def test_mixed_bfloat16_computes_in_bfloat16_keeps_float32_weights_and_learns(sm
     (tx, ty), (vx, vy) = small_mnist
     model = _compiled("mixed_bfloat16")
     dtypes = []
-    hooks = [layer.register_forward_hook(lambda m, i, o: dtypes.append(o.dtype))
-             for layer in (model.module.conv2d, model.module.conv2d_1, model.module.dense)]
+    hooks = [
+        layer.register_forward_hook(lambda m, i, o: dtypes.append(o.dtype))
+        for layer in (model.module.conv2d, model.module.conv2d_1, model.module.dense)
+    ]
     history = model.fit(tx, ty, batch_size=128, epochs=2, verbose=0)
     for h in hooks:
         h.remove()
@@ -54,8 +56,16 @@ def test_train_records_the_precision(tmp_path, mnist):
     # a folder of 240 digits, not all of MNIST: a CPU without bfloat16 instructions emulates them (an MNIST
     # epoch took 113 s on an AVX2-only machine)
     photos = write_digits(tmp_path / "digits", mnist)
-    report = train(str(photos), recipe="lecture", epochs=4, out=tmp_path / "run", seed=1, verbose=0, onnx=False,
-                   precision="mixed_bfloat16")
+    report = train(
+        str(photos),
+        recipe="lecture",
+        epochs=4,
+        out=tmp_path / "run",
+        seed=1,
+        verbose=0,
+        onnx=False,
+        precision="mixed_bfloat16",
+    )
     assert report.test_accuracy > 0.7  # chance is 1/3
     card = json.loads((tmp_path / "run" / "model" / "card.json").read_text())
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())

@@ -28,8 +28,9 @@ def test_bundled_weights_are_reproduced_by_their_recorded_command(tmp_path):
     before = torch.get_num_threads()
     torch.set_num_threads(card.training["threads"])
     try:
-        report = train("mnist", recipe="bundled", out=tmp_path / "run", seed=card.training["seed"], verbose=0,
-                       onnx=False)
+        report = train(
+            "mnist", recipe="bundled", out=tmp_path / "run", seed=card.training["seed"], verbose=0, onnx=False
+        )
     finally:
         torch.set_num_threads(before)
     assert report.correct == card.training["test_correct"]

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import imagevars
-from imagevars.io.http import ChecksumError
 from imagevars.io.files import sha256_file
+from imagevars.io.http import ChecksumError
 from imagevars.train import load_model, set_seed
 from imagevars.train.export import check_onnx
 

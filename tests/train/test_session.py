@@ -34,4 +34,6 @@ def test_one_cycle_shape():
     f = one_cycle(1000, 0.01, warmup=0.25)
     rates = [f(s, 0) for s in range(1000)]
     assert max(rates) == rates[249] == 0.01 and rates[0] < 0.0001 and rates[-1] < 0.0002
-    assert all(a <= b for a, b in zip(rates[:249], rates[1:250])) and all(a >= b for a, b in zip(rates[250:], rates[251:]))
+    assert all(a <= b for a, b in zip(rates[:249], rates[1:250])) and all(
+        a >= b for a, b in zip(rates[250:], rates[251:])
+    )

@@ -34,8 +34,7 @@ def test_cohens_kappa_matches_the_textbook_two_by_two():
 def test_krippendorffs_alpha_matches_his_worked_example():
     """Krippendorff (2011), "Computing Krippendorff's alpha-reliability": 4 coders, 12 units, blanks where a
     coder left a unit out. His results: nominal 0.743, ordinal 0.815."""
-    rows = ["1 2 3 3 2 1 4 1 2 . . .", "1 2 3 3 2 2 4 1 2 5 . 3", ". 3 3 3 2 3 4 2 2 5 1 .",
-            "1 2 3 3 2 4 4 1 2 5 1 ."]
+    rows = ["1 2 3 3 2 1 4 1 2 . . .", "1 2 3 3 2 2 4 1 2 5 . 3", ". 3 3 3 2 3 4 2 2 5 1 .", "1 2 3 3 2 4 4 1 2 5 1 ."]
     m = np.array([["" if v == "." else v for v in r.split()] for r in rows], dtype=object)
     order = ["1", "2", "3", "4", "5"]
     assert round(kappa_alpha(m, order, "nominal")["alpha"], 3) == 0.743
@@ -49,14 +48,43 @@ def test_coders_files_agreement_disagreements_and_the_model_weighted(tmp_path, c
     _coder(tmp_path / "coder_A.csv", "A", truth, probability=[0.5] * 30 + [0.1] * 30)
     _coder(tmp_path / "coder_B.csv", "B", b, probability=[0.5] * 30 + [0.1] * 30)
     detected = np.array([True] * 25 + [False] * 5 + [False] * 27 + [True] * 3)  # misses 5 people, 3 false alarms
-    Results(pa.table({"source": [f"img{i}.jpg" for i in range(60)], "error": pa.array([None] * 60, pa.string()),
-                      "detect_person_any": detected}), {}).write(tmp_path / "vars.parquet")
-    assert main(["validate", "agree", str(tmp_path / "coder_A.csv"), str(tmp_path / "coder_B.csv"), "--against",
-                 str(tmp_path / "vars.parquet"), "--variable", "detect_person_any", "--truth", "person_present",
-                 "-o", str(tmp_path / "agreement")]) == 0
+    Results(
+        pa.table(
+            {
+                "source": [f"img{i}.jpg" for i in range(60)],
+                "error": pa.array([None] * 60, pa.string()),
+                "detect_person_any": detected,
+            }
+        ),
+        {},
+    ).write(tmp_path / "vars.parquet")
+    assert (
+        main(
+            [
+                "validate",
+                "agree",
+                str(tmp_path / "coder_A.csv"),
+                str(tmp_path / "coder_B.csv"),
+                "--against",
+                str(tmp_path / "vars.parquet"),
+                "--variable",
+                "detect_person_any",
+                "--truth",
+                "person_present",
+                "-o",
+                str(tmp_path / "agreement"),
+            ]
+        )
+        == 0
+    )
     assert "2 disagreement(s)" in capsys.readouterr().out
-    result = agree([tmp_path / "coder_A.csv", tmp_path / "coder_B.csv"], table=tmp_path / "vars.parquet",
-                   variable="detect_person_any", truth="person_present", boot=200)
+    result = agree(
+        [tmp_path / "coder_A.csv", tmp_path / "coder_B.csv"],
+        table=tmp_path / "vars.parquet",
+        variable="detect_person_any",
+        truth="person_present",
+        boot=200,
+    )
     r = result["coders"]["person_present"]
     assert r["items"] == 60 and r["kappa"]["low"] < r["kappa"]["estimate"] < r["kappa"]["high"]
     assert abs(r["kappa"]["estimate"] - (1 - 2 / 60 - 0.5) / 0.5) < 1e-9  # p_o 58/60, p_e 0.5
@@ -74,13 +102,16 @@ def test_coders_who_coded_different_items_or_answers_outside_the_codebook_are_re
     _coder(tmp_path / "b.csv", "B", ["yes", "no"])
     with pytest.raises(ValueError, match=r"coded different items \(2 in common; A 1 more\)"):
         agree([tmp_path / "a.csv", tmp_path / "b.csv"])
-    (tmp_path / "book.yaml").write_text("title: t\nquestions:\n  - name: person_present\n    question: A person?\n"
-                                        "    answers: [{label: 'yes', key: y}, {label: 'no', key: n}]\n")
+    (tmp_path / "book.yaml").write_text(
+        "title: t\nquestions:\n  - name: person_present\n    question: A person?\n"
+        "    answers: [{label: 'yes', key: y}, {label: 'no', key: n}]\n"
+    )
     _coder(tmp_path / "b.csv", "B", ["yes", "no", "perhaps"])
     with pytest.raises(ValueError, match="'perhaps' are not in the codebook"):
         agree([tmp_path / "a.csv", tmp_path / "b.csv"], codebook=load_codebook(tmp_path / "book.yaml"))
-    (tmp_path / "bad.yaml").write_text("questions:\n  - name: q\n    question: Q?\n"
-                                       "    answers: [{label: 'yes', key: b}, {label: 'no', key: n}]\n")
+    (tmp_path / "bad.yaml").write_text(
+        "questions:\n  - name: q\n    question: Q?\n    answers: [{label: 'yes', key: b}, {label: 'no', key: n}]\n"
+    )
     with pytest.raises(ValueError, match="not b, s or f"):
         load_codebook(tmp_path / "bad.yaml")
 
@@ -92,10 +123,24 @@ def test_a_score_gets_auc_thresholds_and_a_calibration_curve(tmp_path):
     answers = np.where(truth, "yes", "no")
     _coder(tmp_path / "a.csv", "A", answers)
     _coder(tmp_path / "b.csv", "B", answers)
-    Results(pa.table({"source": [f"img{i}.jpg" for i in range(400)], "error": pa.array([None] * 400, pa.string()),
-                      "clip_person": score}), {}).write(tmp_path / "vars.parquet")
-    r = agree([tmp_path / "a.csv", tmp_path / "b.csv"], table=tmp_path / "vars.parquet", variable="clip_person",
-              truth="person_present", out=tmp_path / "agreement", boot=50)["model"]
+    Results(
+        pa.table(
+            {
+                "source": [f"img{i}.jpg" for i in range(400)],
+                "error": pa.array([None] * 400, pa.string()),
+                "clip_person": score,
+            }
+        ),
+        {},
+    ).write(tmp_path / "vars.parquet")
+    r = agree(
+        [tmp_path / "a.csv", tmp_path / "b.csv"],
+        table=tmp_path / "vars.parquet",
+        variable="clip_person",
+        truth="person_present",
+        out=tmp_path / "agreement",
+        boot=50,
+    )["model"]
     assert 0.85 < r["auc"] < 0.99 and 0.3 < r["threshold_best_f1"]["threshold"] < 0.7
     share_above = np.mean(score >= r["threshold_matching_prevalence"])
     assert abs(share_above - truth.mean()) < 0.02  # the threshold that makes the model's prevalence the gold's
@@ -110,8 +155,10 @@ def test_a_codebook_with_unquoted_yes_and_no_keeps_the_words(tmp_path):
     from imagevars.validate.codebook import load_codebook
 
     path = tmp_path / "codebook.yaml"
-    path.write_text("title: t\nquestions:\n  - name: smiling\n    question: Is anyone smiling?\n"
-                    "    answers:\n      - {label: yes, key: y}\n      - {label: no, key: n}\n")
+    path.write_text(
+        "title: t\nquestions:\n  - name: smiling\n    question: Is anyone smiling?\n"
+        "    answers:\n      - {label: yes, key: y}\n      - {label: no, key: n}\n"
+    )
     assert [a for a, _ in load_codebook(path).questions[0].answers] == ["yes", "no"]
 
 
@@ -120,9 +167,11 @@ def test_the_ask_codebook_drives_the_coding_page_too(tmp_path):
     from imagevars.validate.codebook import load_codebook
 
     path = tmp_path / "codebook.yaml"
-    path.write_text('questions:\n  smiling: {ask: "Is anyone smiling?", answers: [yes, no]}\n'
-                    '  setting: {ask: "Where?", answers: [indoors, outdoors, studio]}\n'
-                    '  caption: {ask: "Describe it.", free: true}\n')
+    path.write_text(
+        'questions:\n  smiling: {ask: "Is anyone smiling?", answers: [yes, no]}\n'
+        '  setting: {ask: "Where?", answers: [indoors, outdoors, studio]}\n'
+        '  caption: {ask: "Describe it.", free: true}\n'
+    )
     book = load_codebook(path)
     assert [q.name for q in book.questions] == ["smiling", "setting"]  # free text is for the model only
     assert book.questions[1].answers == [("indoors", "1"), ("outdoors", "2"), ("studio", "3")]

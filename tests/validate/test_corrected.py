@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
-from known_truth import BETA, design, world  # tests/helpers
 
 from imagevars.validate.corrected import Design, estimates
+from known_truth import BETA, design, world  # tests/helpers
 
 
 def _coverage(reps: int, **kw):
@@ -48,6 +47,7 @@ def test_a_logit_with_a_mismeasured_outcome_is_corrected():
 
 def test_the_mean_and_ols_agree_with_ppi_python():
     import ppi_py as ppi
+
     rng = np.random.default_rng(2)
     n_gold, n = 400, 4000
     x = rng.normal(size=n)

@@ -11,7 +11,6 @@ import skimage.data as data
 from PIL import Image
 
 from browser import console_errors, network_requests  # tests/helpers
-
 from imagevars.validate.codebook import Codebook, Question
 from imagevars.validate.page import write_page
 
@@ -27,9 +26,14 @@ def test_a_coder_codes_with_keys_survives_a_reload_and_exports_a_csv(tmp_path, b
         Image.fromarray(rgb).save(path)
         rows.append({"source": str(path), "stratum": "all", "inclusion_probability": 0.5})
     drawn = pd.DataFrame(rows)
-    codebook = Codebook("Animals", [Question("animal", "Is there an animal?", [("yes", "y"), ("no", "n")]),
-                                    Question("people", "How many people?", [("none", "0"), ("one", "1"), ("more", "2")],
-                                             level="ordinal")], instructions="Code what you see.")
+    codebook = Codebook(
+        "Animals",
+        [
+            Question("animal", "Is there an animal?", [("yes", "y"), ("no", "n")]),
+            Question("people", "How many people?", [("none", "0"), ("one", "1"), ("more", "2")], level="ordinal"),
+        ],
+        instructions="Code what you see.",
+    )
     page = write_page(drawn, codebook, tmp_path, {str(tmp_path / "cat.jpg"): "yes"})
     browser.get(page.as_uri())
     browser.find_element(By.ID, "coder").send_keys("Ada")

@@ -16,7 +16,7 @@ def _bars(folder, n=6):
     for i in range(n):
         a = np.zeros((100, 200, 3), np.uint8)
         a[:, 0] = 255
-        a[40 + i:60 + i, 60:120] = 60 + 20 * i  # images differ, so brightness varies between them
+        a[40 + i : 60 + i, 60:120] = 60 + 20 * i  # images differ, so brightness varies between them
         paths.append(str(folder / f"bar{i}.png"))
         Image.fromarray(a).save(paths[-1])
     return paths
@@ -87,8 +87,10 @@ def test_a_long_table_and_a_foreign_table_are_refused_in_one_line(tmp_path):
     Results(pa.table({"source": ["a.jpg"], "error": pa.array([None], pa.string())}), {}).write(tmp_path / "x.parquet")
     with pytest.raises(ValueError, match="no tasks in its provenance"):
         stability(tmp_path / "x.parquet", progress=False)
-    Results(pa.table({"source": ["a.jpg"], "error": pa.array([None], pa.string())}),
-            {"tasks": [{"name": "detect", "params": {"long": True}}]}).write(tmp_path / "long.parquet")
+    Results(
+        pa.table({"source": ["a.jpg"], "error": pa.array([None], pa.string())}),
+        {"tasks": [{"name": "detect", "params": {"long": True}}]},
+    ).write(tmp_path / "long.parquet")
     with pytest.raises(ValueError, match="without --long"):
         stability(tmp_path / "long.parquet", progress=False)
 
@@ -131,14 +133,24 @@ def test_the_statistics_of_one_variable():
     row = _compare("detect_n_objects", "JPEG re-save", "count", x, y)
     assert row[3] == 10 and row[4] == pytest.approx(0.7) and row[7] == pytest.approx(0.4)
     assert row[5] == pytest.approx(np.corrcoef(x, y)[0, 1])
-    labels = _compare("detect_top1_label", "1-px shift", "label", pd.Series(["cat", "dog", None, "cup"]),
-                      pd.Series(["cat", "cup", "cup", None]))
+    labels = _compare(
+        "detect_top1_label",
+        "1-px shift",
+        "label",
+        pd.Series(["cat", "dog", None, "cup"]),
+        pd.Series(["cat", "cup", "cup", None]),
+    )
     assert labels[3:5] == [2, 0.5]  # images with a label both times: 2, one of them the same
     x = [np.array([1.0, 0.0]), np.array([0.0, 2.0]), np.array([3.0, 4.0]), None]
     y = [np.array([1.0, 0.0]), np.array([1.0, 1.0]), np.array([4.0, 3.0]), np.array([1.0, 1.0])]
     vectors = _compare("embed_vector", "JPEG re-save", "vector", pd.Series(x), pd.Series(y))
     assert vectors[3:5] == [3, pytest.approx(1 / 3)]  # the fourth has no vector before
     assert vectors[6] == pytest.approx(np.median([1.0, 2 / (2 * np.sqrt(2)), 24 / 25]))  # cosines 1, 0.707, 0.96
-    hashes = _compare("hash_phash", "1-px shift", "hash", pd.Series(["00000000000000ff", "000000000000000f"]),
-                      pd.Series(["00000000000000fe", "00000000000000f0"]))
+    hashes = _compare(
+        "hash_phash",
+        "1-px shift",
+        "hash",
+        pd.Series(["00000000000000ff", "000000000000000f"]),
+        pd.Series(["00000000000000fe", "00000000000000f0"]),
+    )
     assert hashes[3:5] == [2, 0.0] and hashes[7] == pytest.approx((1 + 8) / 2)  # bits changed: 1 and 8

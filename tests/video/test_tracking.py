@@ -13,8 +13,8 @@ pytest.importorskip("onnxruntime")
 
 import imagevars  # noqa: E402
 from imagevars.tasks.detect import DetectTask  # noqa: E402
-from imagevars.video.track import add_track_ids  # noqa: E402
 from imagevars.video.summary import per_second, per_video, plot_counts  # noqa: E402
+from imagevars.video.track import add_track_ids  # noqa: E402
 from videos import make_pan_video, make_video  # noqa: E402
 
 
@@ -24,9 +24,22 @@ def _rows(objects: list[tuple], times: list[float], source: str = "v.mp4", durat
     for t in times:
         here = [o for o in objects if o[0] == t]
         for k, (_, label, cid, score, x1, y1, x2, y2) in enumerate(here):
-            recs.append(dict(source=source, frame=int(t * 10), time_s=t, object=k, error=None, detect_label=label,
-                             detect_class_id=cid, detect_score=score, detect_x1=x1, detect_y1=y1, detect_x2=x2,
-                             detect_y2=y2))
+            recs.append(
+                dict(
+                    source=source,
+                    frame=int(t * 10),
+                    time_s=t,
+                    object=k,
+                    error=None,
+                    detect_label=label,
+                    detect_class_id=cid,
+                    detect_score=score,
+                    detect_x1=x1,
+                    detect_y1=y1,
+                    detect_x2=x2,
+                    detect_y2=y2,
+                )
+            )
         if not here:
             recs.append(dict(source=source, frame=int(t * 10), time_s=t, object=None, error=None))
     df = pd.DataFrame(recs)
@@ -56,8 +69,9 @@ def test_tracks_keep_identities_and_classes_apart():
 
 def test_a_jump_starts_a_new_track():
     times = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5]
-    objs = [(t, "car", 2, 0.9, 10, 10, 60, 60) for t in times[:3]] + [(t, "car", 2, 0.9, 400, 300, 450, 350)
-                                                                      for t in times[3:]]
+    objs = [(t, "car", 2, 0.9, 10, 10, 60, 60) for t in times[:3]] + [
+        (t, "car", 2, 0.9, 400, 300, 450, 350) for t in times[3:]
+    ]
     ids = add_track_ids(_rows(objs, times)).to_pandas()["detect_track_id"]
     assert ids.iloc[1] != ids.iloc[4] and ids.iloc[1:3].nunique() == 1 and ids.iloc[4:].nunique() == 1
 
@@ -134,8 +148,28 @@ def test_cli_video_summary_and_draw(tmp_path, capsys):
     clip = tmp_path / "pan.mp4"
     make_pan_video(clip, seconds=2, fps=10)
     out = tmp_path / "per_video.parquet"
-    assert main(["video", str(clip), "--every", "0.5s", "--track", "--summary", "-o", str(out),
-                 "--draw", str(tmp_path / "boxes.mp4"), "--threshold", "0.15", "-q", "--workers", "0"]) == 0
+    assert (
+        main(
+            [
+                "video",
+                str(clip),
+                "--every",
+                "0.5s",
+                "--track",
+                "--summary",
+                "-o",
+                str(out),
+                "--draw",
+                str(tmp_path / "boxes.mp4"),
+                "--threshold",
+                "0.15",
+                "-q",
+                "--workers",
+                "0",
+            ]
+        )
+        == 0
+    )
     v = imagevars.Results.read(out).to_pandas()
     assert len(v) == 1 and v["seconds_person"].iloc[0] == pytest.approx(2.0) and v["tracks_person"].iloc[0] >= 1
     assert (tmp_path / "per_video_per_second.parquet").exists() and (tmp_path / "per_video_counts.png").exists()

@@ -1,22 +1,22 @@
 """The ``imagevars`` command line: one module per command group, each calling the public Python API.
 
-    imagevars run quality PHOTOS/ -o vars.parquet           measure images; one tidy table out (run.py)
-    imagevars codebook [detect]                             the columns each task writes, defined
-    imagevars report vars.parquet -o report.html            one page: the run, errors, variables and images
-    imagevars slurm dask --nodes 4 --cpus 32 -- run ...     an sbatch script: the run on a Dask cluster
-    imagevars demo                                          the main job on built-in data, offline
-    imagevars learn labels.csv --target rugged -o m/        a measure learned from labels (learn.py)
-    imagevars validate sample|agree|estimate|stability      human coding, agreement, corrected estimates
-    imagevars train mnist [--recipe fast] | train PHOTOS/   the lecture's CNN; your own folder (train.py)
-    imagevars eval mnist-cnn; imagevars models              evaluate; registered models and cards
-    imagevars explain mnist-cnn --correct --incorrect       SHAP and Grad-CAM figures (explain.py)
-    imagevars explain concepts MODEL IMAGES/ --class C      which concepts the network uses (ACE + TCAV)
-    imagevars detect photo.jpg --top 3 --draw out.jpg       objects in photos (objects.py)
-    imagevars video clip.mp4 --every 1s --track --draw b.mp4   objects in videos over time
-    imagevars search emb.parquet "a dog"                    text or image search over embeddings (search.py)
-    imagevars duplicates h.parquet -o groups.parquet        near-duplicate groups from `run hash`
-    imagevars generate "a camel eating a pear" -n 4         text-to-image stimuli (generate.py)
-    IMAGEVARS_TELEGRAM_TOKEN=... imagevars bot --allow 12345   a Telegram bot in front of it all
+imagevars run quality PHOTOS/ -o vars.parquet           measure images; one tidy table out (run.py)
+imagevars codebook [detect]                             the columns each task writes, defined
+imagevars report vars.parquet -o report.html            one page: the run, errors, variables and images
+imagevars slurm dask --nodes 4 --cpus 32 -- run ...     an sbatch script: the run on a Dask cluster
+imagevars demo                                          the main job on built-in data, offline
+imagevars learn labels.csv --target rugged -o m/        a measure learned from labels (learn.py)
+imagevars validate sample|agree|estimate|stability      human coding, agreement, corrected estimates
+imagevars train mnist [--recipe fast] | train PHOTOS/   the lecture's CNN; your own folder (train.py)
+imagevars eval mnist-cnn; imagevars models              evaluate; registered models and cards
+imagevars explain mnist-cnn --correct --incorrect       SHAP and Grad-CAM figures (explain.py)
+imagevars explain concepts MODEL IMAGES/ --class C      which concepts the network uses (ACE + TCAV)
+imagevars detect photo.jpg --top 3 --draw out.jpg       objects in photos (objects.py)
+imagevars video clip.mp4 --every 1s --track --draw b.mp4   objects in videos over time
+imagevars search emb.parquet "a dog"                    text or image search over embeddings (search.py)
+imagevars duplicates h.parquet -o groups.parquet        near-duplicate groups from `run hash`
+imagevars generate "a camel eating a pear" -n 4         text-to-image stimuli (generate.py)
+IMAGEVARS_TELEGRAM_TOKEN=... imagevars bot --allow 12345   a Telegram bot in front of it all
 """
 
 from __future__ import annotations
@@ -28,7 +28,18 @@ from .._version import __version__
 from . import explain, generate, learn, objects, report, run, search, slurm, train, validate
 from .common import describe
 
-GROUPS = (run, report, slurm, learn, validate, train, explain, objects, search, generate)  # the order `imagevars --help` lists them
+GROUPS = (
+    run,
+    report,
+    slurm,
+    learn,
+    validate,
+    train,
+    explain,
+    objects,
+    search,
+    generate,
+)  # the order `imagevars --help` lists them
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,10 +58,10 @@ def parse_args(argv: list[str]):
     argv = list(argv)
     tail: list[str] = []
     if "slurm" in argv and "--" in argv and argv.index("slurm") < argv.index("--"):
-        tail, argv = argv[argv.index("--") + 1:], argv[: argv.index("--")]
+        tail, argv = argv[argv.index("--") + 1 :], argv[: argv.index("--")]
     words = [i for i, a in enumerate(argv) if not a.startswith("-")]
     if len(words) >= 2 and argv[words[0]] == "explain" and argv[words[1]] == "concepts" and words[1] == words[0] + 1:
-        argv[words[0]:words[1] + 1] = ["explain-concepts"]  # `imagevars explain concepts ...`: ACE, its own parser
+        argv[words[0] : words[1] + 1] = ["explain-concepts"]  # `imagevars explain concepts ...`: ACE, its own parser
     args = build_parser().parse_args(argv)
     if tail:
         args.command = tail

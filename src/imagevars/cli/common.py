@@ -31,8 +31,10 @@ def numbered(template: str, source: str) -> str:
 def print_summary(results, output) -> None:
     """Rows measured and resumed, the first errors, and where the table went (or its head)."""
     counts = results.provenance.get("counts", {})
-    print(f"{len(results):,} rows: {counts.get('measured', 0):,} measured now, {counts.get('skipped', 0):,} "
-          f"resumed from an earlier run, {results.n_errors:,} with errors")
+    print(
+        f"{len(results):,} rows: {counts.get('measured', 0):,} measured now, {counts.get('skipped', 0):,} "
+        f"resumed from an earlier run, {results.n_errors:,} with errors"
+    )
     if results.n_errors:
         errors = results.errors()
         for reason in errors["error"].head(5):
@@ -69,5 +71,10 @@ def describe(exc: BaseException) -> str:
             return f"{name}: a part of this path is a file, not a folder: choose another output path"
         return f"{name}: {exc.strerror or exc}"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return text if isinstance(exc, (ValueError, RuntimeError, FileNotFoundError, ImportError)) and text \
-        else f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return (
+        text
+        if isinstance(exc, (ValueError, RuntimeError, FileNotFoundError, ImportError)) and text
+        else f"{type(exc).__name__}: {text}"
+        if text
+        else type(exc).__name__
+    )

@@ -1,8 +1,8 @@
 """``imagevars generate`` and ``imagevars bot``: the command-line side of generation.
 
-    imagevars generate "Lithograph of a camel eating a pear" -n 4 --seed 7 -o stimuli/
-    imagevars generate --prompts stimuli.csv -o stimuli/      a design: prompt x seed x settings
-    IMAGEVARS_TELEGRAM_TOKEN=... imagevars bot --allow 12345,67890
+imagevars generate "Lithograph of a camel eating a pear" -n 4 --seed 7 -o stimuli/
+imagevars generate --prompts stimuli.csv -o stimuli/      a design: prompt x seed x settings
+IMAGEVARS_TELEGRAM_TOKEN=... imagevars bot --allow 12345,67890
 """
 
 from __future__ import annotations
@@ -15,9 +15,12 @@ from ..models.diffusion import DEFAULT_GENERATOR
 
 
 def _settings(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=DEFAULT_GENERATOR,
-                   help=f"registered name (stable-diffusion-1.5, sdxl-turbo), hub id[@revision] or local folder "
-                        f"(default {DEFAULT_GENERATOR})")
+    p.add_argument(
+        "--model",
+        default=DEFAULT_GENERATOR,
+        help=f"registered name (stable-diffusion-1.5, sdxl-turbo), hub id[@revision] or local folder "
+        f"(default {DEFAULT_GENERATOR})",
+    )
     p.add_argument("--revision", help="hub revision (commit, branch or tag)")
     p.add_argument("--scheduler", help="ddim, dpm++, euler, euler-a, lms, pndm (default: the model's own)")
     p.add_argument("--steps", type=int, help="denoising steps (default: the model's)")
@@ -36,14 +39,31 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if bool(args.prompt) == bool(args.prompts):
         raise ValueError("give a prompt in words or --prompts FILE (not both)")
-    results = generate(args.prompt or None, args.output, design=args.prompts, n=args.n, seed=args.seed,
-                       model=args.model, revision=args.revision, scheduler=args.scheduler,
-                       negative_prompt=args.negative, steps=args.steps, guidance=args.guidance, width=args.width,
-                       height=args.height, device=args.device, dtype=args.dtype, threads=args.threads,
-                       table=args.table, overwrite=args.overwrite, progress=not args.quiet)
+    results = generate(
+        args.prompt or None,
+        args.output,
+        design=args.prompts,
+        n=args.n,
+        seed=args.seed,
+        model=args.model,
+        revision=args.revision,
+        scheduler=args.scheduler,
+        negative_prompt=args.negative,
+        steps=args.steps,
+        guidance=args.guidance,
+        width=args.width,
+        height=args.height,
+        device=args.device,
+        dtype=args.dtype,
+        threads=args.threads,
+        table=args.table,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+    )
     df = results.to_pandas()
     show = df[["source", "generate_seed", "generate_sha256", "error"]].assign(
-        generate_sha256=df["generate_sha256"].str[:12])
+        generate_sha256=df["generate_sha256"].str[:12]
+    )
     with pd.option_context("display.width", 200, "display.max_colwidth", 80):
         print(show.to_string(index=False))
     table = args.table or Path(args.output) / "generated.parquet"
@@ -60,16 +80,32 @@ def cmd_bot(args: argparse.Namespace) -> int:
         allow = frozenset(int(u) for u in args.allow.split(",") if u.strip())
     except ValueError:
         raise BotError(f"--allow takes Telegram user ids separated by commas, got {args.allow!r}") from None
-    settings = BotSettings(allow=allow, queue_size=args.queue, output=Path(args.output), steps=args.steps,
-                           guidance=args.guidance, width=args.width, height=args.height,
-                           **({"base_url": args.base_url.rstrip("/") + "/bot",
-                               "base_file_url": args.base_url.rstrip("/") + "/file/bot"} if args.base_url else {}))
+    settings = BotSettings(
+        allow=allow,
+        queue_size=args.queue,
+        output=Path(args.output),
+        steps=args.steps,
+        guidance=args.guidance,
+        width=args.width,
+        height=args.height,
+        **(
+            {"base_url": args.base_url.rstrip("/") + "/bot", "base_file_url": args.base_url.rstrip("/") + "/file/bot"}
+            if args.base_url
+            else {}
+        ),
+    )
     generator = None
     if not args.no_draw:
         from ..models.diffusion import Generator
 
-        generator = Generator(args.model, revision=args.revision, scheduler=args.scheduler, device=args.device,
-                              dtype=args.dtype, threads=args.threads)
+        generator = Generator(
+            args.model,
+            revision=args.revision,
+            scheduler=args.scheduler,
+            device=args.device,
+            dtype=args.dtype,
+            threads=args.threads,
+        )
     ImagineBot(token, settings, generator, _photo_tasks(args.tasks)).run()
     return 0
 
@@ -99,7 +135,9 @@ def _photo_tasks(spec: str) -> list:
 def add_commands(sub) -> None:
     p = sub.add_parser("generate", help="text-to-image stimuli: PNGs with their rows, one table")
     p.add_argument("prompt", nargs="?", help="what to draw, in words")
-    p.add_argument("--prompts", help="a design file: CSV/Parquet with a 'prompt' column (see imagevars.generation.design)")
+    p.add_argument(
+        "--prompts", help="a design file: CSV/Parquet with a 'prompt' column (see imagevars.generation.design)"
+    )
     p.add_argument("-n", type=int, default=1, help="images per prompt, seeds --seed, --seed+1, ... (default 1)")
     p.add_argument("--seed", type=int, default=0, help="first seed, 0 .. 2**32-1 (default 0)")
     p.add_argument("--negative", help="negative prompt")
@@ -110,8 +148,9 @@ def add_commands(sub) -> None:
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("bot", help="a Telegram bot: /imagine draws, photos get measured (token from "
-                                   "$IMAGEVARS_TELEGRAM_TOKEN)")
+    p = sub.add_parser(
+        "bot", help="a Telegram bot: /imagine draws, photos get measured (token from $IMAGEVARS_TELEGRAM_TOKEN)"
+    )
     p.add_argument("--allow", required=True, help="Telegram user ids to serve, comma-separated")
     p.add_argument("--queue", type=int, default=4, help="images that may wait for drawing (default 4)")
     p.add_argument("--output", default="imagevars-bot", help="folder for the images drawn (default imagevars-bot)")

@@ -1,8 +1,8 @@
 """``imagevars detect`` and ``imagevars video``: objects in photos, and in videos over time.
 
-    imagevars detect photo.jpg --top 3 --draw out.jpg                  objects in one photo, drawn
-    imagevars video clip.mp4 --every 1s --track --draw boxes.mp4      tracked objects, drawn
-    imagevars video ads/ --summary -o per_video.parquet                one row per video
+imagevars detect photo.jpg --top 3 --draw out.jpg                  objects in one photo, drawn
+imagevars video clip.mp4 --every 1s --track --draw boxes.mp4      tracked objects, drawn
+imagevars video ads/ --summary -o per_video.parquet                one row per video
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ def cmd_detect(args: argparse.Namespace) -> int:
     from ..io.sources import read_source
     from ..tasks.detect import DetectTask
 
-    task = DetectTask(model=args.model, top=args.top, threshold=args.threshold, threads=args.threads,
-                      classes=args.classes)
+    task = DetectTask(
+        model=args.model, top=args.top, threshold=args.threshold, threads=args.threads, classes=args.classes
+    )
     for path in args.images:
         data = read_source(path)
         decoded = decode(data, path, max_side=task.max_side)  # as `imagevars run detect` decodes it
@@ -28,7 +29,9 @@ def cmd_detect(args: argparse.Namespace) -> int:
         person = f", P(at least one person) = {p_person:.3f}" if p_person is not None else ""
         print(f"{path}: {decoded.width}x{decoded.height}{person}")
         for o in rows[: args.top]:
-            print(f"  {o['label']:<14s} {o['score']:.3f}  box ({o['x1']:.0f}, {o['y1']:.0f}, {o['x2']:.0f}, {o['y2']:.0f})")
+            print(
+                f"  {o['label']:<14s} {o['score']:.3f}  box ({o['x1']:.0f}, {o['y1']:.0f}, {o['x2']:.0f}, {o['y2']:.0f})"
+            )
         if args.draw:
             shown = [o for o in rows if o["score"] >= args.threshold] or rows[: args.top]
             out = args.draw if len(args.images) == 1 else numbered(args.draw, path)
@@ -44,8 +47,9 @@ def cmd_video(args: argparse.Namespace) -> int:
     from ..pipeline.runner import run
     from ..tasks import get_task
 
-    task = get_task("detect", long=True, model=args.model, threshold=args.threshold, threads=args.threads,
-                    classes=args.classes)
+    task = get_task(
+        "detect", long=True, model=args.model, threshold=args.threshold, threads=args.threads, classes=args.classes
+    )
     rows = run([task], args.source, None, every=args.every, workers=args.workers, progress=not args.quiet)
     if args.track:
         from ..video.track import add_track_ids
@@ -84,11 +88,16 @@ def cmd_video(args: argparse.Namespace) -> int:
 def add_commands(sub) -> None:
     p = sub.add_parser("detect", help="COCO objects in photos: the top objects, P(person), boxes drawn")
     p.add_argument("images", nargs="+", help="image files or URLs")
-    p.add_argument("--model", help="a registered detector (default: the bundled CenterNet; rtdetr-r18, dfine-s ... "
-                   "from the hub; with --classes owlv2-base or grounding-dino-tiny), hf:<owner>/<name>, or a folder "
-                   "saved with save_pretrained")
-    p.add_argument("--classes", help="find these classes, named in words and comma-separated (\"logo, price tag\"): "
-                   "open-vocabulary detection")
+    p.add_argument(
+        "--model",
+        help="a registered detector (default: the bundled CenterNet; rtdetr-r18, dfine-s ... "
+        "from the hub; with --classes owlv2-base or grounding-dino-tiny), hf:<owner>/<name>, or a folder "
+        "saved with save_pretrained",
+    )
+    p.add_argument(
+        "--classes",
+        help='find these classes, named in words and comma-separated ("logo, price tag"): open-vocabulary detection',
+    )
     p.add_argument("--top", type=int, default=3, help="how many objects to list (default 3)")
     p.add_argument("--threshold", type=float, default=0.3, help="score at or above which boxes are drawn (default 0.3)")
     p.add_argument("--draw", help="write the image with boxes and labels to this file")

@@ -1,7 +1,7 @@
 """``imagevars report``: one self-contained page for a table: the run, errors, variables with their images.
 
-    imagevars report vars.parquet -o report.html
-    imagevars run quality,detect PHOTOS/ -o vars.parquet --report      # the page written beside the table
+imagevars report vars.parquet -o report.html
+imagevars run quality,detect PHOTOS/ -o vars.parquet --report      # the page written beside the table
 """
 
 from __future__ import annotations

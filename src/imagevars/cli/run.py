@@ -71,16 +71,33 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     names = [t.strip() for t in args.tasks.split(",") if t.strip()]
     keep = [k.strip() for k in args.keep.split(",") if k.strip()] if args.keep else []
-    results = run(build_tasks(names, args), args.source, args.output, path_column=args.path_column, keep=keep,
-                  every=args.every, batch_size=args.batch_size, workers=args.workers, strict=args.strict,
-                  progress=not args.quiet, chunk_rows=args.chunk_rows, fetch_options=_fetch_options(args),
-                  engine=args.engine, engine_options={k: v for k, v in (("address", args.address),
-                                                                        ("threads", args.threads_per_worker),
-                                                                        ("actors", args.actors),
-                                                                        ("cpus", args.cpus_per_actor),
-                                                                        ("gpus", args.gpus_per_actor),
-                                                                        ("decoders", args.decode_actors))
-                                                      if v is not None})
+    results = run(
+        build_tasks(names, args),
+        args.source,
+        args.output,
+        path_column=args.path_column,
+        keep=keep,
+        every=args.every,
+        batch_size=args.batch_size,
+        workers=args.workers,
+        strict=args.strict,
+        progress=not args.quiet,
+        chunk_rows=args.chunk_rows,
+        fetch_options=_fetch_options(args),
+        engine=args.engine,
+        engine_options={
+            k: v
+            for k, v in (
+                ("address", args.address),
+                ("threads", args.threads_per_worker),
+                ("actors", args.actors),
+                ("cpus", args.cpus_per_actor),
+                ("gpus", args.gpus_per_actor),
+                ("decoders", args.decode_actors),
+            )
+            if v is not None
+        },
+    )
     print_summary(results, args.output)
     if args.report and args.output and len(results):
         from ..report.page import write_report
@@ -90,8 +107,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"imagevars run: error: {args.source} holds no images to measure (videos need --every)", file=sys.stderr)
         return 1
     if results.n_errors == len(results):
-        print("imagevars run: error: no input could be measured (the reasons are in the `error` column)",
-              file=sys.stderr)
+        print(
+            "imagevars run: error: no input could be measured (the reasons are in the `error` column)", file=sys.stderr
+        )
         return 1
     return 0
 
@@ -137,22 +155,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
     write_sample_video(os.path.join(inputs, "astronaut_pan.mp4"))
     out = os.path.join(args.output, "photo_vars.parquet")
     tasks = ["quality", "detect", "classify"]
-    print(f"Measuring {len(photos)} sample photos from scikit-image and a 4-second sample video (one frame a "
-          f"second) with {', '.join(tasks)} ...")
+    print(
+        f"Measuring {len(photos)} sample photos from scikit-image and a 4-second sample video (one frame a "
+        f"second) with {', '.join(tasks)} ..."
+    )
     results = run([get_task(t) for t in tasks], inputs, out, workers=args.workers, every="1s")
     df = results.to_pandas()
     df.insert(0, "input", df.pop("source").map(os.path.basename))
-    show = ["input", "time_s", "quality_brightness", "quality_colorfulness", "detect_n_objects", "detect_top1_label",
-            "detect_person_any", "classify_top1_label", "classify_top1_score"]
+    show = [
+        "input",
+        "time_s",
+        "quality_brightness",
+        "quality_colorfulness",
+        "detect_n_objects",
+        "detect_top1_label",
+        "detect_person_any",
+        "classify_top1_label",
+        "classify_top1_score",
+    ]
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 3):
-        print(df[show].rename(columns=lambda c: c.split("_", 1)[1] if "_" in c and c != "time_s" else c)
-              .head(40).to_string(index=False))
+        print(
+            df[show]
+            .rename(columns=lambda c: c.split("_", 1)[1] if "_" in c and c != "time_s" else c)
+            .head(40)
+            .to_string(index=False)
+        )
     for _, row in df[df["error"].notna()].iterrows():
         print(f"error row: {row['error']}")
     print(f"\n{len(df)} rows x {len(df.columns)} columns written to {out}")
-    print(f"Provenance: imagevars {results.provenance['version']}, tasks "
-          + ", ".join(f"{t['name']} ({t.get('model') or 'no model'})" for t in results.provenance["tasks"])
-          + " (in the Parquet file's metadata: imagevars.Results.read(path).provenance)")
+    print(
+        f"Provenance: imagevars {results.provenance['version']}, tasks "
+        + ", ".join(f"{t['name']} ({t.get('model') or 'no model'})" for t in results.provenance["tasks"])
+        + " (in the Parquet file's metadata: imagevars.Results.read(path).provenance)"
+    )
     print(f"Report: {write_report(out)}")
     return 0
 
@@ -177,23 +212,35 @@ def add_commands(sub) -> None:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--workers", type=int, help="decode processes (default: the usable cores; 0: none)")
     p.add_argument("--strict", action="store_true", help="stop at the first image that cannot be measured")
-    p.add_argument("--every", help="sample videos: '1s', '0.5s' (by time), '10f' (every 10th frame) or 'key'; "
-                                   "folders then yield videos too")
+    p.add_argument(
+        "--every",
+        help="sample videos: '1s', '0.5s' (by time), '10f' (every 10th frame) or 'key'; folders then yield videos too",
+    )
     p.add_argument("--timeout", type=float, help="URLs: seconds to wait for the server on each read (default 20)")
     p.add_argument("--retries", type=int, help="URLs: tries after a network error, a 5xx or a cut body (default 2)")
     p.add_argument("--deadline", type=float, help="URLs: seconds one try may take in all (default 120)")
-    p.add_argument("--no-cache", action="store_true", help="URLs: fetch again instead of reusing "
-                                                           "$IMAGEVARS_HOME/urls")
-    p.add_argument("--engine", default="local", choices=("local", "dask", "ray"),
-                   help="local (processes on this machine), dask or ray (a cluster: --address, or one started here)")
-    p.add_argument("--address", help="--engine dask: the scheduler (tcp://head:8786) or its scheduler file; "
-                   "--engine ray: auto or ray://head:10001 (default: a local cluster)")
+    p.add_argument("--no-cache", action="store_true", help="URLs: fetch again instead of reusing $IMAGEVARS_HOME/urls")
+    p.add_argument(
+        "--engine",
+        default="local",
+        choices=("local", "dask", "ray"),
+        help="local (processes on this machine), dask or ray (a cluster: --address, or one started here)",
+    )
+    p.add_argument(
+        "--address",
+        help="--engine dask: the scheduler (tcp://head:8786) or its scheduler file; "
+        "--engine ray: auto or ray://head:10001 (default: a local cluster)",
+    )
     p.add_argument("--threads-per-worker", type=int, help="--engine dask: threads each worker's models use (default 1)")
     p.add_argument("--actors", type=int, help="--engine ray: actors measuring at once (default: --workers)")
     p.add_argument("--cpus-per-actor", type=float, help="--engine ray: CPUs (and model threads) per actor (default 1)")
     p.add_argument("--gpus-per-actor", type=float, help="--engine ray: GPUs per actor, the models on them (default 0)")
-    p.add_argument("--decode-actors", type=int, help="--engine ray: one-CPU actors that decode for the model actors "
-                   "(default: none; with --gpus-per-actor, the CPUs the model actors leave)")
+    p.add_argument(
+        "--decode-actors",
+        type=int,
+        help="--engine ray: one-CPU actors that decode for the model actors "
+        "(default: none; with --gpus-per-actor, the CPUs the model actors leave)",
+    )
     p.add_argument("--report", action="store_true", help="also write the report page beside the table (needs -o)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--chunk-rows", type=int, default=2000, help=argparse.SUPPRESS)

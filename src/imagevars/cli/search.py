@@ -1,7 +1,7 @@
 """``imagevars search`` and ``duplicates``: similar images, from stored embeddings and hashes.
 
-    imagevars run clip-embed PHOTOS/ -o emb.parquet; imagevars search emb.parquet "a dog"
-    imagevars run hash PHOTOS/ -o h.parquet; imagevars duplicates h.parquet --max-distance 6 -o groups.parquet
+imagevars run clip-embed PHOTOS/ -o emb.parquet; imagevars search emb.parquet "a dog"
+imagevars run hash PHOTOS/ -o h.parquet; imagevars duplicates h.parquet --max-distance 6 -o groups.parquet
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import argparse
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from ..search import search
-
     import pandas as pd
+
+    from ..search import search
 
     hits = search(args.embeddings, text=args.text, image=args.image, top=args.top)
     with pd.option_context("display.width", 200, "display.max_colwidth", 120):
@@ -23,15 +23,18 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_duplicates(args: argparse.Namespace) -> int:
     from ..duplicates import find_duplicates, write_table
 
-    grouped, pairs = find_duplicates(args.table, max_distance=args.max_distance, hash=args.hash,
-                                     min_cosine=args.min_cosine)
+    grouped, pairs = find_duplicates(
+        args.table, max_distance=args.max_distance, hash=args.hash, min_cosine=args.min_cosine
+    )
     write_table(grouped, args.output)
     if args.pairs:
         write_table(pairs, args.pairs)
     hashed = grouped["dup_group"].notna()
     sizes = grouped.loc[hashed, "dup_group_size"]
-    print(f"{int(hashed.sum()):,} images, {int((sizes > 1).sum()):,} in {grouped.loc[hashed & (sizes > 1), 'dup_group'].nunique():,} "
-          f"groups of near-copies ({len(pairs):,} close pairs); {int((~hashed).sum()):,} without a hash -> {args.output}")
+    print(
+        f"{int(hashed.sum()):,} images, {int((sizes > 1).sum()):,} in {grouped.loc[hashed & (sizes > 1), 'dup_group'].nunique():,} "
+        f"groups of near-copies ({len(pairs):,} close pairs); {int((~hashed).sum()):,} without a hash -> {args.output}"
+    )
     return 0
 
 

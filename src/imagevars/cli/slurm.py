@@ -82,7 +82,9 @@ imagevars {command} --engine ray --address "$HEAD_IP:$PORT"{actors}
 
 def _ray_parts(args: argparse.Namespace, parsed: argparse.Namespace) -> dict:
     if args.interface:
-        head_ip = f"$(ip -4 -o addr show dev {shlex.quote(args.interface)} | awk '{{print $4}}' | cut -d/ -f1 | head -n1)"
+        head_ip = (
+            f"$(ip -4 -o addr show dev {shlex.quote(args.interface)} | awk '{{print $4}}' | cut -d/ -f1 | head -n1)"
+        )
         how = f"interface {args.interface}"
     else:
         head_ip, how = "$(hostname --ip-address | awk '{print $1}')", "the node's first address"
@@ -94,10 +96,14 @@ def _ray_parts(args: argparse.Namespace, parsed: argparse.Namespace) -> dict:
     else:
         each = max(1, int(parsed.cpus_per_actor or 1))
         count, per = f"$((SLURM_NNODES * NODE_CPUS / {each}))", f"{each} CPU(s)"
-    return {"head_ip": head_ip, "address_how": how, "gpus": f" --num-gpus={args.gpus}" if args.gpus else "",
-            "gpu_note": f" and {args.gpus} GPU(s)" if args.gpus else "",
-            "actors": "" if parsed.actors else f" --actors {count}",
-            "actors_note": "the run's own --actors" if parsed.actors else f"one actor per {per} of the cluster"}
+    return {
+        "head_ip": head_ip,
+        "address_how": how,
+        "gpus": f" --num-gpus={args.gpus}" if args.gpus else "",
+        "gpu_note": f" and {args.gpus} GPU(s)" if args.gpus else "",
+        "actors": "" if parsed.actors else f" --actors {count}",
+        "actors_note": "the run's own --actors" if parsed.actors else f"one actor per {per} of the cluster",
+    }
 
 
 def script(args: argparse.Namespace, command: list[str]) -> str:
@@ -105,7 +111,9 @@ def script(args: argparse.Namespace, command: list[str]) -> str:
     from . import run
 
     if not command or command[0] != "run":
-        raise ValueError("put the run after --: imagevars slurm dask --nodes 4 --cpus 32 -- run detect PHOTOS/ -o o.parquet")
+        raise ValueError(
+            "put the run after --: imagevars slurm dask --nodes 4 --cpus 32 -- run detect PHOTOS/ -o o.parquet"
+        )
     parser = argparse.ArgumentParser(prog="imagevars")
     run.add_commands(parser.add_subparsers(dest="command"))
     parsed = parser.parse_args(command)
@@ -113,10 +121,26 @@ def script(args: argparse.Namespace, command: list[str]) -> str:
         raise ValueError("the run needs -o: a cluster's table is written as it goes (and resumes)")
     if parsed.engine != "local" or parsed.address:
         raise ValueError("leave --engine and --address out of the run: the script sets them")
-    extra = "".join(f"#SBATCH --{k}={v}\n" for k, v in (("gpus-per-node", args.gpus), ("partition", args.partition),
-                                                          ("account", args.account), ("mem", args.memory)) if v)
-    common = dict(version=__version__, command=shlex.join(command), nodes=args.nodes, cpus=args.cpus, time=args.time,
-                  name=args.name, extra=extra, engine_name=args.engine.capitalize())
+    extra = "".join(
+        f"#SBATCH --{k}={v}\n"
+        for k, v in (
+            ("gpus-per-node", args.gpus),
+            ("partition", args.partition),
+            ("account", args.account),
+            ("mem", args.memory),
+        )
+        if v
+    )
+    common = dict(
+        version=__version__,
+        command=shlex.join(command),
+        nodes=args.nodes,
+        cpus=args.cpus,
+        time=args.time,
+        name=args.name,
+        extra=extra,
+        engine_name=args.engine.capitalize(),
+    )
     if args.engine == "ray":
         return HEADER.format(**common) + RAY.format(**common, **_ray_parts(args, parsed))
     interface = f" --interface {shlex.quote(args.interface)}" if args.interface else ""
@@ -137,7 +161,9 @@ def cmd_slurm(args: argparse.Namespace) -> int:
     if args.submit:
         sbatch = shutil.which("sbatch")
         if sbatch is None:
-            raise FileNotFoundError("--submit: sbatch is not on this machine's PATH; run this on the cluster's login node")
+            raise FileNotFoundError(
+                "--submit: sbatch is not on this machine's PATH; run this on the cluster's login node"
+            )
         done = subprocess.run([sbatch, str(path)], capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"sbatch refused {path}: {done.stderr.strip() or done.stdout.strip()}")
@@ -146,14 +172,21 @@ def cmd_slurm(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub) -> None:
-    p = sub.add_parser("slurm", help="write (and --submit) an sbatch script: a run on a Dask or Ray cluster of Slurm "
-                       "nodes")
+    p = sub.add_parser(
+        "slurm", help="write (and --submit) an sbatch script: a run on a Dask or Ray cluster of Slurm nodes"
+    )
     p.add_argument("engine", choices=("dask", "ray"), help="the cluster the job starts on its nodes")
     p.add_argument("--nodes", type=int, default=1)
-    p.add_argument("--cpus", type=int, required=True, help="CPUs per node (dask: one worker process each; ray: "
-                   "offered to the node's actors)")
-    p.add_argument("--interface", help="the network interface the cluster talks over (e.g. ib0 for InfiniBand; "
-                   "default: the node's own address)")
+    p.add_argument(
+        "--cpus",
+        type=int,
+        required=True,
+        help="CPUs per node (dask: one worker process each; ray: offered to the node's actors)",
+    )
+    p.add_argument(
+        "--interface",
+        help="the network interface the cluster talks over (e.g. ib0 for InfiniBand; default: the node's own address)",
+    )
     p.add_argument("--gpus", type=int, help="GPUs per node")
     p.add_argument("--time", default="4:00:00", help="the job's time limit (default 4:00:00)")
     p.add_argument("--partition")

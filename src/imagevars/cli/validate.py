@@ -21,8 +21,15 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     variable = args.model_column or (args.strata.partition(":")[0] if args.strata else None)
     codebook = load_codebook(args.codebook) if args.codebook else default_codebook(variable or "image")
-    drawn = sample(args.table, args.n, strata=args.strata, allocation=args.allocation, seed=args.seed, out=args.output,
-                   codebook=codebook.source)
+    drawn = sample(
+        args.table,
+        args.n,
+        strata=args.strata,
+        allocation=args.allocation,
+        seed=args.seed,
+        out=args.output,
+        codebook=codebook.source,
+    )
     answers = None
     if variable:
         values, _ = variable_table(args.table, variable)
@@ -31,8 +38,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
     per = drawn.groupby("stratum")["inclusion_probability"].agg(["size", "first"])
     for stratum, row in per.iterrows():
         print(f"stratum {stratum}: {int(row['size'])} images, inclusion probability {row['first']:.4f}")
-    print(f"{len(drawn)} images in {args.output}/sample.csv; open {page} in a browser to code them "
-          "(answers stay in the browser; export a CSV per coder)")
+    print(
+        f"{len(drawn)} images in {args.output}/sample.csv; open {page} in a browser to code them "
+        "(answers stay in the browser; export a CSV per coder)"
+    )
     return 0
 
 
@@ -41,16 +50,27 @@ def cmd_agree(args: argparse.Namespace) -> int:
     from ..validate.codebook import load_codebook
 
     codebook = load_codebook(args.codebook) if args.codebook else None
-    result = agree(args.coders, table=args.against, variable=args.variable, truth=args.truth, codebook=codebook,
-                   out=args.output, seed=args.seed)
+    result = agree(
+        args.coders,
+        table=args.against,
+        variable=args.variable,
+        truth=args.truth,
+        codebook=codebook,
+        out=args.output,
+        seed=args.seed,
+    )
     for q, r in result["coders"].items():
         k, a = r["kappa"], r["alpha"]
-        print(f"{q}: {r['items']} items, kappa {k['estimate']:.3f} [{k['low']:.3f}, {k['high']:.3f}], alpha "
-              f"{a['estimate']:.3f} [{a['low']:.3f}, {a['high']:.3f}], {len(r['disagreements'])} disagreement(s)")
+        print(
+            f"{q}: {r['items']} items, kappa {k['estimate']:.3f} [{k['low']:.3f}, {k['high']:.3f}], alpha "
+            f"{a['estimate']:.3f} [{a['low']:.3f}, {a['high']:.3f}], {len(r['disagreements'])} disagreement(s)"
+        )
     if "model" in result:
         m = result["model"]
-        print(f"model vs gold ({m['n']} items): accuracy {m['accuracy']:.3f}" + (f", AUC {m['auc']:.3f}" if "auc" in m
-                                                                              else ""))
+        print(
+            f"model vs gold ({m['n']} items): accuracy {m['accuracy']:.3f}"
+            + (f", AUC {m['auc']:.3f}" if "auc" in m else "")
+        )
     if args.output:
         print(f"Tables and disagreements in {args.output}/")
     return 0
@@ -59,10 +79,21 @@ def cmd_agree(args: argparse.Namespace) -> int:
 def cmd_estimate(args: argparse.Namespace) -> int:
     from ..validate.estimate import estimate
 
-    table = estimate(args.table, args.gold, args.predicted, args.truth, formula=args.formula, data=args.data,
-                     model=args.model, out=args.output)
-    shown = table[table["term"] == "Intercept"] if args.formula is None else \
-        table[table["term"].str.contains(args.truth, regex=False)]  # the mean, or the variable's coefficient
+    table = estimate(
+        args.table,
+        args.gold,
+        args.predicted,
+        args.truth,
+        formula=args.formula,
+        data=args.data,
+        model=args.model,
+        out=args.output,
+    )
+    shown = (
+        table[table["term"] == "Intercept"]
+        if args.formula is None
+        else table[table["term"].str.contains(args.truth, regex=False)]
+    )  # the mean, or the variable's coefficient
     for row in shown.itertuples(index=False):
         print(f"{row.estimator:9s} {row.term}: {row.estimate:.4f} [{row.low:.4f}, {row.high:.4f}]")
     if table.attrs.get("note"):
@@ -77,21 +108,27 @@ def cmd_stability(args: argparse.Namespace) -> int:
 
     table = stability(args.table, n=args.n, seed=args.seed, out=args.output, progress=not args.quiet)
     errors = table.attrs["errors"]
-    print(f"{table.attrs['images']} images measured again" + (f"; {len(errors)} could not be read here (first: "
-                                                               f"{errors[0]})" if errors else ""))
+    print(
+        f"{table.attrs['images']} images measured again"
+        + (f"; {len(errors)} could not be read here (first: {errors[0]})" if errors else "")
+    )
     rerun = table[(table["change"] == "re-run") & (table["unchanged"] < 1)]
     if len(rerun):
-        print(f"Not reproduced as stored: {', '.join(rerun['variable'][:5])}: the table was made by another version, "
-              "model or machine")
+        print(
+            f"Not reproduced as stored: {', '.join(rerun['variable'][:5])}: the table was made by another version, "
+            "model or machine"
+        )
     for change in CHANGES:
         rows = table[table["change"] == change]
         counted = rows[rows["kind"].isin(["count", "label"])].sort_values("unchanged").head(args.show)
         numbers = rows[(rows["kind"] == "number") & rows["r"].notna()].sort_values("r").head(args.show)
         vectors, hashes = rows[rows["kind"] == "vector"], rows[rows["kind"] == "hash"]
-        parts = [("least often unchanged", [f"{r.variable} {r.unchanged:.0%}" for r in counted.itertuples()]),
-                 ("lowest test-retest r", [f"{r.variable} {r.r:.3f}" for r in numbers.itertuples()]),
-                 ("median cosine", [f"{r.variable} {r.cosine:.4f}" for r in vectors.itertuples()]),
-                 ("bits changed", [f"{r.variable} {r.mean_abs_change:.1f}" for r in hashes.itertuples()])]
+        parts = [
+            ("least often unchanged", [f"{r.variable} {r.unchanged:.0%}" for r in counted.itertuples()]),
+            ("lowest test-retest r", [f"{r.variable} {r.r:.3f}" for r in numbers.itertuples()]),
+            ("median cosine", [f"{r.variable} {r.cosine:.4f}" for r in vectors.itertuples()]),
+            ("bits changed", [f"{r.variable} {r.mean_abs_change:.1f}" for r in hashes.itertuples()]),
+        ]
         print(f"After a {change}: " + "; ".join(f"{what}: {', '.join(names)}" for what, names in parts if names))
     if args.output:
         print(f"Every variable in {args.output}/stability.csv")
@@ -102,12 +139,18 @@ def add_commands(sub) -> None:
     p = sub.add_parser("validate", help="human coding, agreement and estimates corrected for the model's errors")
     vsub = p.add_subparsers(dest="validate_command", required=True)
 
-    s = vsub.add_parser("sample", help="draw images to code (inclusion probabilities recorded) and write the coding page")
+    s = vsub.add_parser(
+        "sample", help="draw images to code (inclusion probabilities recorded) and write the coding page"
+    )
     s.add_argument("table", help="an imagevars table (Parquet)")
     s.add_argument("--n", type=int, required=True, help="how many images to code")
     s.add_argument("--strata", help="VARIABLE[:BINS]: stratify by its classes, or a number's quantile bins")
-    s.add_argument("--allocation", default="equal", choices=("equal", "proportional"),
-                   help="equal (over-samples rare strata; default) or proportional")
+    s.add_argument(
+        "--allocation",
+        default="equal",
+        choices=("equal", "proportional"),
+        help="equal (over-samples rare strata; default) or proportional",
+    )
     s.add_argument("--codebook", help="a YAML codebook (default: one yes/no question about the variable)")
     s.add_argument("--model-column", help="the table's column shown as the model's answer (default: the strata's)")
     s.add_argument("--seed", type=int, default=0)

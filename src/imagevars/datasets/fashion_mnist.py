@@ -22,22 +22,22 @@ DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 
 # (sha256 of the .gz as served: None, since re-distributions recompress; sha256 of the content)
 SHA256 = {
-    "train_images": (None,
-                     "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
-    "train_labels": (None,
-                     "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
-    "test_images": (None,
-                    "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
-    "test_labels": (None,
-                    "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+    "train_images": (None, "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+    "train_labels": (None, "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+    "test_images": (None, "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+    "test_labels": (None, "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
 }
 
 LABELS = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 
 
 def load_data(
-    path: str | os.PathLike | None = None, *, download: bool | None = None, verify: bool = True,
-    mirrors: list[str] | None = None, progress: bool = True,
+    path: str | os.PathLike | None = None,
+    *,
+    download: bool | None = None,
+    verify: bool = True,
+    mirrors: list[str] | None = None,
+    progress: bool = True,
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Fashion-MNIST as Keras's ``fashion_mnist.load_data()`` returns it (see :func:`.mnist.load_data`).
 
@@ -47,6 +47,12 @@ def load_data(
     """
     folders = [Path(path)] if path is not None else [*default_folders("fashion-mnist"), DEBIAN]
     return load_dataset(
-        "Fashion-MNIST", folders, home() / "datasets" / "fashion-mnist", mirrors or MIRRORS, SHA256,
-        download=(not offline()) if download is None else download, verify=verify, progress=progress,
+        "Fashion-MNIST",
+        folders,
+        home() / "datasets" / "fashion-mnist",
+        mirrors or MIRRORS,
+        SHA256,
+        download=(not offline()) if download is None else download,
+        verify=verify,
+        progress=progress,
     )

@@ -109,8 +109,13 @@ def load_folder(
 
     x, y, files, skipped = [], [], [], []
     with ThreadPoolExecutor(threads()) as pool:
-        for (f, label), (arr, err) in tqdm(zip(items, pool.map(read, items)), total=len(items),
-                                          desc=f"Reading {Path(root).name}", unit="img", disable=not progress):
+        for (f, label), (arr, err) in tqdm(
+            zip(items, pool.map(read, items)),
+            total=len(items),
+            desc=f"Reading {Path(root).name}",
+            unit="img",
+            disable=not progress,
+        ):
             if err is not None:
                 skipped.append((str(f), err))
                 continue

@@ -138,8 +138,13 @@ def load_dataset(
         for part in PARTS:
             gz_name = f"{_STEMS[part]}.gz"
             if find_file(cache, part) is None:
-                fetched = fetch([m.rstrip("/") + "/" + gz_name for m in mirrors], cache / gz_name,
-                                sha256=sha256[part][0], progress=progress, what=f"{name} {gz_name}")
+                fetched = fetch(
+                    [m.rstrip("/") + "/" + gz_name for m in mirrors],
+                    cache / gz_name,
+                    sha256=sha256[part][0],
+                    progress=progress,
+                    what=f"{name} {gz_name}",
+                )
                 try:
                     load(fetched, sha256[part][1])
                 except DataError:

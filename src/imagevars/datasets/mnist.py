@@ -26,14 +26,10 @@ MIRRORS = [
 # (sha256 of the .gz as served, sha256 of the decompressed IDX file). Copies of MNIST are often
 # recompressed, so only the content is checked: it is what the numbers depend on.
 SHA256 = {
-    "train_images": (None,
-                     "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
-    "train_labels": (None,
-                     "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
-    "test_images": (None,
-                    "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
-    "test_labels": (None,
-                    "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+    "train_images": (None, "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
+    "train_labels": (None, "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
+    "test_images": (None, "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
+    "test_labels": (None, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
 }
 
 LABELS = tuple(str(d) for d in range(10))
@@ -76,6 +72,12 @@ def load_data(
     if path is not None and not Path(path).is_dir():
         raise FileNotFoundError(f"MNIST folder {path} does not exist")
     return load_dataset(
-        "MNIST", folders, home() / "datasets" / "mnist", mirrors or MIRRORS, SHA256,
-        download=(not offline()) if download is None else download, verify=verify, progress=progress,
+        "MNIST",
+        folders,
+        home() / "datasets" / "mnist",
+        mirrors or MIRRORS,
+        SHA256,
+        download=(not offline()) if download is None else download,
+        verify=verify,
+        progress=progress,
     )

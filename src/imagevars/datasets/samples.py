@@ -14,7 +14,9 @@ def sample_photos() -> list[str]:
     import skimage.data
 
     folder = os.path.dirname(skimage.data.__file__)
-    return sorted(p for p in glob.glob(os.path.join(folder, "*")) if p.lower().endswith((".png", ".jpg", ".gif", ".tif")))
+    return sorted(
+        p for p in glob.glob(os.path.join(folder, "*")) if p.lower().endswith((".png", ".jpg", ".gif", ".tif"))
+    )
 
 
 def copy_sample_photos(folder: str | os.PathLike) -> list[Path]:
@@ -54,7 +56,7 @@ def write_sample_video(path: str | os.PathLike, seconds: float = 4.0, fps: int =
         for i in range(n):
             img = np.full((h, w, 3), 128, np.uint8)
             x = int((w - h) * i / max(1, n - 1))
-            img[:, x: x + h] = person
+            img[:, x : x + h] = person
             for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
                 c.mux(p)
         for p in s.encode():

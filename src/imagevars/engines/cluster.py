@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 import os
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ..io.sources import Item
 from .local import WORKER_DIED, call_tasks, chunk_size, init_worker
@@ -68,8 +69,12 @@ def describe(specs: str, threads: int) -> list[Described]:
     """On a worker: the run's tasks built from their specs (kept for the chunks this worker will measure) and
     described for the driver, which so never loads a model."""
     tasks = worker_tasks(specs, None, threads)
-    return [Described(t.name, bool(getattr(t, "long", False)), t.max_side, t.fields(), t.provenance(),
-                      t.preprocessor(), spec) for t, spec in zip(tasks, json.loads(specs))]
+    return [
+        Described(
+            t.name, bool(getattr(t, "long", False)), t.max_side, t.fields(), t.provenance(), t.preprocessor(), spec
+        )
+        for t, spec in zip(tasks, json.loads(specs))
+    ]
 
 
 def measure_chunk(specs: str, init_rest: tuple | None, threads: int, items: list[Item]) -> list[tuple]:
@@ -93,8 +98,10 @@ def call_chunk(tasks: list, items: list[Item], prepared: list[tuple]) -> list[tu
     results, errors = call_tasks(tasks, [measured[pos][1] for pos in good])  # a failing image: one error row
     for pos, out, err in zip(good, results, errors):
         outputs[pos], measured[pos][2] = (None, err) if err is not None else (out, None)
-    return [(index, measured[pos][1] if it.span is not None else outputs[pos], err)
-            for pos, ((index, _, err), it) in enumerate(zip(measured, items))]
+    return [
+        (index, measured[pos][1] if it.span is not None else outputs[pos], err)
+        for pos, ((index, _, err), it) in enumerate(zip(measured, items))
+    ]
 
 
 def _measure_frames(tasks: list, frames: list[tuple]) -> list[tuple]:
@@ -108,11 +115,18 @@ def _measure_frames(tasks: list, frames: list[tuple]) -> list[tuple]:
     return out
 
 
-def in_order(items: Iterator[Item], submit: Callable[[list[Item]], Any], result: Callable[[Any], list], chunk: int,
-             in_flight: int, died: Callable[[BaseException], bool] = lambda exc: False,
-             recover: Callable[[], None] = lambda: None,
-             cancel: Callable[[Any], None] = lambda handle: None, total: int | None = None,
-             workers: int = 1) -> Iterator[tuple[Item, tuple]]:
+def in_order(
+    items: Iterator[Item],
+    submit: Callable[[list[Item]], Any],
+    result: Callable[[Any], list],
+    chunk: int,
+    in_flight: int,
+    died: Callable[[BaseException], bool] = lambda exc: False,
+    recover: Callable[[], None] = lambda: None,
+    cancel: Callable[[Any], None] = lambda handle: None,
+    total: int | None = None,
+    workers: int = 1,
+) -> Iterator[tuple[Item, tuple]]:
     """(item, (index, outputs, error)) in input order: chunks of ``chunk`` items handed to ``submit`` (a Dask
     future, a Ray object reference), at most ``in_flight`` ahead, each drained with ``result``. Given ``total``
     (the number of items) and ``workers``, chunks shrink toward the end so the workers finish together

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .._extras import require
 from ..io.sources import Item
 from .cluster import in_order, measure_chunk
+
 
 @contextlib.contextmanager
 def connect(address: str | None = None, workers: int | None = None):
@@ -45,27 +47,52 @@ def connect(address: str | None = None, workers: int | None = None):
         with Client(address) as client:
             yield client
         return
-    from .._env import threads
-
     import dask
+
+    from .._env import threads
 
     # a chunk whose worker dies is not retried on the next worker (Dask's default kills three more): the engine
     # sends its files again one at a time and records the one that kills a worker (engines.cluster.in_order)
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
-            LocalCluster(n_workers=workers or threads(), threads_per_worker=1, processes=True, host="127.0.0.1",
-                         dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        LocalCluster(
+            n_workers=workers or threads(),
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 
-def stream(items: Iterator[Item], client, chunk: int, specs: str, init_rest: tuple, threads: int,
-           in_flight: int, total: int | None = None, workers: int = 1) -> Iterator[tuple[Item, tuple]]:
+def stream(
+    items: Iterator[Item],
+    client,
+    chunk: int,
+    specs: str,
+    init_rest: tuple,
+    threads: int,
+    in_flight: int,
+    total: int | None = None,
+    workers: int = 1,
+) -> Iterator[tuple[Item, tuple]]:
     """(item, (index, outputs, error)) in input order, at most ``in_flight`` chunks submitted ahead; given the
     number of items (``total``) and ``workers``, chunks shrink toward the end."""
     from distributed import KilledWorker
 
-    return in_order(items, lambda batch: client.submit(measure_chunk, specs, init_rest, threads, batch, pure=False),
-                    lambda future: future.result(), chunk, in_flight, died=lambda exc: isinstance(exc, KilledWorker),
-                    cancel=lambda future: future.cancel(), total=total, workers=workers)
+    return in_order(
+        items,
+        lambda batch: client.submit(measure_chunk, specs, init_rest, threads, batch, pure=False),
+        lambda future: future.result(),
+        chunk,
+        in_flight,
+        died=lambda exc: isinstance(exc, KilledWorker),
+        cancel=lambda future: future.cancel(),
+        total=total,
+        workers=workers,
+    )
 
 
 def describe(client, specs: str, threads: int) -> list:

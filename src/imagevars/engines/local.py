@@ -15,13 +15,14 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from .._env import SETTINGS_PREFIXES, settings
 from .._memory import keep_freed_memory
-from ..io.decode import DecodeError, Decoded, decode_each, shrink
+from ..io.decode import Decoded, DecodeError, decode_each, shrink
 from ..io.sources import Item, printable, read_source
 from ..io.video import is_video
 from .start import chosen_start_method, worker_context
@@ -36,8 +37,15 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
-def init_worker(preprocessors, sides, fetch_options, every=None, single_thread: bool = True,
-                env: dict[str, str] | None = None, forked: bool = False) -> None:
+def init_worker(
+    preprocessors,
+    sides,
+    fetch_options,
+    every=None,
+    single_thread: bool = True,
+    env: dict[str, str] | None = None,
+    forked: bool = False,
+) -> None:
     """Set up a worker process: the parent's imagevars settings (``env``: :func:`imagevars._env.settings`, which a
     fork server's or a spawned child's environment may lack), one thread per library, and what each item needs.
 
@@ -182,9 +190,15 @@ def chunk_size(chunk: int, left: int | None, workers: int) -> int:
     return max(1, min(chunk, left // (4 * workers)))
 
 
-def stream(items: Iterator[Item], workers: int, chunk: int, init_args, total: int | None = None,
-           measure: Callable[[list[Item]], list[tuple]] = measure_chunk,
-           start_method: str | None = None) -> Iterator[tuple[Item, tuple]]:
+def stream(
+    items: Iterator[Item],
+    workers: int,
+    chunk: int,
+    init_args,
+    total: int | None = None,
+    measure: Callable[[list[Item]], list[tuple]] = measure_chunk,
+    start_method: str | None = None,
+) -> Iterator[tuple[Item, tuple]]:
     """(item, result) in input order, with a bounded number of chunks in flight.
 
     ``init_args`` are :func:`init_worker`'s: the tasks' preprocessors, the longest side to decode
@@ -250,8 +264,13 @@ class _Pool:
     """The worker processes, replaced when one dies: the files in flight are then measured again one at a time,
     and a file whose own call kills a worker again becomes an error row (:data:`WORKER_DIED`)."""
 
-    def __init__(self, workers: int, init_args, measure: Callable[[list[Item]], list[tuple]] = measure_chunk,
-                 method: str | None = None):
+    def __init__(
+        self,
+        workers: int,
+        init_args,
+        measure: Callable[[list[Item]], list[tuple]] = measure_chunk,
+        method: str | None = None,
+    ):
         self.workers, self.measure = workers, measure
         preprocessors, sides, fetch_options, every = init_args
         self.method = method or chosen_start_method(init_args, measure)
@@ -260,8 +279,9 @@ class _Pool:
         self.pool = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.workers, mp_context=self.context, initializer=init_worker,
-                                   initargs=self.init_args)
+        return ProcessPoolExecutor(
+            self.workers, mp_context=self.context, initializer=init_worker, initargs=self.init_args
+        )
 
     def submit(self, batch: list[Item]):
         try:

@@ -25,7 +25,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .._extras import require
 from ..io.sources import Item
@@ -83,17 +84,27 @@ def connect(address: str | None = None, cpus: int | None = None):
     else:
         from .._env import threads
 
-        ray.init(num_cpus=cpus or threads(), include_dashboard=False, log_to_driver=False,
-                 _node_ip_address="127.0.0.1")
+        ray.init(num_cpus=cpus or threads(), include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
     try:
         yield ray
     finally:
         ray.shutdown()
 
 
-def stream(items: Iterator[Item], ray, chunk: int, specs: str, init_rest: tuple, actors: int, cpus: float,
-           gpus: float, in_flight: int, decoders: int = 0, preprocessors: list | None = None,
-           total: int | None = None) -> Iterator[tuple[Item, tuple]]:
+def stream(
+    items: Iterator[Item],
+    ray,
+    chunk: int,
+    specs: str,
+    init_rest: tuple,
+    actors: int,
+    cpus: float,
+    gpus: float,
+    in_flight: int,
+    decoders: int = 0,
+    preprocessors: list | None = None,
+    total: int | None = None,
+) -> Iterator[tuple[Item, tuple]]:
     """(item, (index, outputs, error)) in input order from a pool of ``actors`` actors; with ``decoders``, a pool
     of that many one-CPU decode actors prepares each chunk and hands it to a model actor (``preprocessors``:
     the tasks' own, from the driver, so decode actors never load a model). Given the number of items
@@ -104,7 +115,9 @@ def stream(items: Iterator[Item], ray, chunk: int, specs: str, init_rest: tuple,
     decode_pool: list = []
     turn = itertools.count()
 
-    def start() -> None:  # also after an actor died: a fresh pool (Ray would otherwise restart a crashing actor again and again)
+    def start() -> (
+        None
+    ):  # also after an actor died: a fresh pool (Ray would otherwise restart a crashing actor again and again)
         for actor in pool + decode_pool:
             ray.kill(actor)
         pool[:] = [remote.remote(specs, init_rest, max(1, int(cpus)), gpus) for _ in range(actors)]
@@ -117,9 +130,17 @@ def stream(items: Iterator[Item], ray, chunk: int, specs: str, init_rest: tuple,
         return pool[k % len(pool)].call.remote(batch, decode_pool[k % len(decode_pool)].prepare.remote(batch))
 
     start()
-    return in_order(items, submit, ray.get, chunk, in_flight,
-                    died=lambda exc: isinstance(exc, ray.exceptions.RayActorError), recover=start, total=total,
-                    workers=max(actors, decoders))
+    return in_order(
+        items,
+        submit,
+        ray.get,
+        chunk,
+        in_flight,
+        died=lambda exc: isinstance(exc, ray.exceptions.RayActorError),
+        recover=start,
+        total=total,
+        workers=max(actors, decoders),
+    )
 
 
 def describe(ray, specs: str, cpus: float) -> list:
@@ -155,7 +176,13 @@ class _BatchMeasurer:
     """Ray Data's callable class for :func:`measure`: tasks built once per actor, a batch of paths measured."""
 
     def __init__(self, specs: str, init_rest: tuple, threads: int, path_column: str, names: list[str]):
-        self.specs, self.init_rest, self.threads, self.path_column, self.names = specs, init_rest, threads, path_column, names
+        self.specs, self.init_rest, self.threads, self.path_column, self.names = (
+            specs,
+            init_rest,
+            threads,
+            path_column,
+            names,
+        )
 
     def __call__(self, batch: dict) -> dict:
         from .cluster import measure_chunk
@@ -170,8 +197,9 @@ class _BatchMeasurer:
         return out
 
 
-def measure(ds, tasks, path_column: str = "path", *, actors: int = 1, cpus: float = 1, gpus: float = 0,
-            batch_size: int = 32):
+def measure(
+    ds, tasks, path_column: str = "path", *, actors: int = 1, cpus: float = 1, gpus: float = 0, batch_size: int = 32
+):
     """Append imagevars' measuring step to a Ray Data dataset of image paths: the tasks' columns and ``error``.
 
     A file that cannot be read gives its row an error message and empty task columns; the job goes
@@ -191,13 +219,21 @@ def measure(ds, tasks, path_column: str = "path", *, actors: int = 1, cpus: floa
     built = list(tasks)
     named = [t for t in built if isinstance(t, str)]
     if named:
-        raise TypeError(f"measure takes task objects, got the name(s) {named}: imagevars.tasks.get_task(name) builds them")
+        raise TypeError(
+            f"measure takes task objects, got the name(s) {named}: imagevars.tasks.get_task(name) builds them"
+        )
     init_rest = (decode_sides(built), {}, None)
     names = [f.name for t in built for f in t.fields()]
     specs = json.dumps([t.spec() for t in built], default=str)
-    return ds.map_batches(_BatchMeasurer, fn_constructor_args=(specs, init_rest, max(1, int(cpus)), path_column, names),
-                          batch_size=batch_size, batch_format="numpy", concurrency=actors, num_cpus=cpus,
-                          num_gpus=gpus)
+    return ds.map_batches(
+        _BatchMeasurer,
+        fn_constructor_args=(specs, init_rest, max(1, int(cpus)), path_column, names),
+        batch_size=batch_size,
+        batch_format="numpy",
+        concurrency=actors,
+        num_cpus=cpus,
+        num_gpus=gpus,
+    )
 
 
 def version() -> dict[str, Any]:

@@ -25,8 +25,10 @@ def rebuild(spec: dict[str, Any]) -> Any:
         for part in name.split("."):
             cls = getattr(cls, part)
     except (ImportError, AttributeError) as exc:
-        raise ValueError(f"cannot build {spec['class']} on this worker ({exc}): a cluster builds tasks from "
-                         "importable classes; define a custom task in a module the workers can import") from None
+        raise ValueError(
+            f"cannot build {spec['class']} on this worker ({exc}): a cluster builds tasks from "
+            "importable classes; define a custom task in a module the workers can import"
+        ) from None
     return cls(*spec.get("args", ()), **spec.get("kwargs", {}))
 
 

@@ -47,13 +47,17 @@ def chosen_start_method(*payload) -> str:
 def _why_not_fresh(payload) -> str | None:
     script = unguarded_script()
     if script:
-        return (f"{script}: put the code that starts the run under `if __name__ == \"__main__\":` (its worker "
-                "processes import the script again)")
+        return (
+            f'{script}: put the code that starts the run under `if __name__ == "__main__":` (its worker '
+            "processes import the script again)"
+        )
     for module in sorted(defined_in(payload)):
         if not importable(module):
-            return (f"{module}: a fresh worker process cannot import what was defined there (a notebook, "
-                    "`python -c`, a file outside sys.path): move those tasks and functions into a module it can "
-                    "import")
+            return (
+                f"{module}: a fresh worker process cannot import what was defined there (a notebook, "
+                "`python -c`, a file outside sys.path): move those tasks and functions into a module it can "
+                "import"
+            )
     return None
 
 
@@ -74,8 +78,12 @@ def unguarded_script() -> str | None:
             tree = ast.parse(f.read())
     except (OSError, SyntaxError, UnicodeDecodeError):
         return None
-    guarded = any(isinstance(node, ast.If) and "__name__" in ast.unparse(node.test)
-                  and node.lineno <= frame.f_lineno <= node.end_lineno for node in tree.body)
+    guarded = any(
+        isinstance(node, ast.If)
+        and "__name__" in ast.unparse(node.test)
+        and node.lineno <= frame.f_lineno <= node.end_lineno
+        for node in tree.body
+    )
     return None if guarded else path
 
 

@@ -18,8 +18,9 @@ def concept_figure(result, path: str | os.PathLike, top: int = 5, per_concept: i
 
     plt = pyplot()
     rows = min(top, len(result.concepts))
-    fig, axes = plt.subplots(max(1, 2 * rows), per_concept, figsize=(1.6 * per_concept, 3.3 * max(1, rows)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        max(1, 2 * rows), per_concept, figsize=(1.6 * per_concept, 3.3 * max(1, rows)), squeeze=False
+    )
     for ax in axes.ravel():
         ax.axis("off")
     if not rows:
@@ -35,9 +36,15 @@ def concept_figure(result, path: str | os.PathLike, top: int = 5, per_concept: i
             image[find_boundaries(full, mode="thick")] = (255, 255, 0)
             axes[2 * r + 1, c].imshow(image)
         star = " (significant)" if info["significant"] else ""
-        axes[2 * r, 0].set_title(f"concept {int(info['concept'])}: TCAV {info['tcav']:.2f}, p = {info['p_value']:.2g}"
-                                 f"{star}, {int(info['n_images'])} images", loc="left", fontsize=9)
-    fig.suptitle(f"Concepts of '{result.provenance['target']}' at {result.provenance['layer']} "
-                 f"({result.provenance['model']})", fontsize=10)
+        axes[2 * r, 0].set_title(
+            f"concept {int(info['concept'])}: TCAV {info['tcav']:.2f}, p = {info['p_value']:.2g}"
+            f"{star}, {int(info['n_images'])} images",
+            loc="left",
+            fontsize=9,
+        )
+    fig.suptitle(
+        f"Concepts of '{result.provenance['target']}' at {result.provenance['layer']} ({result.provenance['model']})",
+        fontsize=10,
+    )
     fig.tight_layout()
     return save_figure(fig, path)

@@ -25,8 +25,8 @@ give every image the same gradient, and TCAV scores of only 0 or 1 (the paper re
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -43,8 +43,17 @@ class ConceptNet:
         name: what the provenance calls the model.
     """
 
-    def __init__(self, module, side: int, labels: Sequence[str], channels: int = 3, scale: float = 1 / 255,
-                 mean: Sequence[float] = (0.0,), std: Sequence[float] = (1.0,), name: str = "model"):
+    def __init__(
+        self,
+        module,
+        side: int,
+        labels: Sequence[str],
+        channels: int = 3,
+        scale: float = 1 / 255,
+        mean: Sequence[float] = (0.0,),
+        std: Sequence[float] = (1.0,),
+        name: str = "model",
+    ):
         self.module = module.eval()
         self.side, self.labels, self.channels = int(side), [str(v) for v in labels], int(channels)
         self.scale, self.mean, self.std, self.name = float(scale), tuple(mean), tuple(std), name
@@ -78,26 +87,30 @@ class ConceptNet:
         if str(target) in self.labels:
             return self.labels.index(str(target))
         shown = ", ".join(self.labels[:12]) + (" ..." if len(self.labels) > 12 else "")
-        raise ValueError(f"class {target!r} is not one of the model's {len(self.labels)} classes ({shown}); "
-                         "pass a class name exactly as the model labels it, or its index")
+        raise ValueError(
+            f"class {target!r} is not one of the model's {len(self.labels)} classes ({shown}); "
+            "pass a class name exactly as the model labels it, or its index"
+        )
 
     def resolve_layer(self, layer: str = "auto") -> str:
         """The named layer to read (``auto``: the module docstring's rule), checked to exist."""
         import torch
-
         from torch import nn
 
         names = dict(self.module.named_modules())
         if layer != "auto":
             if layer not in names or layer == "":
                 candidates = [n for n in names if n][-8:]
-                raise ValueError(f"layer {layer!r} is not in the network; its last layers are {', '.join(candidates)} "
-                                 "(names as module.named_modules() gives them), or use layer='auto'")
+                raise ValueError(
+                    f"layer {layer!r} is not in the network; its last layers are {', '.join(candidates)} "
+                    "(names as module.named_modules() gives them), or use layer='auto'"
+                )
             return layer
         shapes: dict[str, tuple] = {}
         stages = [n for n in names if n and ("." not in n or isinstance(names[n.rsplit(".", 1)[0]], nn.Sequential))]
-        hooks = [names[n].register_forward_hook(lambda m, i, o, n=n: shapes.__setitem__(n, tuple(o.shape)))
-                 for n in stages]  # whole stages: the network's own children, or the items of a Sequential
+        hooks = [
+            names[n].register_forward_hook(lambda m, i, o, n=n: shapes.__setitem__(n, tuple(o.shape))) for n in stages
+        ]  # whole stages: the network's own children, or the items of a Sequential
         try:
             with torch.no_grad():
                 self.module(self.prepare([np.zeros((self.side, self.side, 3), np.uint8)]))
@@ -125,8 +138,10 @@ def concept_network(model) -> ConceptNet:
         return _from_classifier(model)
     name = os.fspath(model) if isinstance(model, (str, os.PathLike)) else None
     if name is None:
-        raise TypeError(f"cannot explain a {type(model).__name__}: pass a model name, a model folder, an imagevars "
-                        "Classifier or imagevars.explainers.concept_net.ConceptNet(module, side, labels)")
+        raise TypeError(
+            f"cannot explain a {type(model).__name__}: pass a model name, a model folder, an imagevars "
+            "Classifier or imagevars.explainers.concept_net.ConceptNet(module, side, labels)"
+        )
     if name == "efficientnet-lite0" or (Path(name).is_dir() and (Path(name) / "model.onnx").exists()):
         return _efficientnet(name)
     from ..models.linear_probe import is_measure
@@ -136,8 +151,10 @@ def concept_network(model) -> ConceptNet:
     from ..models.registry import get_card, list_models
 
     if name in list_models() and get_card(name).config.get("format") == "onnx":
-        raise ValueError(f"{name} exists only as an ONNX graph, which gives no gradients: concept explanations need "
-                         "a PyTorch network (efficientnet-lite0, mnist-cnn, a folder from imagevars train, or a ConceptNet)")
+        raise ValueError(
+            f"{name} exists only as an ONNX graph, which gives no gradients: concept explanations need "
+            "a PyTorch network (efficientnet-lite0, mnist-cnn, a folder from imagevars train, or a ConceptNet)"
+        )
     from ..train.loading import open_classifier
 
     return _from_classifier(open_classifier(name))
@@ -149,8 +166,9 @@ def _from_classifier(clf) -> ConceptNet:
     h, w, c = clf.card.input_size
     if h != w:
         raise ValueError(f"{clf.card.name} takes {h}x{w} images; concept explanations need square inputs")
-    return ConceptNet(explainable(clf.module, "logit"), h, clf.labels, c, clf.card.scale, clf.card.mean,
-                      clf.card.std, clf.card.name)
+    return ConceptNet(
+        explainable(clf.module, "logit"), h, clf.labels, c, clf.card.scale, clf.card.mean, clf.card.std, clf.card.name
+    )
 
 
 def _efficientnet(name: str) -> ConceptNet:
@@ -183,8 +201,10 @@ def _probe(folder: str) -> ConceptNet:
     card, heads = load(folder)
     backbone = str(card.config.get("backbone", ""))
     if backbone != "efficientnet-lite0":
-        raise ValueError(f"{folder} is a measure on {backbone or 'an unknown backbone'}; concept explanations of a "
-                         "measure need its backbone in PyTorch, which imagevars has for efficientnet-lite0 only")
+        raise ValueError(
+            f"{folder} is a measure on {backbone or 'an unknown backbone'}; concept explanations of a "
+            "measure need its backbone in PyTorch, which imagevars has for efficientnet-lite0 only"
+        )
     head = heads[0]
 
     class Measure(nn.Module):

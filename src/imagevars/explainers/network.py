@@ -17,6 +17,7 @@ import copy
 import torch
 from torch import nn
 
+
 def _activations() -> dict:
     """Activation names as modules (softmax is chosen by ``output``): Keras's names, as imagevars.layers has them."""
     from ..train.layers import ACTIVATIONS
@@ -68,8 +69,7 @@ def last_conv(net: nn.Module) -> nn.Module:
     convs = [i for i, m in enumerate(modules) if isinstance(m, nn.Conv2d)]
     if not convs:
         raise ValueError(
-            "Grad-CAM needs a convolutional layer (nn.Conv2d) and this model has none; "
-            "use method='deep' or 'gradient'"
+            "Grad-CAM needs a convolutional layer (nn.Conv2d) and this model has none; use method='deep' or 'gradient'"
         )
     i = convs[-1]
     nxt = modules[i + 1] if i + 1 < len(modules) else None

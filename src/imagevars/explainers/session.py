@@ -25,6 +25,7 @@ import numpy as np
 
 from .summary import error_table, schema
 
+
 @dataclass
 class ExplainReport:
     table: Any  # Results
@@ -85,7 +86,6 @@ def explain_folder(
     return ExplainReport(table, files, time.perf_counter() - t0)
 
 
-
 def _explain_test_set(clf, model, out: Path, common: dict, background, correct: bool, incorrect: bool):
     """The lecture's figures: one right and one wrong test image per class, from the model's test set."""
     from ..train.figures import pick_examples
@@ -97,11 +97,13 @@ def _explain_test_set(clf, model, out: Path, common: dict, background, correct: 
     data = default_data(clf)
     if data is None:
         raise ValueError(f"say which images to explain with {model!r}: its card names no test set")
-    loaded = load_training_data(data, seed=int(clf.card.training.get("seed", 0)), size=size,
-                                progress=common["progress"])
+    loaded = load_training_data(
+        data, seed=int(clf.card.training.get("seed", 0)), size=size, progress=common["progress"]
+    )
     test_x, test_y = loaded["test"]
-    bg = (_load_background(background, size, channels, seed, common["n_background"]) if background
-          else loaded["train"][0])
+    bg = (
+        _load_background(background, size, channels, seed, common["n_background"]) if background else loaded["train"][0]
+    )
     common = {**common, "background_name": str(background) if background else f"{data} training split"}
     pred = clf.predict(test_x).argmax(1)
     kinds = [k for k, on in (("correct", correct), ("incorrect", incorrect)) if on] or ["correct", "incorrect"]
@@ -110,8 +112,9 @@ def _explain_test_set(clf, model, out: Path, common: dict, background, correct: 
         if not idx:
             print(f"no {kind}ly classified test images to show")
             continue
-        e = explain(clf, test_x[idx], background=bg, y_true=test_y[idx],
-                    sources=[f"{data}:test:{i}" for i in idx], **common)
+        e = explain(
+            clf, test_x[idx], background=bg, y_true=test_y[idx], sources=[f"{data}:test:{i}" for i in idx], **common
+        )
         title = f"{clf.card.name}: {'correctly' if kind == 'correct' else 'wrongly'} classified test images ({method})"
         files[kind] = e.plot(out / f"{kind}.png", title=title)
         tables.append(e.to_table())
@@ -139,8 +142,13 @@ def _explain_images(clf, images, out: Path, common: dict, background, max_figure
         common = {**common, "background_name": str(background)}
     else:
         data = default_data(clf)
-        bg = (load_training_data(data, seed=int(clf.card.training.get("seed", 0)), size=size,
-                                 progress=common["progress"])["train"][0] if data else x)
+        bg = (
+            load_training_data(
+                data, seed=int(clf.card.training.get("seed", 0)), size=size, progress=common["progress"]
+            )["train"][0]
+            if data
+            else x
+        )
         common = {**common, "background_name": f"{data} training split" if data else "the explained images"}
     done = 0
     for i in range(0, len(x), chunk):
@@ -160,6 +168,7 @@ def _explain_images(clf, images, out: Path, common: dict, background, max_figure
     if done:
         files["figures"] = out / "figures"
     return tables, files, ok + [i for i, _ in errors]  # rows back in input order, error rows in place
+
 
 def _load_images(paths: list[str], size: int, channels: int) -> tuple[np.ndarray, list[int], list[tuple[int, str]]]:
     """Read and resize each image: (arrays, positions read, (position, reason) of those that failed)."""
@@ -199,8 +208,13 @@ def _subset(e, n: int):
     import dataclasses
 
     return dataclasses.replace(
-        e, values=e.values[:n], targets=e.targets[:n], pixels=e.pixels[:n], outputs=e.outputs[:n],
-        probabilities=e.probabilities[:n], sources=e.sources[:n],
+        e,
+        values=e.values[:n],
+        targets=e.targets[:n],
+        pixels=e.pixels[:n],
+        outputs=e.outputs[:n],
+        probabilities=e.probabilities[:n],
+        sources=e.sources[:n],
         y_true=None if e.y_true is None else e.y_true[:n],
     )
 

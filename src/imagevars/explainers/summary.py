@@ -32,8 +32,22 @@ from __future__ import annotations
 import numpy as np
 
 COLUMNS = (
-    "label", "correct", "class", "class_id", "prob", "runner_up", "output", "base", "sum", "additivity_gap",
-    "margin", "explained_margin", "ink_area", "pos_share_ink", "pos_share_background", "ink_lift",
+    "label",
+    "correct",
+    "class",
+    "class_id",
+    "prob",
+    "runner_up",
+    "output",
+    "base",
+    "sum",
+    "additivity_gap",
+    "margin",
+    "explained_margin",
+    "ink_area",
+    "pos_share_ink",
+    "pos_share_background",
+    "ink_lift",
 )
 
 
@@ -42,8 +56,13 @@ def schema():
 
     from ..io.table import key_schema
 
-    types = {"label": pa.string(), "correct": pa.bool_(), "class": pa.string(), "class_id": pa.int64(),
-             "runner_up": pa.string()}
+    types = {
+        "label": pa.string(),
+        "correct": pa.bool_(),
+        "class": pa.string(),
+        "class_id": pa.int64(),
+        "runner_up": pa.string(),
+    }
     return pa.schema(key_schema() + [pa.field(f"explain_{c}", types.get(c, pa.float64())) for c in COLUMNS])
 
 
@@ -83,24 +102,33 @@ def to_table(e, ink_threshold: float = 0.5):
     base = e.base_values[top].astype(np.float64) if shap_based else np.full(n, np.nan)
     labels = np.asarray(e.labels, dtype=object)
     cols = {
-        "source": list(e.sources), "frame": [0] * n, "time_s": [0.0] * n, "error": [None] * n,
+        "source": list(e.sources),
+        "frame": [0] * n,
+        "time_s": [0.0] * n,
+        "error": [None] * n,
         "explain_label": list(labels[e.y_true]) if e.y_true is not None else [None] * n,
         "explain_correct": list(e.y_true == top) if e.y_true is not None else [None] * n,
-        "explain_class": list(labels[top]), "explain_class_id": top.tolist(),
+        "explain_class": list(labels[top]),
+        "explain_class_id": top.tolist(),
         "explain_prob": e.probabilities[rows, top].astype(np.float64),
         "explain_runner_up": list(labels[second]),
-        "explain_output": out[rows, top], "explain_base": base,
+        "explain_output": out[rows, top],
+        "explain_base": base,
         "explain_sum": s_top if shap_based else np.full(n, np.nan),
         "explain_additivity_gap": np.abs(s_top - (out[rows, top] - base)) if shap_based else np.full(n, np.nan),
         "explain_margin": out[rows, top] - out[rows, second],
         "explain_explained_margin": s_top - s_second if shap_based else np.full(n, np.nan),
-        "explain_ink_area": area, "explain_pos_share_ink": share, "explain_pos_share_background": 1.0 - share,
+        "explain_ink_area": area,
+        "explain_pos_share_ink": share,
+        "explain_pos_share_background": 1.0 - share,
         "explain_ink_lift": lift,
     }
     sch = schema()
     table = pa.table({k: pa.array(_nulls(v), type=sch.field(k).type) for k, v in cols.items()}, schema=sch)
     provenance = dict(e.provenance)
-    provenance["tasks"] = [dict(t, params={**t["params"], "ink_threshold": ink_threshold}) for t in provenance.get("tasks", [])]
+    provenance["tasks"] = [
+        dict(t, params={**t["params"], "ink_threshold": ink_threshold}) for t in provenance.get("tasks", [])
+    ]
     return Results(table, provenance)
 
 
@@ -112,8 +140,9 @@ def error_table(errors: list[tuple[str, str]], provenance: dict):
 
     sch = schema()
     cols = {f.name: [None] * len(errors) for f in sch}
-    cols.update(source=[s for s, _ in errors], frame=[0] * len(errors), time_s=[0.0] * len(errors),
-                error=[r for _, r in errors])
+    cols.update(
+        source=[s for s, _ in errors], frame=[0] * len(errors), time_s=[0.0] * len(errors), error=[r for _, r in errors]
+    )
     return Results(pa.table(cols, schema=sch), provenance)
 
 

@@ -73,15 +73,17 @@ def random_scores(pool: np.ndarray, gradients: np.ndarray, size: int, runs: int,
     return np.array(out)
 
 
-def concept_test(concept: np.ndarray, pool: np.ndarray, gradients: np.ndarray, chance: np.ndarray, runs: int,
-                 seed: int) -> ConceptTest:
+def concept_test(
+    concept: np.ndarray, pool: np.ndarray, gradients: np.ndarray, chance: np.ndarray, runs: int, seed: int
+) -> ConceptTest:
     """TCAV scores of ``concept`` against ``runs`` random draws from ``pool``, and the t-test against ``chance``."""
     from scipy.stats import ttest_ind
 
     rng = np.random.default_rng(seed)
     size = min(len(concept), len(pool))
-    scores = np.array([tcav_score(gradients, cav(concept, pool[rng.permutation(len(pool))[:size]], seed + r))
-                       for r in range(runs)])
+    scores = np.array(
+        [tcav_score(gradients, cav(concept, pool[rng.permutation(len(pool))[:size]], seed + r)) for r in range(runs)]
+    )
     if np.ptp(scores) == 0 and np.ptp(chance) == 0:
         p = 1.0 if scores[0] == chance[0] else 0.0
     else:

@@ -8,9 +8,18 @@ Example:
     >>> generate("Lithograph of a camel eating a pear", "stimuli", n=4, seed=7)  # doctest: +SKIP
 """
 
+from ..models.diffusion import SEED_MAX, GenerationError, Generator, Request
 from .design import expand, read_design
 from .session import generate, pixel_sha256, read_png_row
-from ..models.diffusion import SEED_MAX, GenerationError, Generator, Request
 
-__all__ = ["generate", "Generator", "Request", "GenerationError", "SEED_MAX", "read_design", "expand",
-           "pixel_sha256", "read_png_row"]
+__all__ = [
+    "generate",
+    "Generator",
+    "Request",
+    "GenerationError",
+    "SEED_MAX",
+    "read_design",
+    "expand",
+    "pixel_sha256",
+    "read_png_row",
+]

@@ -25,9 +25,10 @@ import logging
 import os
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from . import bot_replies as say
 
@@ -229,8 +230,8 @@ class ImagineBot:
 
     async def _worker(self) -> None:
         """Draw queued images one after another, each in a thread so the bot keeps answering."""
-        from .session import draw_to
         from ..models.diffusion import SEED_MAX, Request
+        from .session import draw_to
 
         s, gen = self.settings, self.generator
         while True:

@@ -16,9 +16,10 @@ Example CSV::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..models.diffusion import Request
 
@@ -75,8 +76,9 @@ def _parse(col: str, value: Any, where: str) -> Any:
     return number
 
 
-def expand(rows: Iterable[tuple[dict[str, Any], dict[str, Any]]], n: int = 1, seed: int = 0,
-           **settings: Any) -> list[tuple[Request, dict[str, Any]]]:
+def expand(
+    rows: Iterable[tuple[dict[str, Any], dict[str, Any]]], n: int = 1, seed: int = 0, **settings: Any
+) -> list[tuple[Request, dict[str, Any]]]:
     """One Request per image: each row ``n`` times with seeds from its own ``seed`` (or ``seed``) upward.
 
     ``settings`` (steps, guidance, ...) fill what a row leaves empty; None means the model's default.

@@ -27,8 +27,9 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..io.files import atomic_write
 from ..models.diffusion import DEFAULT_GENERATOR, GenerationError, Generator, Request

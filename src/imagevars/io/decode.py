@@ -62,8 +62,9 @@ def read_file(path: str | os.PathLike, max_bytes: int = MAX_FILE_BYTES) -> bytes
         raise DecodeError(f"{path}: file not found") from None
     except IsADirectoryError:
         if not os.access(path, os.R_OK | os.X_OK):
-            raise DecodeError(f"{path}: a folder that cannot be read (permission denied): its images are not "
-                              "measured") from None
+            raise DecodeError(
+                f"{path}: a folder that cannot be read (permission denied): its images are not measured"
+            ) from None
         raise DecodeError(f"{path}: is a folder, not an image") from None
     except PermissionError:
         raise DecodeError(f"{path}: permission denied") from None
@@ -78,7 +79,11 @@ def to_mode(img, mode: Literal["RGB", "L"]):
 
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         a = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if img.mode.startswith("I;16") or (img.mode == "I" and a.max() > 255) else (1.0 if img.mode == "F" and a.max() <= 1 else 255.0)
+        top = (
+            65535.0
+            if img.mode.startswith("I;16") or (img.mode == "I" and a.max() > 255)
+            else (1.0 if img.mode == "F" and a.max() <= 1 else 255.0)
+        )
         img = Image.fromarray(np.clip(a / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
     if img.mode == "P":
         img = img.convert("RGBA")
@@ -219,7 +224,9 @@ def decode(data: bytes, name: str, max_side: int | Cover | None = None, max_pixe
         img = Image.open(io.BytesIO(data))
         w, h = img.size
         if w * h > max_pixels:
-            raise DecodeError(f"{name}: {w}x{h} = {w * h:,} pixels is over the limit of {max_pixels:,} (possible decompression bomb)")
+            raise DecodeError(
+                f"{name}: {w}x{h} = {w * h:,} pixels is over the limit of {max_pixels:,} (possible decompression bomb)"
+            )
         fmt, mode = img.format or "", img.mode
         orientation = img.getexif().get(0x0112, 1) if fmt in ("JPEG", "TIFF", "WEBP", "PNG") else 1
         if orientation in (5, 6, 7, 8):
@@ -233,7 +240,9 @@ def decode(data: bytes, name: str, max_side: int | Cover | None = None, max_pixe
     except DecodeError:
         raise
     except Image.DecompressionBombError as exc:  # Pillow's own guard, above twice its limit
-        raise DecodeError(f"{name}: {exc} (over the limit of {max_pixels:,} pixels; possible decompression bomb)") from None
+        raise DecodeError(
+            f"{name}: {exc} (over the limit of {max_pixels:,} pixels; possible decompression bomb)"
+        ) from None
     except UnidentifiedImageError:
         raise DecodeError(f"{name}: not an image Pillow can read") from None
     except (OSError, SyntaxError, ValueError) as exc:
@@ -261,8 +270,9 @@ def decode_each(data: bytes, name: str, sides) -> list[Decoded]:
     whole = first.rgb.shape[:2] == (first.height, first.width)
     for key in keys[1:]:
         if whole and not _drafts(first.format, first.width, first.height, key[1]):
-            out[key] = Decoded(shrink(first.rgb, key[1]), first.width, first.height, first.nbytes, first.format,
-                               first.mode)
+            out[key] = Decoded(
+                shrink(first.rgb, key[1]), first.width, first.height, first.nbytes, first.format, first.mode
+            )
         else:
             out[key] = decode(data, name, key[1])
     return [out[(type(s), s)] for s in sides]

@@ -13,8 +13,8 @@ import os
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .._env import home, offline
 from .._version import __version__
@@ -38,9 +38,18 @@ class _ShortBody(ConnectionError):
     """The connection ended before the body the server announced (tried again)."""
 
 
-def get(url: str, dest: str | os.PathLike | None = None, *, timeout: float = 20.0, retries: int = 2,
-        max_bytes: int | None = None, sha256: str | None = None, progress: bool = False,
-        what: str | None = None, deadline: float | None = None) -> bytes | Path:
+def get(
+    url: str,
+    dest: str | os.PathLike | None = None,
+    *,
+    timeout: float = 20.0,
+    retries: int = 2,
+    max_bytes: int | None = None,
+    sha256: str | None = None,
+    progress: bool = False,
+    what: str | None = None,
+    deadline: float | None = None,
+) -> bytes | Path:
     """The body at ``url``: bytes, or with ``dest`` a file written atomically. Raises :class:`GetError`.
 
     Network errors, timeouts, 5xx answers and bodies cut short of their Content-Length are tried
@@ -57,8 +66,16 @@ def get(url: str, dest: str | os.PathLike | None = None, *, timeout: float = 20.
         if attempt:
             time.sleep(0.5 * 2 ** (attempt - 1))
         try:
-            return _get_once(url, dest, timeout=timeout, max_bytes=max_bytes, sha256=sha256, progress=progress,
-                             what=what or url, deadline=deadline)
+            return _get_once(
+                url,
+                dest,
+                timeout=timeout,
+                max_bytes=max_bytes,
+                sha256=sha256,
+                progress=progress,
+                what=what or url,
+                deadline=deadline,
+            )
         except urllib.error.HTTPError as exc:
             last = f"HTTP {exc.code} {exc.reason}"
             if exc.code < 500:
@@ -68,16 +85,32 @@ def get(url: str, dest: str | os.PathLike | None = None, *, timeout: float = 20.
     raise GetError(last if retries == 0 else f"{last} (after {retries + 1} tries)")
 
 
-def _get_once(url: str, dest, *, timeout: float, max_bytes: int | None, sha256: str | None, progress: bool,
-              what: str, deadline: float | None) -> bytes | Path:
+def _get_once(
+    url: str,
+    dest,
+    *,
+    timeout: float,
+    max_bytes: int | None,
+    sha256: str | None,
+    progress: bool,
+    what: str,
+    deadline: float | None,
+) -> bytes | Path:
     request = urllib.request.Request(url, headers={"User-Agent": f"imagevars/{__version__}"})
     until = None if deadline is None else time.monotonic() + deadline
     with urllib.request.urlopen(request, timeout=timeout) as response:
         length = int(response.headers.get("Content-Length") or 0)
         if max_bytes is not None and length > max_bytes:
             raise GetError(f"{length:,} bytes is over the size cap of {max_bytes:,}")
-        copy = dict(length=length, max_bytes=max_bytes, sha256=sha256, progress=progress, what=what, until=until,
-                    deadline=deadline)
+        copy = dict(
+            length=length,
+            max_bytes=max_bytes,
+            sha256=sha256,
+            progress=progress,
+            what=what,
+            until=until,
+            deadline=deadline,
+        )
         if dest is None:
             body = bytearray()
             _copy(response, body.extend, **copy)
@@ -90,8 +123,18 @@ def _get_once(url: str, dest, *, timeout: float, max_bytes: int | None, sha256: 
         return atomic_write(dest, write, suffix=".part")
 
 
-def _copy(response, write, *, length: int, max_bytes: int | None, sha256: str | None, progress: bool,
-          what: str, until: float | None, deadline: float | None) -> None:
+def _copy(
+    response,
+    write,
+    *,
+    length: int,
+    max_bytes: int | None,
+    sha256: str | None,
+    progress: bool,
+    what: str,
+    until: float | None,
+    deadline: float | None,
+) -> None:
     """Stream the body into ``write`` in 64 KiB blocks: under the size cap and the deadline, whole, with its sha256."""
     from tqdm.auto import tqdm
 
@@ -119,8 +162,14 @@ def cache_file(url: str, cache: str | os.PathLike | None = None) -> Path:
     return root / digest[:2] / digest
 
 
-def fetch(url: str, timeout: float = 20.0, retries: int = 2, max_bytes: int = 50_000_000,
-          cache: str | os.PathLike | None | bool = None, deadline: float = 120.0) -> bytes:
+def fetch(
+    url: str,
+    timeout: float = 20.0,
+    retries: int = 2,
+    max_bytes: int = 50_000_000,
+    cache: str | os.PathLike | None | bool = None,
+    deadline: float = 120.0,
+) -> bytes:
     """The bytes at ``url``, from the cache if there; raises :class:`DecodeError` naming the URL.
 
     Network errors, timeouts, 5xx answers and cut bodies are retried ``retries`` times with

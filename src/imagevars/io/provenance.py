@@ -52,8 +52,14 @@ def begin() -> Clock:
 
 def record(clock: Clock, tasks: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     """The provenance of work that began at ``clock`` and ends now; ``extra`` keys follow the common ones."""
-    return {"version": __version__, "created": clock.created, "finished": utc_now(),
-            "seconds": round(time.perf_counter() - clock.t0, 3), "tasks": tasks, **extra}
+    return {
+        "version": __version__,
+        "created": clock.created,
+        "finished": utc_now(),
+        "seconds": round(time.perf_counter() - clock.t0, 3),
+        "tasks": tasks,
+        **extra,
+    }
 
 
 def normalise(provenance: dict[str, Any]) -> dict[str, Any]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from .decode import IMAGE_EXTENSIONS, read_file
 
@@ -138,7 +139,7 @@ class Source:
             n += 1
         return n, h.hexdigest()
 
-    def with_videos(self, segment_s: float = 60.0) -> "Source":
+    def with_videos(self, segment_s: float = 60.0) -> Source:
         """The same source with each video split into items of ``segment_s`` seconds of footage.
 
         Items of one video are measured independently (and resumed independently), so a long
@@ -159,12 +160,14 @@ class Source:
         except Exception:  # noqa: BLE001 (the worker reports why, as an error row)
             return [(0.0, float("inf"))]
         n = max(1, int(-(-duration // self.video_segment_s)))
-        return [(k * self.video_segment_s, float("inf") if k == n - 1 else (k + 1) * self.video_segment_s)
-                for k in range(n)]
+        return [
+            (k * self.video_segment_s, float("inf") if k == n - 1 else (k + 1) * self.video_segment_s) for k in range(n)
+        ]
 
 
-def walk(folder: Path, extensions=IMAGE_EXTENSIONS, _seen: set | None = None, depth: int | None = None
-         ) -> Iterator[str]:
+def walk(
+    folder: Path, extensions=IMAGE_EXTENSIONS, _seen: set | None = None, depth: int | None = None
+) -> Iterator[str]:
     """Image files (or the given extensions; None: all files) under ``folder``, recursively, sorted, streamed.
 
     Symbolic links are followed, to folders and files alike, but each real folder is entered and
@@ -283,8 +286,13 @@ def resolve(
 
         ext = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS if videos else IMAGE_EXTENSIONS
         _no_keep(keep, f"{text} is a folder")
-        return Source(f"folder {text}", (), lambda: ((p, ()) for p in walk(path, ext)),
-                      lambda: sum(1 for _ in walk(path, ext)), unique=True)
+        return Source(
+            f"folder {text}",
+            (),
+            lambda: ((p, ()) for p in walk(path, ext)),
+            lambda: sum(1 for _ in walk(path, ext)),
+            unique=True,
+        )
     suffix = path.suffix.lower()
     if path.is_file() and suffix in (".csv", ".parquet", ".pq", ".tsv"):
         return _manifest(path, path_column, keep)
@@ -295,8 +303,9 @@ def resolve(
         return _fixed(text, [text], keep)
     if glob.has_magic(text):
         _no_keep(keep, f"{text} is a glob")
-        return Source(f"glob {text}", (), lambda: ((p, ()) for p in _glob(text)),
-                      lambda: sum(1 for _ in _glob(text)), unique=True)
+        return Source(
+            f"glob {text}", (), lambda: ((p, ()) for p in _glob(text)), lambda: sum(1 for _ in _glob(text)), unique=True
+        )
     raise FileNotFoundError(
         f"{text} does not exist; pass a folder, a glob such as 'photos/**/*.jpg', an image, a URL, "
         "a .txt list of paths, or a .csv/.parquet manifest"
@@ -305,8 +314,10 @@ def resolve(
 
 def _no_keep(keep: tuple[str, ...], what: str) -> None:
     if keep:
-        raise ValueError(f"{what}: keep={list(keep)} (--keep) carries columns of a CSV or Parquet manifest; "
-                         "measure a manifest with those columns, or leave --keep out")
+        raise ValueError(
+            f"{what}: keep={list(keep)} (--keep) carries columns of a CSV or Parquet manifest; "
+            "measure a manifest with those columns, or leave --keep out"
+        )
 
 
 def _fixed(description: str, items: list[str], keep: tuple[str, ...]) -> Source:
@@ -322,14 +333,18 @@ def _manifest(path: Path, path_column: str | None, keep: tuple[str, ...]) -> Sou
         table = pq.read_table(path)
     else:
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-        table = pcsv.read_csv(path, parse_options=pcsv.ParseOptions(delimiter=delimiter),
-                              convert_options=pcsv.ConvertOptions(strings_can_be_null=False))
+        table = pcsv.read_csv(
+            path,
+            parse_options=pcsv.ParseOptions(delimiter=delimiter),
+            convert_options=pcsv.ConvertOptions(strings_can_be_null=False),
+        )
     names = table.column_names
     column = path_column or next((c for c in PATH_COLUMNS if c in names), None)
     if column is None or column not in names:
         raise ValueError(
-            f"{path} has no column {path_column!r}" if path_column else
-            f"{path} has none of the usual path columns ({', '.join(PATH_COLUMNS)}); name one with --path-column"
+            f"{path} has no column {path_column!r}"
+            if path_column
+            else f"{path} has none of the usual path columns ({', '.join(PATH_COLUMNS)}); name one with --path-column"
         )
     missing = [k for k in keep if k not in names]
     if missing:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .files import atomic_write
+from .names import STATA, format_names, label_for
 from .provenance import normalise
 
 KEYS = ("source", "frame", "time_s", "object", "error")  # `object` in long-format tables only
@@ -33,8 +34,10 @@ def check_columns(own: list[str], carried: list[str], how: str = "--keep") -> No
     seen = set(own)
     for name in carried:
         if name in seen:
-            raise ValueError(f"{how} {name}: the column {name!r} would clash with imagevars' own column of that "
-                             "name; rename it in your file (or leave it out)")
+            raise ValueError(
+                f"{how} {name}: the column {name!r} would clash with imagevars' own column of that "
+                "name; rename it in your file (or leave it out)"
+            )
         seen.add(name)
 
 
@@ -62,8 +65,15 @@ class Results:
         'quality'
     """
 
-    def __init__(self, table: Any = None, provenance: dict[str, Any] | None = None, *,
-                 path: str | os.PathLike | None = None, n_rows: int | None = None, n_errors: int | None = None):
+    def __init__(
+        self,
+        table: Any = None,
+        provenance: dict[str, Any] | None = None,
+        *,
+        path: str | os.PathLike | None = None,
+        n_rows: int | None = None,
+        n_errors: int | None = None,
+    ):
         if table is None and path is None:
             raise ValueError("Results needs a table or the path of a Parquet file")
         self._table = table
@@ -104,8 +114,11 @@ class Results:
         if self._table is None and self.path is not None:  # filter while reading: memory ~ error rows
             import pyarrow.dataset as ds
 
-            return ds.dataset(self.path).to_table(columns=["source", "frame", "error"],
-                                                  filter=pc.field("error").is_valid()).to_pandas()
+            return (
+                ds.dataset(self.path)
+                .to_table(columns=["source", "frame", "error"], filter=pc.field("error").is_valid())
+                .to_pandas()
+            )
         return self.table.filter(pc.is_valid(self.table["error"])).select(["source", "frame", "error"]).to_pandas()
 
     def to_pandas(self):
@@ -145,7 +158,11 @@ class Results:
         return out
 
     def to_stata(self, path: str | os.PathLike) -> Path:
-        """Stata .dta (version 118); the provenance goes into the dataset label and a sidecar JSON."""
+        """Stata .dta (version 118); the provenance goes into the dataset label and a sidecar JSON.
+
+        Names Stata cannot hold (over 32 characters, or other than letters, digits and ``_``) are shortened by
+        :func:`imagevars.io.names.short_name`: the long name becomes the variable label, the change is listed
+        under ``renamed`` in the sidecar and said in a warning."""
         import pandas as pd
         import pyarrow as pa
 
@@ -155,15 +172,33 @@ class Results:
             if pa.types.is_string(f.type) or pa.types.is_large_string(f.type):
                 df[f.name] = df[f.name].fillna("").astype(str)
             elif pa.types.is_date(f.type) or pa.types.is_timestamp(f.type):
-                df[f.name] = pd.to_datetime(df[f.name]).dt.tz_localize(None) if pa.types.is_timestamp(f.type) and f.type.tz else pd.to_datetime(df[f.name])
+                df[f.name] = (
+                    pd.to_datetime(df[f.name]).dt.tz_localize(None)
+                    if pa.types.is_timestamp(f.type) and f.type.tz
+                    else pd.to_datetime(df[f.name])
+                )
                 dates[f.name] = "td" if pa.types.is_date(f.type) else "tc"
-        out = atomic_write(path, lambda tmp: df.to_stata(tmp, write_index=False, version=118, convert_dates=dates,
-                                                    data_label=f"imagevars {self.provenance.get('version', '')}"[:80]))
-        write_sidecar(out, self.provenance)
+        renamed = format_names(list(df.columns), STATA)
+        df = df.rename(columns=renamed)
+        dates = {renamed.get(k, k): v for k, v in dates.items()}
+        out = atomic_write(
+            path,
+            lambda tmp: df.to_stata(
+                tmp,
+                write_index=False,
+                version=118,
+                convert_dates=dates,
+                data_label=f"imagevars {self.provenance.get('version', '')}"[:80],
+                variable_labels={new: label_for(old) for old, new in renamed.items()},
+            ),
+        )
+        write_sidecar(out, {**self.provenance, "renamed": {"stata": renamed}} if renamed else self.provenance)
+        if renamed:
+            say_renamed(out, renamed, STATA)
         return out
 
     @classmethod
-    def read(cls, path: str | os.PathLike) -> "Results":
+    def read(cls, path: str | os.PathLike) -> Results:
         """Read a Parquet file written by imagevars, with its provenance.
 
         Example:
@@ -177,6 +212,20 @@ class Results:
     def __repr__(self) -> str:
         tasks = ", ".join(t["name"] for t in self.provenance.get("tasks", []))
         return f"Results({len(self)} rows, {len(self.columns)} columns, tasks: {tasks or '-'}, errors: {self.n_errors})"
+
+
+def say_renamed(path, renamed: dict[str, str], rule) -> None:
+    """The one-line note of every column a format renamed (a warning: shown once on stderr, catchable)."""
+    import warnings
+
+    pairs = "; ".join(f"{old!r} -> {new!r}" for old, new in renamed.items())
+    warnings.warn(
+        f"{path}: {len(renamed)} column name(s) changed for {rule.format} (at most {rule.limit} "
+        f"characters of letters, digits and _): {pairs}; each long name is its variable's label and "
+        f"is listed under 'renamed' in {path}.provenance.json",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def write_sidecar(path: str | os.PathLike, provenance: dict[str, Any]) -> Path:

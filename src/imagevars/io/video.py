@@ -24,8 +24,8 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 
@@ -47,7 +47,7 @@ class Sampling:
     step: float = 1.0
 
     @classmethod
-    def parse(cls, text: "str | Sampling") -> "Sampling":
+    def parse(cls, text: str | Sampling) -> Sampling:
         """``"1s"``, ``"0.5s"``, ``"10f"`` or ``"key"``.
 
         Example:
@@ -61,8 +61,10 @@ class Sampling:
             return cls("key", 0.0)
         m = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)\s*(s|sec|f|frames?)", t)
         if m is None or float(m.group(1)) <= 0 or (m.group(2).startswith("f") and not float(m.group(1)).is_integer()):
-            raise ValueError(f"cannot read the sampling {text!r}: use seconds ('1s', '0.5s'), every n-th frame ('10f') "
-                             "or 'key' for keyframes")
+            raise ValueError(
+                f"cannot read the sampling {text!r}: use seconds ('1s', '0.5s'), every n-th frame ('10f') "
+                "or 'key' for keyframes"
+            )
         return cls("seconds" if m.group(2).startswith("s") else "frames", float(m.group(1)))
 
     def __str__(self) -> str:
@@ -157,8 +159,9 @@ def _skip(packet, tb: float, t0: float, target: float | None) -> str:
     return "NONREF" if packet.pts * tb - t0 + 1e-9 < target else "DEFAULT"
 
 
-def frames(path: str, every: "str | Sampling" = "1s", start_s: float = 0.0, end_s: float | None = None,
-           seek_s: float = 4.0) -> Iterator[tuple[int, float, np.ndarray]]:
+def frames(
+    path: str, every: str | Sampling = "1s", start_s: float = 0.0, end_s: float | None = None, seek_s: float = 4.0
+) -> Iterator[tuple[int, float, np.ndarray]]:
     """(frame, time_s, RGB uint8 (H, W, 3)) for the sampled frames shown in [start_s, end_s).
 
     Raises :class:`~imagevars.io.decode.DecodeError` naming the file when it cannot be opened;
@@ -217,11 +220,15 @@ def frames(path: str, every: "str | Sampling" = "1s", start_s: float = 0.0, end_
                         container.seek(int((t0 + target) / tb), stream=stream, backward=True, any_frame=False)
                         break  # this packet's remaining frames are behind us
         except av.FFmpegError as exc:
-            raise DecodeError(f"{path}: video decoding failed after {count + 1} frames ({type(exc).__name__}: {exc})") from None
+            raise DecodeError(
+                f"{path}: video decoding failed after {count + 1} frames ({type(exc).__name__}: {exc})"
+            ) from None
         # the stream ran out: early, if its header promised more (a cut download, say)
         expected = _duration(container, stream)
         if end_s is None and sampling.kind != "key" and expected and last < expected - 1.0 - 2.0 / fps:
-            raise DecodeError(f"{path}: the video stops at {max(last, 0):.2f} s but its header says "
-                              f"{expected:.2f} s: truncated? (frames before the cut are kept)")
+            raise DecodeError(
+                f"{path}: the video stops at {max(last, 0):.2f} s but its header says "
+                f"{expected:.2f} s: truncated? (frames before the cut are kept)"
+            )
     finally:
         container.close()

@@ -61,9 +61,8 @@ def finetune(labels: str | os.PathLike, target: str | None, out: str | os.PathLi
         >>> report = finetune("PHOTOS_BY_CLASS/", None, "pro-vs-amateur/", epochs=5)  # doctest: +SKIP
         >>> report.results["class"]["metrics"]["accuracy"]["mean"]  # doctest: +SKIP
     """
-    from .session import LearnReport
-
     from ..models.hf_classify import is_hub_classifier
+    from .session import LearnReport
 
     hub = is_hub_classifier(backbone)
     if backbone != BACKBONES[0] and not hub:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..io.decode import IMAGE_EXTENSIONS
 from ..io.sources import PATH_COLUMNS, walk
 
 
-def read_labels(spec: str | os.PathLike, targets: Sequence[str], *, path_column: str | None = None,
-                group: str | None = None):
+def read_labels(
+    spec: str | os.PathLike, targets: Sequence[str], *, path_column: str | None = None, group: str | None = None
+):
     """A DataFrame with ``source`` and the file's other columns (targets, ``group`` ...): one row per labelled image.
 
     A folder is read as class folders (``FOLDER/<class>/<image>``): one target, named ``targets[0]``
@@ -26,8 +27,11 @@ def read_labels(spec: str | os.PathLike, targets: Sequence[str], *, path_column:
     path = Path(spec)
     if path.is_dir():
         name = targets[0] if targets else "class"
-        rows = [(p, Path(p).relative_to(path).parts[0]) for p in walk(path, IMAGE_EXTENSIONS)
-                if len(Path(p).relative_to(path).parts) > 1]
+        rows = [
+            (p, Path(p).relative_to(path).parts[0])
+            for p in walk(path, IMAGE_EXTENSIONS)
+            if len(Path(p).relative_to(path).parts) > 1
+        ]
         if not rows:
             raise ValueError(f"{path} has no class folders with images (FOLDER/<class>/<image>)")
         return pd.DataFrame(rows, columns=["source", name])
@@ -62,9 +66,13 @@ def expand_sets(df, column: str):
     import re
 
     if column not in df.columns:
-        raise ValueError(f"--multi-label {column}: no such column; the label file has {', '.join(map(str, df.columns))}")
-    sets = [frozenset(t.strip() for t in re.split(r"[;|]", "" if v is None or v != v else str(v)) if t.strip())
-            for v in df[column]]
+        raise ValueError(
+            f"--multi-label {column}: no such column; the label file has {', '.join(map(str, df.columns))}"
+        )
+    sets = [
+        frozenset(t.strip() for t in re.split(r"[;|]", "" if v is None or v != v else str(v)) if t.strip())
+        for v in df[column]
+    ]
     labels = sorted(set().union(*sets))
     if not labels:
         raise ValueError(f"--multi-label {column}: every cell is empty; write each image's labels as 'a;b'")
@@ -84,6 +92,8 @@ def none_readable(dropped: list[tuple[str, str]]) -> ValueError:
 
     message = f"none of the {len(dropped)} labelled images could be read; the first reason: {dropped[0][1]}"
     if all("not found" in e or "No such file" in e for _, e in dropped):
-        message += (f". Paths in a label file are read as written, from the current folder ({os.getcwd()}): "
-                    "run from the folder they start from, or write full paths")
+        message += (
+            f". Paths in a label file are read as written, from the current folder ({os.getcwd()}): "
+            "run from the folder they start from, or write full paths"
+        )
     return ValueError(message)

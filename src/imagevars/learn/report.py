@@ -26,9 +26,12 @@ def write(report, summary: dict[str, Any], record: dict[str, Any], sources: list
             _reliability(folder, target, r)
             _confident(folder, target, r, sources)
             curve = f"{target}_learning_curve.png, " if r["learning_curve"] else ""
-            lines += [f"Figures: {target}_confusion.png, {curve}{target}_reliability.png "
-                      f"(predicted confidence against how often it was right), {target}_confident.png (the "
-                      "images it was surest and least sure of, on images it was not trained on).", ""]
+            lines += [
+                f"Figures: {target}_confusion.png, {curve}{target}_reliability.png "
+                f"(predicted confidence against how often it was right), {target}_confident.png (the "
+                "images it was surest and least sure of, on images it was not trained on).",
+                "",
+            ]
     if report.dropped:
         lines += [f"## Images left out ({len(report.dropped)}: they could not be read)", ""]
         lines += [f"- {e if e.startswith(s) else f'{s}: {e}'}" for s, e in report.dropped[:50]] + [""]
@@ -38,28 +41,49 @@ def write(report, summary: dict[str, Any], record: dict[str, Any], sources: list
 
 def _target_lines(target: str, r: dict[str, Any]) -> list[str]:
     if r["folds"]:
-        how = (f"{r['n']} labelled images, {r['folds']}-fold cross-validation" + (", grouped" if r["grouped"] else "")
-               + "; mean over folds with 95% intervals.")
+        how = (
+            f"{r['n']} labelled images, {r['folds']}-fold cross-validation"
+            + (", grouped" if r["grouped"] else "")
+            + "; mean over folds with 95% intervals."
+        )
     else:
-        how = (f"Trained on {r['n_train']} labelled images, tested once on the other {r['n_test']} "
-               f"(split: {r['split']}); 95% bootstrap intervals over the test images.")
-    lines = [f"## {target} ({'classes: ' + ', '.join(r['classes']) if r['classes'] else 'a number'})", "",
-             how, "",
-             "| metric | model | 95% interval | baseline |", "| --- | --- | --- | --- |"]
+        how = (
+            f"Trained on {r['n_train']} labelled images, tested once on the other {r['n_test']} "
+            f"(split: {r['split']}); 95% bootstrap intervals over the test images."
+        )
+    lines = [
+        f"## {target} ({'classes: ' + ', '.join(r['classes']) if r['classes'] else 'a number'})",
+        "",
+        how,
+        "",
+        "| metric | model | 95% interval | baseline |",
+        "| --- | --- | --- | --- |",
+    ]
     for m, v in r["metrics"].items():
         b = r["baseline"].get(m, {}).get("mean", float("nan"))
         lines.append(f"| {m} | {v['mean']:.3f} | {v['low']:.3f} - {v['high']:.3f} | {b:.3f} |")
     for name, metrics in r.get("compare", {}).items():
-        lines.append(f"| *{name}* | " + "; ".join(f"{m} {v['mean']:.3f} ({v['low']:.3f} - {v['high']:.3f})"
-                                                  for m, v in metrics.items()) + " | | |")
+        lines.append(
+            f"| *{name}* | "
+            + "; ".join(f"{m} {v['mean']:.3f} ({v['low']:.3f} - {v['high']:.3f})" for m, v in metrics.items())
+            + " | | |"
+        )
     if r["learning_curve"]:
-        lines += ["", "Learning curve (labels used for training -> " + ("R²" if r["kind"] == "number" else "accuracy")
-                  + "): " + ", ".join(f"{p['labels']} -> {list(p.values())[1]:.3f}" for p in r["learning_curve"])]
+        lines += [
+            "",
+            "Learning curve (labels used for training -> "
+            + ("R²" if r["kind"] == "number" else "accuracy")
+            + "): "
+            + ", ".join(f"{p['labels']} -> {list(p.values())[1]:.3f}" for p in r["learning_curve"]),
+        ]
     if "training" in r:  # fine-tuned: how the epochs went
         t = r["training"]
-        lines += ["", f"Fine-tuned on {r['n_train']} images for {t['epochs_run']} epoch(s); early stopping watched "
-                  f"{r['n_validation']} other images and kept epoch {t['best_epoch']} (lowest validation loss). "
-                  "The test images took no part in training or in choosing the epoch."]
+        lines += [
+            "",
+            f"Fine-tuned on {r['n_train']} images for {t['epochs_run']} epoch(s); early stopping watched "
+            f"{r['n_validation']} other images and kept epoch {t['best_epoch']} (lowest validation loss). "
+            "The test images took no part in training or in choosing the epoch.",
+        ]
     return lines + [""]
 
 
@@ -102,8 +126,11 @@ def _reliability(folder: Path, target: str, r: dict[str, Any], bins: int = 10) -
     right = np.asarray(r["classes"])[p.argmax(1)] == r["y"]
     edges = np.linspace(0, 1, bins + 1)
     which = np.clip(np.digitize(confidence, edges) - 1, 0, bins - 1)
-    shown = [(confidence[which == b].mean(), right[which == b].mean(), (which == b).sum()) for b in range(bins)
-             if (which == b).any()]
+    shown = [
+        (confidence[which == b].mean(), right[which == b].mean(), (which == b).sum())
+        for b in range(bins)
+        if (which == b).any()
+    ]
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(4, 4))
     ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1)
@@ -134,8 +161,11 @@ def _confident(folder: Path, target: str, r: dict[str, Any], sources: list[str],
         except DecodeError:
             continue
         guess = r["classes"][int(p[i].argmax())]
-        ax.set_title(f"{kind}: {guess} {p[i].max():.2f}\nlabel {r['y'][i]}", fontsize=7,
-                     color="black" if guess == r["y"][i] else "red")
+        ax.set_title(
+            f"{kind}: {guess} {p[i].max():.2f}\nlabel {r['y'][i]}",
+            fontsize=7,
+            color="black" if guess == r["y"][i] else "red",
+        )
     fig.tight_layout()
     save_figure(fig, folder / f"{target}_confident.png", dpi=100)
 

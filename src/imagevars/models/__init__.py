@@ -6,8 +6,17 @@ Example:
     ['mnist-cnn', 'mnist-fast-cnn']
 """
 
+from . import (  # each registers its models
+    blazeface,
+    centernet,
+    clip,
+    diffusion,
+    efficientnet,
+    hf_detect,
+    open_vocab,
+    vlm,
+)
 from .card import ModelCard, WeightsSource
 from .registry import create_model, get_card, list_models, register_model
-from . import blazeface, centernet, clip, diffusion, efficientnet, hf_detect, open_vocab, vlm  # each registers its models
 
 __all__ = ["ModelCard", "WeightsSource", "create_model", "get_card", "list_models", "register_model"]

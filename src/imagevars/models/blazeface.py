@@ -60,15 +60,20 @@ BLAZEFACE = ModelCard(
         bundled=True,
     ),
     license="MIT (weights as distributed in @vladmandic/human 3.3.6, Copyright (c) Vladimir Mandic); "
-            "network and training: Google MediaPipe BlazeFace (Apache-2.0)",
+    "network and training: Google MediaPipe BlazeFace (Apache-2.0)",
     citation="Bazarevsky et al. (2019), BlazeFace: sub-millisecond neural face detection on mobile GPUs, "
-             "arXiv:1907.05047.",
+    "arXiv:1907.05047.",
     description="BlazeFace (back camera), face boxes only, 256x256; no recognition or identity of any kind.",
     training={
         "source": "npm @vladmandic/human@3.3.6, models/blazeface.json + blazeface.bin",
         "conversion": "python tools/convert_blazeface.py package/models -o blazeface-back.onnx",
-        "converter_versions": {"tfjs-graph-converter": "1.6.3", "tensorflowjs": "4.22.0",
-                               "tensorflow-cpu": "2.21.0", "tf2onnx": "1.17.0", "onnx": "1.23.2"},
+        "converter_versions": {
+            "tfjs-graph-converter": "1.6.3",
+            "tensorflowjs": "4.22.0",
+            "tensorflow-cpu": "2.21.0",
+            "tf2onnx": "1.17.0",
+            "onnx": "1.23.2",
+        },
         "reference": "TensorFlow 2.21 running the original graph, on scikit-image photos and face crops",
         "reference_max_abs_diff": {"logits": 1.3e-3, "boxes_px": 7e-5},
     },
@@ -88,14 +93,14 @@ FACE_CHECK = ModelCard(
         bundled=True,
     ),
     license="MIT (weights as distributed in @vladmandic/human 3.3.6, Copyright (c) Vladimir Mandic); "
-            "network and training: Google MediaPipe FaceMesh (Apache-2.0)",
+    "network and training: Google MediaPipe FaceMesh (Apache-2.0)",
     citation="Kartynnik et al. (2019), Real-time facial surface geometry from monocular video on mobile GPUs, "
-             "arXiv:1907.06724.",
+    "arXiv:1907.06724.",
     description="FaceMesh's face-presence output only: is there a face in this crop? (no landmarks, no identity).",
     training={
         "source": "npm @vladmandic/human@3.3.6, models/facemesh.json + facemesh.bin",
         "conversion": "python tools/convert_blazeface.py package/models -o blazeface-back.onnx "
-                      "--faceflag facemesh-faceflag.onnx",
+        "--faceflag facemesh-faceflag.onnx",
         "reference": "TensorFlow 2.21 running the original graph, on scikit-image photos and a face crop",
         "reference_max_abs_diff": 1e-4,
     },
@@ -127,7 +132,7 @@ def letterbox(rgb: np.ndarray) -> tuple[np.ndarray, float, float, float]:
     side = max(h, w)
     square = np.zeros((side, side, 3), np.uint8)
     x0, y0 = (side - w) // 2, (side - h) // 2
-    square[y0:y0 + h, x0:x0 + w] = rgb
+    square[y0 : y0 + h, x0 : x0 + w] = rgb
     small = cv2.resize(square, (INPUT_SIDE, INPUT_SIDE), interpolation=cv2.INTER_LINEAR)
     return small.astype(np.float32) / 127.5 - 1.0, side / INPUT_SIDE, float(x0), float(y0)
 
@@ -180,8 +185,14 @@ def check_crop(rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
     half = max(x2 - x1, y2 - y1, 1.0) * ENLARGE / 2.0
     k = CHECK_SIDE / (2.0 * half)
     m = np.array([[k, 0, CHECK_SIDE / 2 - k * (x1 + x2) / 2], [0, k, CHECK_SIDE / 2 - k * (y1 + y2) / 2]], np.float32)
-    crop = cv2.warpAffine(np.ascontiguousarray(rgb), m, (CHECK_SIDE, CHECK_SIDE), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    crop = cv2.warpAffine(
+        np.ascontiguousarray(rgb),
+        m,
+        (CHECK_SIDE, CHECK_SIDE),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
     return crop.astype(np.float32) / 255.0
 
 
@@ -196,8 +207,9 @@ class FaceDetector:
         (1, True)
     """
 
-    def __init__(self, card: ModelCard, path: str | os.PathLike, check_path: str | os.PathLike,
-                 threads: int | None = None):
+    def __init__(
+        self, card: ModelCard, path: str | os.PathLike, check_path: str | os.PathLike, threads: int | None = None
+    ):
         from .weights import LazySession
 
         self.card, self.path, self.check_path = card, str(path), str(check_path)
@@ -249,8 +261,7 @@ class FaceDetector:
 
 
 @register_model(FACE_CHECK)
-def facemesh_faceflag(card: ModelCard, weights: str | None = None, pretrained: bool = True,
-                      threads: int | None = None):
+def facemesh_faceflag(card: ModelCard, weights: str | None = None, pretrained: bool = True, threads: int | None = None):
     """The face check alone (an onnxruntime session); :func:`blazeface_back` uses it with the detector."""
     from .weights import onnx_session, resolve_weights
 

@@ -47,7 +47,7 @@ class ModelCard:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ModelCard":
+    def from_dict(cls, d: dict[str, Any]) -> ModelCard:
         """The inverse of :meth:`to_dict`."""
         d = dict(d)
         w = d.pop("weights", None)
@@ -58,8 +58,18 @@ class ModelCard:
         return cls(weights=WeightsSource(**w) if w else None, **{k: v for k, v in d.items() if k in known})
 
 
-def hub_card(name: str, repo: str, *, task: str, architecture: str, side: int, revision: str | None = None,
-             filename: str = "model.safetensors", config: dict[str, Any] | None = None, **fields: Any) -> ModelCard:
+def hub_card(
+    name: str,
+    repo: str,
+    *,
+    task: str,
+    architecture: str,
+    side: int,
+    revision: str | None = None,
+    filename: str = "model.safetensors",
+    config: dict[str, Any] | None = None,
+    **fields: Any,
+) -> ModelCard:
     """The card of a model that lives on the Hugging Face hub: square ``side`` px input, ``repo`` (and the pinned
     hub ``revision``, if any) in its config and weights source; no sha256, the hub's own checks apply.
 
@@ -70,6 +80,12 @@ def hub_card(name: str, repo: str, *, task: str, architecture: str, side: int, r
         ({'hf_repo': 'PekingU/rtdetr_r18vd'}, 'PekingU/rtdetr_r18vd', (640, 640, 3))
     """
     fields.setdefault("labels", ())
-    return ModelCard(name=name, task=task, input_size=(side, side, 3), architecture=architecture,
-                     config={"hf_repo": repo, **(config or {})},
-                     weights=WeightsSource(filename=filename, sha256="", hf_repo=repo, revision=revision), **fields)
+    return ModelCard(
+        name=name,
+        task=task,
+        input_size=(side, side, 3),
+        architecture=architecture,
+        config={"hf_repo": repo, **(config or {})},
+        weights=WeightsSource(filename=filename, sha256="", hf_repo=repo, revision=revision),
+        **fields,
+    )

@@ -25,8 +25,8 @@ import os
 
 import numpy as np
 
-from .labels import COCO_LABELS
 from .card import ModelCard, WeightsSource
+from .labels import COCO_LABELS
 from .registry import register_model
 
 INPUT_SIDE = 512
@@ -45,14 +45,19 @@ CENTERNET = ModelCard(
         bundled=True,
     ),
     license="MIT (weights as distributed in @vladmandic/human 3.3.6, Copyright (c) Vladimir Mandic); "
-            "network and training from github.com/610265158/mobilenetv3_centernet",
+    "network and training from github.com/610265158/mobilenetv3_centernet",
     citation="Zhou, Wang & Krähenbühl (2019), Objects as points, arXiv:1904.07850; COCO: Lin et al. (2014), ECCV.",
     description="CenterNet, MobileNetV3 backbone, COCO 80 classes, 512x512; the lecture's detector, offline.",
     training={
         "source": "npm @vladmandic/human@3.3.6, models/centernet.json + centernet.bin",
         "conversion": "python tools/convert_centernet.py package/models -o centernet-mbv3-coco.onnx",
-        "converter_versions": {"tfjs-graph-converter": "1.6.3", "tensorflowjs": "4.22.0",
-                               "tensorflow-cpu": "2.21.0", "tf2onnx": "1.17.0", "onnx": "1.23.2"},
+        "converter_versions": {
+            "tfjs-graph-converter": "1.6.3",
+            "tensorflowjs": "4.22.0",
+            "tensorflow-cpu": "2.21.0",
+            "tf2onnx": "1.17.0",
+            "onnx": "1.23.2",
+        },
         "reference": "TF.js 4.22.0 (tools/tfjs_reference.mjs) on scikit-image photos",
         "reference_max_abs_diff": {"boxes_px": 1.1e-3, "scores": 3e-7},
     },
@@ -91,8 +96,9 @@ class CenterNetDetector:
 
 
 @register_model(CENTERNET)
-def centernet_mbv3_coco(card: ModelCard, weights: str | None = None, pretrained: bool = True,
-                        threads: int | None = None):
+def centernet_mbv3_coco(
+    card: ModelCard, weights: str | None = None, pretrained: bool = True, threads: int | None = None
+):
     """The bundled CenterNet detector, always with its weights: the network exists only as the converted
     ONNX graph (there is no PyTorch definition or training code for it), so ``pretrained`` cannot be False."""
     from .weights import resolve_weights

@@ -14,8 +14,9 @@ L2-normalised float32, so a dot product is the cosine similarity.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,7 @@ def _repo(spec: str) -> tuple[str, str | None]:
 
 def _builder(card: ModelCard):
     def build(card: ModelCard = card, weights: str | None = None, pretrained: bool = True, threads: int | None = None,
-              backend: str = "torch") -> "ClipModel":
+              backend: str = "torch") -> ClipModel:
         return ClipModel(weights or card.name, threads=threads, backend=backend, pretrained=pretrained)
 
     return build

@@ -37,8 +37,10 @@ def torch_device() -> str:
         import torch
 
         if not torch.cuda.is_available():
-            raise DeviceError(f"{ENV}={name}, but PyTorch sees no GPU (torch.cuda.is_available() is False): "
-                              f"install a CUDA build of torch, or unset {ENV} to run on the CPU")
+            raise DeviceError(
+                f"{ENV}={name}, but PyTorch sees no GPU (torch.cuda.is_available() is False): "
+                f"install a CUDA build of torch, or unset {ENV} to run on the CPU"
+            )
         return name
     raise DeviceError(f"{ENV}={name!r} is not a device: use cpu, cuda or cuda:<index>")
 
@@ -52,8 +54,10 @@ def onnx_providers() -> list[str]:
     import onnxruntime as ort
 
     if "CUDAExecutionProvider" not in ort.get_available_providers():
-        _warn_once(f"{ENV}={name}: this onnxruntime has no CUDA provider, so the ONNX models (detect, classify, "
-                   "faces, text) run on the CPU; pip install onnxruntime-gpu to run them on the GPU")
+        _warn_once(
+            f"{ENV}={name}: this onnxruntime has no CUDA provider, so the ONNX models (detect, classify, "
+            "faces, text) run on the CPU; pip install onnxruntime-gpu to run them on the GPU"
+        )
         return ["CPUExecutionProvider"]
     return ["CUDAExecutionProvider", "CPUExecutionProvider"]
 

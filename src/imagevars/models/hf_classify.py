@@ -62,18 +62,33 @@ class HubClassifier:
             weights = _card(Path(spec))["weights"]
             verified_file(Path(spec) / weights["filename"], weights["sha256"], spec)
         self.processor, self.model, self.commit = open_hub_model(
-            self.repo, self.revision, "image classifier", HubClassifierError,
-            lambda t: t.AutoModelForImageClassification, threads=threads)
+            self.repo,
+            self.revision,
+            "image classifier",
+            HubClassifierError,
+            lambda t: t.AutoModelForImageClassification,
+            threads=threads,
+        )
         id2label = self.model.config.id2label
         self.labels = tuple(str(id2label[i]) for i in sorted(id2label))
         side = processor_side(self.processor, 224)
-        self.card = ModelCard(name=spec, task="classify", labels=self.labels, input_size=(side, side, 3), scale=1.0,
-                              architecture=type(self.model).__name__,
-                              config={"hf_repo": self.repo, "format": "transformers", "crop": 0.875})
+        self.card = ModelCard(
+            name=spec,
+            task="classify",
+            labels=self.labels,
+            input_size=(side, side, 3),
+            scale=1.0,
+            architecture=type(self.model).__name__,
+            config={"hf_repo": self.repo, "format": "transformers", "crop": 0.875},
+        )
 
     def provenance(self) -> dict[str, Any]:
-        return {"hf_repo": self.repo, "revision": self.revision, "commit": self.commit,
-                "architecture": type(self.model).__name__}
+        return {
+            "hf_repo": self.repo,
+            "revision": self.revision,
+            "commit": self.commit,
+            "architecture": type(self.model).__name__,
+        }
 
     def predict(self, images: np.ndarray) -> tuple[np.ndarray, None]:
         import torch

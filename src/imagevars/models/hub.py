@@ -77,11 +77,15 @@ def local_only() -> bool:
 def load_error(what: str, spec: str, local: bool, exc: Exception) -> str:
     """The message for a hub model that could not be loaded, saying how to get it."""
     if offline() and not local:
-        how = ("it is not in the cache and downloads are off (IMAGEVARS_OFFLINE / HF_HUB_OFFLINE): run once "
-               "with internet, or pass a local folder saved with save_pretrained")
+        how = (
+            "it is not in the cache and downloads are off (IMAGEVARS_OFFLINE / HF_HUB_OFFLINE): run once "
+            "with internet, or pass a local folder saved with save_pretrained"
+        )
     elif not local and (why := unreachable()):
-        how = (f"it is not in the cache and the hub cannot be reached from here ({why}): run once with internet, "
-               "or pass a local folder saved with save_pretrained")
+        how = (
+            f"it is not in the cache and the hub cannot be reached from here ({why}): run once with internet, "
+            "or pass a local folder saved with save_pretrained"
+        )
     else:
         how = f"check the name on huggingface.co and your connection ({exc})"
     return f"cannot load the {what} {spec!r}: {how}"
@@ -92,8 +96,11 @@ def from_pretrained(repo: str, revision: str | None, what: str, error: type[Exce
     from the hub cache under :func:`cache_dir` (downloading unless :func:`local_only`); failures
     raise ``error`` with a message that says how to get the model."""
     local = Path(repo).is_dir()
-    kw = dict(options) if local else {"revision": revision, "cache_dir": cache_dir(),
-                                      "local_files_only": local_only(), **options}
+    kw = (
+        dict(options)
+        if local
+        else {"revision": revision, "cache_dir": cache_dir(), "local_files_only": local_only(), **options}
+    )
     try:
         return [cls.from_pretrained(repo, **kw) for cls in classes]
     except OSError as exc:
@@ -121,7 +128,7 @@ def processor_side(processor, default: int) -> int:
         >>> processor_side(P(size={"height": 640, "width": 640}), 512), processor_side(P(size={}), 224)
         (640, 224)
     """
-    for attr in (("crop_size", "size") if getattr(processor, "do_center_crop", False) else ("size",)):
+    for attr in ("crop_size", "size") if getattr(processor, "do_center_crop", False) else ("size",):
         size = getattr(processor, attr, None)
         for key in ("height", "shortest_edge", "width"):
             value = size.get(key) if hasattr(size, "get") else getattr(size, key, None)
@@ -130,8 +137,18 @@ def processor_side(processor, default: int) -> int:
     return default
 
 
-def open_hub_model(repo: str, revision: str | None, what: str, error: type[Exception], model_class, *,
-                   processor_class=None, pretrained: bool = True, threads: int | None = None, purpose: str = ""):
+def open_hub_model(
+    repo: str,
+    revision: str | None,
+    what: str,
+    error: type[Exception],
+    model_class,
+    *,
+    processor_class=None,
+    pretrained: bool = True,
+    threads: int | None = None,
+    purpose: str = "",
+):
     """(processor, model in eval mode, commit loaded) of a transformers model, with the compute threads set.
 
     ``repo`` is a hub id (from the cache, downloaded unless offline) or a local folder;

@@ -71,12 +71,19 @@ def save(folder: str | os.PathLike, heads: list[Head], card: ModelCard) -> Path:
     from ..io.files import atomic_write, sha256_file
 
     folder = Path(folder)
-    tensors = {f"{h.target}.{k}": np.ascontiguousarray(getattr(h, k), np.float64)
-               for h in heads for k in ("mean", "scale", "coef", "intercept")}
+    tensors = {
+        f"{h.target}.{k}": np.ascontiguousarray(getattr(h, k), np.float64)
+        for h in heads
+        for k in ("mean", "scale", "coef", "intercept")
+    }
     weights = atomic_write(folder / "model.safetensors", lambda tmp: save_file(tensors, tmp))
     heads_meta = {h.target: {"kind": h.kind, "classes": list(h.classes)} for h in heads}
-    card = dataclasses.replace(card, architecture=ARCHITECTURE, config={**card.config, "heads": heads_meta},
-                               weights=WeightsSource(filename=weights.name, sha256=sha256_file(weights)))
+    card = dataclasses.replace(
+        card,
+        architecture=ARCHITECTURE,
+        config={**card.config, "heads": heads_meta},
+        weights=WeightsSource(filename=weights.name, sha256=sha256_file(weights)),
+    )
     text = json.dumps(card.to_dict(), indent=2, default=str) + "\n"
     atomic_write(folder / "card.json", lambda tmp: Path(tmp).write_text(text))
     return folder
@@ -93,13 +100,23 @@ def load(folder: str | os.PathLike) -> tuple[ModelCard, list[Head]]:
     if card.architecture != ARCHITECTURE:
         raise ValueError(f"{folder} holds a {card.architecture or 'other'} model, not a learned measure")
     tensors = load_file(str(verified_file(folder / card.weights.filename, card.weights.sha256, card.name)))
-    heads = [Head(target, meta["kind"], tuple(meta["classes"]),
-                  *(tensors[f"{target}.{k}"] for k in ("mean", "scale", "coef", "intercept")))
-             for target, meta in card.config["heads"].items()]
+    heads = [
+        Head(
+            target,
+            meta["kind"],
+            tuple(meta["classes"]),
+            *(tensors[f"{target}.{k}"] for k in ("mean", "scale", "coef", "intercept")),
+        )
+        for target, meta in card.config["heads"].items()
+    ]
     return card, heads
 
 
 def describe(card: ModelCard) -> dict[str, Any]:
     """What a table's provenance says of a measure: its name, backbone and the sha256 of both."""
-    return {"name": card.name, "backbone": card.config.get("backbone"),
-            "backbone_sha256": card.config.get("backbone_sha256"), "weights_sha256": card.weights.sha256}
+    return {
+        "name": card.name,
+        "backbone": card.config.get("backbone"),
+        "backbone_sha256": card.config.get("backbone_sha256"),
+        "weights_sha256": card.weights.sha256,
+    }

@@ -19,8 +19,9 @@ index, like every detector :mod:`imagevars.tasks.detect` runs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -36,20 +37,39 @@ class OpenVocabError(RuntimeError):
 
 
 def _card(name: str, repo: str, revision: str, side: int, citation: str, description: str) -> ModelCard:
-    return hub_card(name, repo, task="detect", side=side, revision=revision, scale=1.0,
-                    architecture="transformers-zero-shot-object-detection", config={"open_vocabulary": True},
-                    license="Apache-2.0", citation=citation, description=description)
+    return hub_card(
+        name,
+        repo,
+        task="detect",
+        side=side,
+        revision=revision,
+        scale=1.0,
+        architecture="transformers-zero-shot-object-detection",
+        config={"open_vocabulary": True},
+        license="Apache-2.0",
+        citation=citation,
+        description=description,
+    )
 
 
 OPEN_VOCAB_DETECTORS = [
-    _card("owlv2-base", "google/owlv2-base-patch16-ensemble", "cfd3195ba4ea9592eec887ded089f4c08eff231d", 960,
-          "Minderer, Gritsenko & Houlsby (2023), Scaling open-vocabulary object detection, NeurIPS.",
-          "OWLv2 base (ensemble): finds the classes you name in words (--classes); the default then "
-          "(hub; internet once)"),
-    _card("grounding-dino-tiny", "IDEA-Research/grounding-dino-tiny", "a2bb814dd30d776dcf7e30523b00659f4f141c71", 800,
-          "Liu et al. (2024), Grounding DINO: marrying DINO with grounded pre-training for open-set object "
-          "detection, ECCV.", "Grounding DINO tiny: open-vocabulary detection from a text prompt (--classes) "
-          "(hub; internet once)"),
+    _card(
+        "owlv2-base",
+        "google/owlv2-base-patch16-ensemble",
+        "cfd3195ba4ea9592eec887ded089f4c08eff231d",
+        960,
+        "Minderer, Gritsenko & Houlsby (2023), Scaling open-vocabulary object detection, NeurIPS.",
+        "OWLv2 base (ensemble): finds the classes you name in words (--classes); the default then (hub; internet once)",
+    ),
+    _card(
+        "grounding-dino-tiny",
+        "IDEA-Research/grounding-dino-tiny",
+        "a2bb814dd30d776dcf7e30523b00659f4f141c71",
+        800,
+        "Liu et al. (2024), Grounding DINO: marrying DINO with grounded pre-training for open-set object "
+        "detection, ECCV.",
+        "Grounding DINO tiny: open-vocabulary detection from a text prompt (--classes) (hub; internet once)",
+    ),
 ]
 
 
@@ -62,7 +82,7 @@ def parse_classes(classes: str | Sequence[str]) -> tuple[str, ...]:
     """
     names = [c.strip() for c in (classes.split(",") if isinstance(classes, str) else classes)]
     if not names or any(not c for c in names):
-        raise ValueError(f"--classes {classes!r}: name the classes separated by commas, e.g. \"logo, price tag\"")
+        raise ValueError(f'--classes {classes!r}: name the classes separated by commas, e.g. "logo, price tag"')
     if len({c.lower() for c in names}) != len(names):
         raise ValueError(f"--classes {classes!r}: a class is named twice")
     return tuple(names)
@@ -74,30 +94,58 @@ class OpenVocabDetector:
 
     pad = True  # letterboxed input (see the module docstring)
 
-    def __init__(self, spec: str, classes: str | Sequence[str], revision: str | None = None,
-                 card: ModelCard | None = None, threads: int | None = None, pretrained: bool = True):
+    def __init__(
+        self,
+        spec: str,
+        classes: str | Sequence[str],
+        revision: str | None = None,
+        card: ModelCard | None = None,
+        threads: int | None = None,
+        pretrained: bool = True,
+    ):
         self.labels = parse_classes(classes)
         try:
             self.processor, self.model, self.commit = open_hub_model(
-                spec, revision, "open-vocabulary detector", OpenVocabError,
-                lambda t: t.AutoModelForZeroShotObjectDetection, processor_class=lambda t: t.AutoProcessor,
-                pretrained=pretrained, threads=threads, purpose="open-vocabulary detection")
+                spec,
+                revision,
+                "open-vocabulary detector",
+                OpenVocabError,
+                lambda t: t.AutoModelForZeroShotObjectDetection,
+                processor_class=lambda t: t.AutoProcessor,
+                pretrained=pretrained,
+                threads=threads,
+                purpose="open-vocabulary detection",
+            )
         except ValueError as exc:  # transformers: not a zero-shot object detection configuration
-            raise OpenVocabError(f"{spec} is not an open-vocabulary (zero-shot) object detector such as OWLv2 or "
-                                 f"Grounding DINO: {str(exc).splitlines()[0]}") from None
+            raise OpenVocabError(
+                f"{spec} is not an open-vocabulary (zero-shot) object detector such as OWLv2 or "
+                f"Grounding DINO: {str(exc).splitlines()[0]}"
+            ) from None
         self.spec, self.revision = spec, revision
         self.grounding = "GroundingDino" in type(self.model).__name__
         self.side = processor_side(self.processor.image_processor, 960)
-        base = card or ModelCard(name=f"hf:{spec}", task="detect", labels=(), input_size=(self.side,) * 2 + (3,),
-                                 scale=1.0, architecture=type(self.model).__name__, config={"hf_repo": spec})
+        base = card or ModelCard(
+            name=f"hf:{spec}",
+            task="detect",
+            labels=(),
+            input_size=(self.side,) * 2 + (3,),
+            scale=1.0,
+            architecture=type(self.model).__name__,
+            config={"hf_repo": spec},
+        )
         self.card = ModelCard.from_dict({**base.to_dict(), "labels": self.labels})
         if self.grounding:
             self.prompt, self.spans = grounding_prompt(self.processor.tokenizer, self.labels)
 
     def provenance(self) -> dict[str, Any]:
-        return {"hf_repo": self.spec, "revision": self.revision, "commit": self.commit,
-                "architecture": type(self.model).__name__, "classes": list(self.labels),
-                **({"prompt": self.prompt} if self.grounding else {})}
+        return {
+            "hf_repo": self.spec,
+            "revision": self.revision,
+            "commit": self.commit,
+            "architecture": type(self.model).__name__,
+            "classes": list(self.labels),
+            **({"prompt": self.prompt} if self.grounding else {}),
+        }
 
     def class_scores(self, images: np.ndarray):
         """(boxes as cx, cy, w, h in [0, 1], per-class scores in [0, 1]) for (N, side, side, 3) uint8 images."""
@@ -150,18 +198,29 @@ def grounding_prompt(tokenizer, classes: Sequence[str]) -> tuple[str, list[tuple
         if not tokens:
             raise OpenVocabError(f"class {name!r} gives the detector's tokenizer no tokens: name it in plain words")
         if tokens[-1] >= 256:
-            raise OpenVocabError(f"the classes are too long for Grounding DINO's 256-token prompt; name fewer")
+            raise OpenVocabError("the classes are too long for Grounding DINO's 256-token prompt; name fewer")
         spans.append((tokens[0], tokens[-1] + 1))
     return prompt, spans
 
 
 def _builder(card: ModelCard):
-    def build(card: ModelCard = card, weights: str | None = None, pretrained: bool = True, threads: int | None = None,
-              classes: str | Sequence[str] | None = None) -> OpenVocabDetector:
+    def build(
+        card: ModelCard = card,
+        weights: str | None = None,
+        pretrained: bool = True,
+        threads: int | None = None,
+        classes: str | Sequence[str] | None = None,
+    ) -> OpenVocabDetector:
         if not classes:
-            raise ValueError(f"{card.name} finds the classes you name: give them, e.g. --classes \"logo, price tag\"")
-        return OpenVocabDetector(weights or card.config["hf_repo"], classes, revision=card.weights.revision,
-                                 card=card, threads=threads, pretrained=pretrained)
+            raise ValueError(f'{card.name} finds the classes you name: give them, e.g. --classes "logo, price tag"')
+        return OpenVocabDetector(
+            weights or card.config["hf_repo"],
+            classes,
+            revision=card.weights.revision,
+            card=card,
+            threads=threads,
+            pretrained=pretrained,
+        )
 
     return build
 
@@ -187,10 +246,20 @@ def save_random_owlv2(folder: str | Path, side: int = 64, seed: int = 0) -> Path
     n = len(tok.get_vocab())
     images = transformers.Owlv2ImageProcessor(size={"height": side, "width": side})
     transformers.Owlv2Processor(image_processor=images, tokenizer=tok).save_pretrained(folder)
-    text = dict(vocab_size=n, bos_token_id=n - 2, eos_token_id=n - 1, pad_token_id=n - 1, hidden_size=16,
-                intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, max_position_embeddings=16)
-    vision = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, image_size=side,
-                  patch_size=16)
+    text = dict(
+        vocab_size=n,
+        bos_token_id=n - 2,
+        eos_token_id=n - 1,
+        pad_token_id=n - 1,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        max_position_embeddings=16,
+    )
+    vision = dict(
+        hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, image_size=side, patch_size=16
+    )
     torch.manual_seed(seed)
     config = transformers.Owlv2Config(text_config=text, vision_config=vision, projection_dim=16)
     model = transformers.Owlv2ForObjectDetection(config).eval()
@@ -216,19 +285,53 @@ def save_random_grounding_dino(folder: str | Path, side: int = 64, seed: int = 0
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", *string.ascii_lowercase,
-             *("##" + c for c in string.ascii_lowercase)]
+    words = [
+        "[PAD]",
+        "[UNK]",
+        "[CLS]",
+        "[SEP]",
+        "[MASK]",
+        ".",
+        *string.ascii_lowercase,
+        *("##" + c for c in string.ascii_lowercase),
+    ]
     tok = transformers.BertTokenizerFast(vocab={w: i for i, w in enumerate(words)}, do_lower_case=True)
     images = transformers.GroundingDinoImageProcessor(size={"shortest_edge": side, "longest_edge": side})
     transformers.GroundingDinoProcessor(image_processor=images, tokenizer=tok).save_pretrained(folder)
-    swin = dict(model_type="swin", image_size=side, patch_size=4, embed_dim=8, depths=[1, 1, 1], num_heads=[1, 1, 1],
-                window_size=4, out_features=["stage1", "stage2", "stage3"])
-    bert = dict(model_type="bert", vocab_size=len(words), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                intermediate_size=32, max_position_embeddings=256)
+    swin = dict(
+        model_type="swin",
+        image_size=side,
+        patch_size=4,
+        embed_dim=8,
+        depths=[1, 1, 1],
+        num_heads=[1, 1, 1],
+        window_size=4,
+        out_features=["stage1", "stage2", "stage3"],
+    )
+    bert = dict(
+        model_type="bert",
+        vocab_size=len(words),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=256,
+    )
     config = transformers.GroundingDinoConfig(
-        backbone_config=swin, text_config=bert, d_model=32, num_queries=12, encoder_layers=1, decoder_layers=2,
-        encoder_ffn_dim=32, decoder_ffn_dim=32, encoder_attention_heads=2, decoder_attention_heads=2,
-        num_feature_levels=3, encoder_n_points=2, decoder_n_points=2)
+        backbone_config=swin,
+        text_config=bert,
+        d_model=32,
+        num_queries=12,
+        encoder_layers=1,
+        decoder_layers=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        num_feature_levels=3,
+        encoder_n_points=2,
+        decoder_n_points=2,
+    )
     torch.manual_seed(seed)
     transformers.GroundingDinoForObjectDetection(config).eval().save_pretrained(folder)
     return folder

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .card import ModelCard, WeightsSource
 
@@ -119,4 +120,6 @@ def _entry(name: str) -> _Entry:
         return _REGISTRY[name]
     except KeyError:
         close = fnmatch.filter(_REGISTRY, f"*{name.split('-')[0]}*") or sorted(_REGISTRY)
-        raise KeyError(f"no model named {name!r}; available: {', '.join(close)} (see imagevars.list_models())") from None
+        raise KeyError(
+            f"no model named {name!r}; available: {', '.join(close)} (see imagevars.list_models())"
+        ) from None

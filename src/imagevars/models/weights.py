@@ -10,9 +10,9 @@ import os
 from importlib import resources
 from pathlib import Path
 
-from ..io.http import ChecksumError, download
-from ..io.files import sha256_file
 from .._env import home, offline
+from ..io.files import sha256_file
+from ..io.http import ChecksumError, download
 from .card import ModelCard
 
 BUNDLED = resources.files("imagevars.models") / "weights"

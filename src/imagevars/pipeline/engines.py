@@ -6,7 +6,8 @@ whole chunks."""
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..engines.local import decode_sides, stream
 from ..engines.start import chosen_start_method
@@ -86,18 +87,43 @@ def engine_stream(plan, todo, n_todo: int, workers: int, batch_size: int, fetch_
         o = cluster["options"]
         actors, cpus, gpus = _actors(o, workers), float(o.get("cpus", 1)), float(o.get("gpus", 0))
         decoders = ray_engine.decode_actors(cluster["client"], o.get("decoders"), actors, cpus, gpus)
-        plan.layout = {"actors": actors, "cpus_per_actor": cpus, "gpus_per_actor": gpus, "decode_actors": decoders,
-                       "models_on": "cuda" if gpus else "cpu"}
-        return ray_engine.stream(todo, cluster["client"], batch_size, specs, init_rest, actors, cpus, gpus,
-                                 in_flight=2 * max(actors, decoders), decoders=decoders,
-                                 preprocessors=[t.preprocessor() for t in plan.tasks], total=n_todo)
+        plan.layout = {
+            "actors": actors,
+            "cpus_per_actor": cpus,
+            "gpus_per_actor": gpus,
+            "decode_actors": decoders,
+            "models_on": "cuda" if gpus else "cpu",
+        }
+        return ray_engine.stream(
+            todo,
+            cluster["client"],
+            batch_size,
+            specs,
+            init_rest,
+            actors,
+            cpus,
+            gpus,
+            in_flight=2 * max(actors, decoders),
+            decoders=decoders,
+            preprocessors=[t.preprocessor() for t in plan.tasks],
+            total=n_todo,
+        )
     from ..engines import dask as dask_engine
 
     threads_each = int(cluster["options"].get("threads") or 1)
     plan.layout = {"threads_per_worker": threads_each, **dask_engine.layout(cluster["client"])}
     on_cluster = max(1, plan.layout["workers"])  # a connected cluster's own workers, not this machine's cores
-    return dask_engine.stream(todo, cluster["client"], batch_size, specs, init_rest, threads_each,
-                              in_flight=2 * on_cluster, total=n_todo, workers=on_cluster)
+    return dask_engine.stream(
+        todo,
+        cluster["client"],
+        batch_size,
+        specs,
+        init_rest,
+        threads_each,
+        in_flight=2 * on_cluster,
+        total=n_todo,
+        workers=on_cluster,
+    )
 
 
 def connect(engine: str, options: dict[str, Any], workers: int):
@@ -128,9 +154,11 @@ def connect(engine: str, options: dict[str, Any], workers: int):
     if engine == "ray":
         from ..engines import ray as ray_engine
 
-        return ray_engine.connect(options.get("address"), options.get("cluster_cpus") or
-                                  max(_actors(options, workers) * float(options.get("cpus", 1))
-                                      + int(options.get("decoders") or 0), 1))
+        return ray_engine.connect(
+            options.get("address"),
+            options.get("cluster_cpus")
+            or max(_actors(options, workers) * float(options.get("cpus", 1)) + int(options.get("decoders") or 0), 1),
+        )
     return contextlib.nullcontext(None)
 
 

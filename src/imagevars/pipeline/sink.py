@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from ..io.table import PROVENANCE_KEY, Results, write_sidecar
 from ..io.files import atomic_write
+from ..io.table import PROVENANCE_KEY, Results, write_sidecar
 
 INDEX = "_index"  # the input's position in this run
 KEY = "_key"  # the input's identity (imagevars.io.sources.item_key)
@@ -49,8 +49,14 @@ class PartsSink:
         flush_s: a part is written at least this often while rows come in.
     """
 
-    def __init__(self, output: str | os.PathLike, config: dict[str, Any], chunk_rows: int = 2000,
-                 inputs: tuple[int, str] = (0, ""), flush_s: float = 60.0):
+    def __init__(
+        self,
+        output: str | os.PathLike,
+        config: dict[str, Any],
+        chunk_rows: int = 2000,
+        inputs: tuple[int, str] = (0, ""),
+        flush_s: float = 60.0,
+    ):
         self.output = Path(output)
         if self.output.suffix.lower() not in (".parquet", ".csv", ".dta"):
             raise ValueError(f"cannot write {self.output}: use a .parquet, .csv or .dta file name")
@@ -82,8 +88,10 @@ class PartsSink:
                 who = holder.read_text(encoding="utf-8").strip()
             except OSError:
                 who = ""
-            raise OutputBusy(f"{self.output} is being written by another run ({who or 'another process'}); wait "
-                             "for it to end, or write to another output file") from None
+            raise OutputBusy(
+                f"{self.output} is being written by another run ({who or 'another process'}); wait "
+                "for it to end, or write to another output file"
+            ) from None
         holder.write_text(f"process {os.getpid()} on {platform.node()}", encoding="utf-8")
         self._lock = lock
 
@@ -145,8 +153,10 @@ class PartsSink:
         held = set()
         for part in parts:
             if KEY not in pq.read_schema(part).names:
-                raise ValueError(f"{self.parts} was written by an older imagevars, which did not record the inputs' "
-                                 "identities; delete it to start afresh")
+                raise ValueError(
+                    f"{self.parts} was written by an older imagevars, which did not record the inputs' "
+                    "identities; delete it to start afresh"
+                )
             held.update(pq.read_table(part, columns=[KEY]).column(KEY).to_pylist())
         stamp = uuid.uuid4().hex[:8]  # rewritten parts never take the name of a part not yet read
         position = {}
@@ -232,7 +242,9 @@ class PartsSink:
 
         contiguous = all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
         if suffix == ".dta" or not contiguous:
-            table = pa.concat_tables([pq.read_table(p, schema=schema) for p in parts]) if parts else schema.empty_table()
+            table = (
+                pa.concat_tables([pq.read_table(p, schema=schema) for p in parts]) if parts else schema.empty_table()
+            )
             results = Results(table.sort_by(_order(schema)).drop_columns([INDEX, KEY]), provenance)
             results.write(self.output)
         elif suffix == ".parquet":
@@ -241,8 +253,12 @@ class PartsSink:
         else:
             atomic_write(self.output, stream)
             write_sidecar(self.output, provenance)
-            results = Results(pcsv.read_csv(self.output, convert_options=pcsv.ConvertOptions(
-                column_types=out_schema, strings_can_be_null=True)), provenance)
+            results = Results(
+                pcsv.read_csv(
+                    self.output, convert_options=pcsv.ConvertOptions(column_types=out_schema, strings_can_be_null=True)
+                ),
+                provenance,
+            )
         self.release()
         shutil.rmtree(self.parts)
         return results

@@ -45,7 +45,7 @@ def definitions(columns: list[str], tasks: list[str]) -> dict[str, str]:
         entries = [(_pattern(n), d) for n, d in codebook_entries(task)]
         for column in columns:
             if column.startswith(task + "_"):
-                rest = column[len(task) + 1:]
+                rest = column[len(task) + 1 :]
                 found = next((d for p, d in entries if p.match(rest)), None)
                 if found:
                     out[column] = found

@@ -10,7 +10,6 @@ has no scripts or styles from elsewhere and makes no network request: it opens f
 
 from __future__ import annotations
 
-import html
 import json
 import os
 from pathlib import Path
@@ -19,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from ..io.files import atomic_write
+from ..io.html import fill, script_json
+from ..io.html import text as escape_text
 from .definitions import definitions
 
 KEYS = ("source", "frame", "time_s", "object", "error")
@@ -58,8 +59,12 @@ def _scalar_columns(df) -> tuple[list[str], list[str]]:
         sample = df[c].dropna().head(5)
         if len(sample) and isinstance(sample.iloc[0], (list, tuple, np.ndarray, dict)):
             left.append(c)
-        elif pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]) or df[c].dtype == object \
-                or pd.api.types.is_string_dtype(df[c]):
+        elif (
+            pd.api.types.is_numeric_dtype(df[c])
+            or pd.api.types.is_bool_dtype(df[c])
+            or df[c].dtype == object
+            or pd.api.types.is_string_dtype(df[c])
+        ):
             shown.append(c)
     return shown, left
 
@@ -109,7 +114,7 @@ def _strips(df, column: str, k: int) -> dict[str, list[int]]:
     ranked = ranked.sort_values("_v", kind="stable")
     n = len(ranked)
     mid = max(0, n // 2 - k // 2)
-    pick = {"lowest": ranked.index[:k], "middle": ranked.index[mid: mid + k], "highest": ranked.index[max(0, n - k):]}
+    pick = {"lowest": ranked.index[:k], "middle": ranked.index[mid : mid + k], "highest": ranked.index[max(0, n - k) :]}
     return {name: [int(i) for i in idx] for name, idx in pick.items()}
 
 
@@ -125,8 +130,9 @@ def _variable(df, column: str, definition: str, k: int, with_strips: bool) -> di
     elif pd.api.types.is_numeric_dtype(values):
         v = values.dropna().to_numpy(float)
         if len(v):
-            out.update(kind="number", mean=float(v.mean()), min=float(v.min()), max=float(v.max()),
-                       histogram=_histogram(v))
+            out.update(
+                kind="number", mean=float(v.mean()), min=float(v.min()), max=float(v.max()), histogram=_histogram(v)
+            )
     else:
         counts = values.dropna().astype(str).value_counts()
         out.update(kind="text", distinct=int(len(counts)), bars=[[str(v), int(n)] for v, n in counts.head(10).items()])
@@ -148,27 +154,44 @@ def _timelines(df, numeric: list[str], limit: int = 5) -> list[dict[str, Any]]:
     out = []
     for source in videos:
         rows = frames[frames["source"] == source].groupby("time_s")[numeric[:3]].mean(numeric_only=True)
-        out.append({"source": str(source), "time": [float(t) for t in rows.index],
-                    "series": {c: [None if pd.isna(v) else float(v) for v in rows[c]] for c in rows.columns}})
+        out.append(
+            {
+                "source": str(source),
+                "time": [float(t) for t in rows.index],
+                "series": {c: [None if pd.isna(v) else float(v) for v in rows[c]] for c in rows.columns},
+            }
+        )
     return out
 
 
 def _boxes(df) -> dict[str, list[dict]]:
     """A long detect table's boxes per source, for drawing on the thumbnails."""
-    cols = {c.split("_", 1)[1]: c for c in df.columns if c.count("_") >= 1 and c.split("_", 1)[1] in
-            (*BOXES, "label", "score", "class_id")}
+    cols = {
+        c.split("_", 1)[1]: c
+        for c in df.columns
+        if c.count("_") >= 1 and c.split("_", 1)[1] in (*BOXES, "label", "score", "class_id")
+    }
     if not all(b in cols for b in (*BOXES, "label", "score")) or "object" not in df:
         return {}
     rows = df[df["object"].notna()]
     out: dict[str, list[dict]] = {}
     for r in rows.itertuples(index=False):
         d = r._asdict()
-        out.setdefault(d["source"], []).append({k: d[c] for k, c in cols.items()} | {"class_id": d.get(cols.get("class_id"), 0) or 0})
+        out.setdefault(d["source"], []).append(
+            {k: d[c] for k, c in cols.items()} | {"class_id": d.get(cols.get("class_id"), 0) or 0}
+        )
     return out
 
 
-def write_report(table: str | os.PathLike, out: str | os.PathLike | None = None, *, max_rows: int = 2000,
-                 strip: int = 6, max_variables: int = 40, seed: int = 0) -> Path:
+def write_report(
+    table: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    *,
+    max_rows: int = 2000,
+    strip: int = 6,
+    max_variables: int = 40,
+    seed: int = 0,
+) -> Path:
     """Write the report page of ``table`` to ``out`` (default: beside it, ``.html``); returns its path.
 
     Example:
@@ -197,17 +220,22 @@ def write_report(table: str | os.PathLike, out: str | os.PathLike | None = None,
     columns = [c for c in ("source", "frame", "time_s", "object", "error") if c in df] + shown
     view = df.loc[rows, columns].astype(object).where(df.loc[rows, columns].notna(), None)
     data = {
-        "title": Path(table).name, "provenance": prov, "note": note,
+        "title": Path(table).name,
+        "provenance": prov,
+        "note": note,
         "counts": {"rows": int(len(df)), "sources": int(df["source"].nunique()), "errors": int(len(errors))},
         "errors": [[str(s), str(e)] for s, e in errors[["source", "error"]].head(200).itertuples(index=False)],
-        "variables": variables, "left_out": left, "columns": columns,
+        "variables": variables,
+        "left_out": left,
+        "columns": columns,
         "rows": {int(i): [_plain(v) for v in r] for i, r in zip(view.index, view.itertuples(index=False))},
-        "sampled": len(df) > max_rows, "max_rows": max_rows, "images": images,
+        "sampled": len(df) > max_rows,
+        "max_rows": max_rows,
+        "images": images,
         "timelines": _timelines(df, [v["name"] for v in variables if v.get("kind") == "number"]),
     }
     page = (Path(__file__).parent / "report.html").read_text()
-    text = page.replace("__DATA__", json.dumps(data, default=_plain).replace("</", "<\\/")).replace(
-        "__TITLE__", html.escape(Path(table).name))
+    text = fill(page, data=script_json(data, default=_plain), title=escape_text(Path(table).name))
     return atomic_write(out, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 

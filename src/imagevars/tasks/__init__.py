@@ -22,10 +22,19 @@ from .hash import HashTask
 from .quality import QualityTask
 from .text import TextTask
 
-TASKS: dict[str, type[Task]] = {"quality": QualityTask, "detect": DetectTask, "classify": ClassifyTask,
-                                 "embed": EmbedTask, "clip": ClipTask, "clip-embed": ClipEmbedTask,
-                                 "hash": HashTask, "composition": CompositionTask,
-                                 "text": TextTask, "faces": FacesTask, "ask": AskTask}
+TASKS: dict[str, type[Task]] = {
+    "quality": QualityTask,
+    "detect": DetectTask,
+    "classify": ClassifyTask,
+    "embed": EmbedTask,
+    "clip": ClipTask,
+    "clip-embed": ClipEmbedTask,
+    "hash": HashTask,
+    "composition": CompositionTask,
+    "text": TextTask,
+    "faces": FacesTask,
+    "ask": AskTask,
+}
 
 
 def _registered(name: str) -> type[Task]:
@@ -61,4 +70,20 @@ def task_spec(name: Any, **params: Any):
     return TaskSpec(name, f"{cls.__module__}.{cls.__qualname__}", dict(params))
 
 
-__all__ = ["TASKS", "AskTask", "Task", "ClassifyTask", "ClipEmbedTask", "ClipTask", "CompositionTask", "DetectTask", "EmbedTask", "FacesTask", "HashTask", "QualityTask", "TextTask", "get_task", "task_spec"]
+__all__ = [
+    "TASKS",
+    "AskTask",
+    "Task",
+    "ClassifyTask",
+    "ClipEmbedTask",
+    "ClipTask",
+    "CompositionTask",
+    "DetectTask",
+    "EmbedTask",
+    "FacesTask",
+    "HashTask",
+    "QualityTask",
+    "TextTask",
+    "get_task",
+    "task_spec",
+]

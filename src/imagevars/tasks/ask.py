@@ -87,8 +87,11 @@ def load_codebook(path: str) -> tuple[list[AskQuestion], str]:
         columns = [answer_column(a) for a in answers]
         if len(set(columns)) != len(columns):
             raise ValueError(f"{path}: question {name!r} has duplicate answers {answers} (as column names: {columns})")
-        questions.append(AskQuestion(str(name), wordings[: int(limit)] if limit else wordings, answers, free,
-                                     int(q.get("max_tokens", 40))))
+        questions.append(
+            AskQuestion(
+                str(name), wordings[: int(limit)] if limit else wordings, answers, free, int(q.get("max_tokens", 40))
+            )
+        )
     return questions, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -110,10 +113,19 @@ class AskTask(Task):
     name = "ask"
     options = (
         Option("--codebook", "codebook", str, "ask: the YAML codebook of questions"),
-        Option("--model", "model", str, "ask: the vision-language model: smolvlm-256m (default), smolvlm-500m, "
-               "qwen2.5-vl-3b, hf:<owner>/<name>[@revision] or a folder"),
-        Option("--vlm", "model", str, "ask: the vision-language model, as --model (for runs where another task "
-               "takes --model)"),
+        Option(
+            "--model",
+            "model",
+            str,
+            "ask: the vision-language model: smolvlm-256m (default), smolvlm-500m, "
+            "qwen2.5-vl-3b, hf:<owner>/<name>[@revision] or a folder",
+        ),
+        Option(
+            "--vlm",
+            "model",
+            str,
+            "ask: the vision-language model, as --model (for runs where another task takes --model)",
+        ),
     )
 
     def __init__(self, codebook: str | None = None, model: str = "smolvlm-256m", size: int = 768):
@@ -140,10 +152,21 @@ class AskTask(Task):
         return {"codebook": self.codebook, "model": self.model_spec, "size": self.size}
 
     def provenance(self) -> dict[str, Any]:
-        return {"name": self.name, "params": self.params(), "model": self.model_spec, "weights_sha256": None,
-                "vlm": self.vlm.provenance(), "codebook_sha256": self.codebook_sha256,
-                "prompt": {"closed": CLOSED, "free": "{ask}", "chat_template": "the model's own",
-                           "closed_rendered": self.vlm.prompt(CLOSED), "free_rendered": self.vlm.prompt("{ask}")}}
+        return {
+            "name": self.name,
+            "params": self.params(),
+            "model": self.model_spec,
+            "weights_sha256": None,
+            "vlm": self.vlm.provenance(),
+            "codebook_sha256": self.codebook_sha256,
+            "prompt": {
+                "closed": CLOSED,
+                "free": "{ask}",
+                "chat_template": "the model's own",
+                "closed_rendered": self.vlm.prompt(CLOSED),
+                "free_rendered": self.vlm.prompt("{ask}"),
+            },
+        }
 
     def preprocessor(self):
         return functools.partial(working_rgb, size=self.size)
@@ -169,8 +192,11 @@ class AskTask(Task):
         """The columns of one image (without the ``ask_`` prefix)."""
         row: dict[str, Any] = {}
         asked = [(q, w) for q in self.questions if not q.free for w in range(len(q.wordings))]
-        scores = self.vlm.score_prompts(rgb, [self._closed_prompt(q, w) for q, w in asked],
-                                        [q.answers for q, _ in asked]) if asked else []
+        scores = (
+            self.vlm.score_prompts(rgb, [self._closed_prompt(q, w) for q, w in asked], [q.answers for q, _ in asked])
+            if asked
+            else []
+        )
         for q in self.questions:
             if q.free:
                 row[q.name] = self.vlm.generate(rgb, self.vlm.prompt(q.wordings[0]), q.max_tokens)

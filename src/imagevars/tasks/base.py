@@ -19,8 +19,10 @@ A task splits its work as transformers' pipelines do:
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 
 def comma_list(text: str) -> tuple[str, ...]:
@@ -83,12 +85,15 @@ class Task:
 
         def recording_init(self, *args: Any, **kw: Any) -> None:
             if "_spec" not in self.__dict__:  # the outermost constructor's arguments (a subclass calls super())
-                self._spec = {"class": f"{type(self).__module__}.{type(self).__qualname__}", "args": list(args),
-                              "kwargs": dict(kw)}
+                self._spec = {
+                    "class": f"{type(self).__module__}.{type(self).__qualname__}",
+                    "args": list(args),
+                    "kwargs": dict(kw),
+                }
             init(self, *args, **kw)
 
-        recording_init.__doc__, recording_init.__wrapped__ = init.__doc__, init
-        cls.__init__ = recording_init
+        functools.update_wrapper(recording_init, init)  # the constructor's name, docstring and signature
+        cls.__init__ = recording_init  # type: ignore[method-assign]
 
     def spec(self) -> dict[str, Any]:
         """The class and constructor arguments that build this task again
@@ -99,8 +104,11 @@ class Task:
             >>> QualityTask(size=256).spec()["kwargs"]
             {'size': 256}
         """
-        return self.__dict__.get("_spec") or {"class": f"{type(self).__module__}.{type(self).__qualname__}",
-                                              "args": [], "kwargs": {}}
+        return self.__dict__.get("_spec") or {
+            "class": f"{type(self).__module__}.{type(self).__qualname__}",
+            "args": [],
+            "kwargs": {},
+        }
 
     def params(self) -> dict[str, Any]:
         return {}

@@ -59,8 +59,12 @@ class CenterCropTask(Task):
     side: int = 224
 
     def provenance(self) -> dict[str, Any]:
-        return {"name": self.name, "params": self.params(), "model": self.card.name,
-                "weights_sha256": self.card.weights.sha256 if self.card.weights else None}
+        return {
+            "name": self.name,
+            "params": self.params(),
+            "model": self.card.name,
+            "weights_sha256": self.card.weights.sha256 if self.card.weights else None,
+        }
 
     def preprocessor(self):
         return functools.partial(prepare, side=self.side, crop=self.card.config.get("crop", 0.875))
@@ -84,15 +88,25 @@ class ClassifyTask(CenterCropTask):
     name = "classify"
     max_side = 2 * 224  # JPEGs decode at reduced size down to this, then crop and resize
     options = (
-        Option("--model", "model", str, "classify: a registered classifier (default: the bundled efficientnet-lite0), "
-               "hf:<owner>/<name>, or a folder written by imagevars learn"),
+        Option(
+            "--model",
+            "model",
+            str,
+            "classify: a registered classifier (default: the bundled efficientnet-lite0), "
+            "hf:<owner>/<name>, or a folder written by imagevars learn",
+        ),
         Option("--top", "top", int, "classify: how many of the most probable classes to report (default 5)"),
-        Option("--classes", "classes", comma_list,
-               "classify: class names whose probabilities become columns, comma-separated"),
+        Option(
+            "--classes",
+            "classes",
+            comma_list,
+            "classify: class names whose probabilities become columns, comma-separated",
+        ),
     )
 
-    def __init__(self, model: str = _MODEL, top: int = 5, classes: tuple[str, ...] | list[str] = (),
-                 threads: int | None = None):
+    def __init__(
+        self, model: str = _MODEL, top: int = 5, classes: tuple[str, ...] | list[str] = (), threads: int | None = None
+    ):
         from ..models import linear_probe
         from ..models.registry import create_model
 
@@ -100,8 +114,8 @@ class ClassifyTask(CenterCropTask):
             raise ValueError(f"top must be between 0 and 20, got {top}")
         self.model_name, self.top, self.classes, self.heads = str(model), top, tuple(classes), None
         from ..models.efficientnet import is_onnx_folder, open_folder
-        from ..train.mnist_cards import is_trained_folder
         from ..models.hf_classify import HubClassifier, is_hub_classifier
+        from ..train.mnist_cards import is_trained_folder
 
         if linear_probe.is_measure(model):  # a measure learned with `imagevars learn`
             self.measure, self.heads = linear_probe.load(model)
@@ -141,8 +155,9 @@ class ClassifyTask(CenterCropTask):
         if self.heads is not None:
             from ..models.linear_probe import describe
 
-            out.update(model=self.measure.name, weights_sha256=self.measure.weights.sha256,
-                       measure=describe(self.measure))
+            out.update(
+                model=self.measure.name, weights_sha256=self.measure.weights.sha256, measure=describe(self.measure)
+            )
         if hasattr(self.model, "provenance"):  # hub models: repo, requested revision, commit loaded
             out["hub"] = self.model.provenance()
         return out
@@ -156,7 +171,9 @@ class ClassifyTask(CenterCropTask):
                 if h.kind == "number":
                     f.append((h.target, pa.float64()))
                 else:
-                    f += [(h.target, pa.string())] + [(f"{h.target}_p_{class_column(k)}", pa.float64()) for k in h.classes]
+                    f += [(h.target, pa.string())] + [
+                        (f"{h.target}_p_{class_column(k)}", pa.float64()) for k in h.classes
+                    ]
             return [pa.field(f"classify_{n}", t) for n, t in f]
         for k in range(1, self.top + 1):
             f += [(f"top{k}_label", pa.string()), (f"top{k}_score", pa.float64())]
@@ -212,12 +229,16 @@ def _imagenet_card(model: str, classes: tuple[str, ...]):
 
     if model not in list_models() or get_card(model).task != "classify":
         names = [n for n in list_models() if get_card(n).task == "classify"]
-        raise ValueError(f"no image classifier {model!r}; registered: {', '.join(names)}, hf:<owner>/<name>, a "
-                         "save_pretrained folder, or a folder written by imagevars learn")
+        raise ValueError(
+            f"no image classifier {model!r}; registered: {', '.join(names)}, hf:<owner>/<name>, a "
+            "save_pretrained folder, or a folder written by imagevars learn"
+        )
     card = get_card(model)
     if card.config.get("format") != "onnx":
-        raise ValueError(f"{model} is trained from scratch on its own data: save it (model.save('my-net/')) and "
-                         "pass the folder, or evaluate it with imagevars eval")
+        raise ValueError(
+            f"{model} is trained from scratch on its own data: save it (model.save('my-net/')) and "
+            "pass the folder, or evaluate it with imagevars eval"
+        )
     _check_classes(card, classes)
     return card
 

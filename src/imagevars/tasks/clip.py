@@ -73,11 +73,15 @@ def load_prompts(spec: str | Path | dict) -> dict[str, dict[str, Any]]:
             raise ValueError(f"the prompt file {path} is not valid YAML: {' '.join(str(exc).split())[:200]}") from None
     constructs = data.get("constructs") if isinstance(data, dict) else None
     if constructs is not None and not isinstance(constructs, dict):
-        raise ValueError(f"the prompt file {spec if not isinstance(spec, dict) else ''}: `constructs` must map names "
-                         "to prompts: `constructs: {name: {prompts: [...], contrast: [...]}}`")
+        raise ValueError(
+            f"the prompt file {spec if not isinstance(spec, dict) else ''}: `constructs` must map names "
+            "to prompts: `constructs: {name: {prompts: [...], contrast: [...]}}`"
+        )
     if not constructs:
-        raise ValueError(f"the prompt file {spec if not isinstance(spec, dict) else ''} defines no constructs: "
-                         "write `constructs: {name: {prompts: [...], contrast: [...]}}`")
+        raise ValueError(
+            f"the prompt file {spec if not isinstance(spec, dict) else ''} defines no constructs: "
+            "write `constructs: {name: {prompts: [...], contrast: [...]}}`"
+        )
     default_templates = list(data.get("templates") or ["a photo of {}."])
     out: dict[str, dict[str, Any]] = {}
     for name, c in constructs.items():
@@ -86,8 +90,10 @@ def load_prompts(spec: str | Path | dict) -> dict[str, dict[str, Any]]:
         if not prompts:
             raise ValueError(f"construct {name!r} has no prompts")
         if len(prompts) + len(contrast) < 2:
-            raise ValueError(f"construct {name!r} has one prompt and no contrast: its probability would always be 1. "
-                             "Add a contrast (e.g. contrast: ['a photo']) or more prompts")
+            raise ValueError(
+                f"construct {name!r} has one prompt and no contrast: its probability would always be 1. "
+                "Add a contrast (e.g. contrast: ['a photo']) or more prompts"
+            )
         clash = set(prompts) & set(contrast)
         if clash:
             raise ValueError(f"construct {name!r}: {sorted(clash)} named both as prompt and contrast")
@@ -105,8 +111,9 @@ def _named(value, construct: str) -> dict[str, str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple, dict)):
-        raise ValueError(f"construct {construct!r}: prompts are a list of texts or a mapping name: text, "
-                         f"not {type(value).__name__}")
+        raise ValueError(
+            f"construct {construct!r}: prompts are a list of texts or a mapping name: text, not {type(value).__name__}"
+        )
     items = value.items() if isinstance(value, dict) else ((_slug(v), v) for v in value)
     out: dict[str, str] = {}
     for k, v in items:
@@ -129,19 +136,27 @@ def prepare(decoded, side: int):
     if min(h, w) <= side:
         return decoded.rgb
     scale = side / min(h, w)
-    img = Image.fromarray(decoded.rgb).resize((max(side, round(w * scale)), max(side, round(h * scale))),
-                                              Image.Resampling.BICUBIC)
+    img = Image.fromarray(decoded.rgb).resize(
+        (max(side, round(w * scale)), max(side, round(h * scale))), Image.Resampling.BICUBIC
+    )
     return np.asarray(img)
 
 
-_MODEL = Option("--clip-model", "model", str, "clip, clip-embed: hub id[@revision] or folder "
-                "(default openai/clip-vit-base-patch32)")
-_BACKEND = Option("--clip-backend", "backend", str, "clip, clip-embed: run the image encoder in torch (default) "
-                  "or ONNX Runtime", choices=("torch", "onnx"))
+_MODEL = Option(
+    "--clip-model", "model", str, "clip, clip-embed: hub id[@revision] or folder (default openai/clip-vit-base-patch32)"
+)
+_BACKEND = Option(
+    "--clip-backend",
+    "backend",
+    str,
+    "clip, clip-embed: run the image encoder in torch (default) or ONNX Runtime",
+    choices=("torch", "onnx"),
+)
 
 
 class _ClipBase(Task):
     options = (_MODEL, _BACKEND)
+
     def __init__(self, model: str | None = None, threads: int | None = None, backend: str = "torch"):
         from ..models.clip import DEFAULT_CLIP, ClipModel
 
@@ -153,8 +168,13 @@ class _ClipBase(Task):
         return functools.partial(prepare, side=self.model.image_side)
 
     def provenance(self) -> dict[str, Any]:
-        return {"name": self.name, "params": self.params(), "model": self.model_spec,
-                "weights_sha256": None, "hub": self.model.provenance()}
+        return {
+            "name": self.name,
+            "params": self.params(),
+            "model": self.model_spec,
+            "weights_sha256": None,
+            "hub": self.model.provenance(),
+        }
 
 
 class ClipEmbedTask(_ClipBase):
@@ -166,8 +186,9 @@ class ClipEmbedTask(_ClipBase):
 
     name = "clip-embed"
 
-    def __init__(self, model: str | None = None, dtype: str = "float32", threads: int | None = None,
-                 backend: str = "torch"):
+    def __init__(
+        self, model: str | None = None, dtype: str = "float32", threads: int | None = None, backend: str = "torch"
+    ):
         if dtype not in ("float32", "float16"):
             raise ValueError(f"dtype must be 'float32' or 'float16', got {dtype!r}")
         super().__init__(model, threads, backend)
@@ -198,11 +219,24 @@ class ClipTask(_ClipBase):
     """
 
     name = "clip"
-    options = (Option("--prompts", "prompts", str, "clip: a YAML prompt file or a shipped set (brand-personality, "
-                      "photo-quality (default), coco)"), _MODEL, _BACKEND)
+    options = (
+        Option(
+            "--prompts",
+            "prompts",
+            str,
+            "clip: a YAML prompt file or a shipped set (brand-personality, photo-quality (default), coco)",
+        ),
+        _MODEL,
+        _BACKEND,
+    )
 
-    def __init__(self, prompts: str | Path | dict = "photo-quality", model: str | None = None,
-                 threads: int | None = None, backend: str = "torch"):
+    def __init__(
+        self,
+        prompts: str | Path | dict = "photo-quality",
+        model: str | None = None,
+        threads: int | None = None,
+        backend: str = "torch",
+    ):
         self.constructs = load_prompts(prompts)
         self.prompts_spec = prompts if isinstance(prompts, dict) else str(prompts)
         super().__init__(model, threads, backend)
@@ -217,8 +251,12 @@ class ClipTask(_ClipBase):
             self.text[c] = (names, [n in spec["prompts"] for n in names], np.stack(emb).astype(np.float32))
 
     def params(self) -> dict[str, Any]:
-        return {"model": self.model_spec, "prompts": self.prompts_spec, "constructs": self.constructs,
-                "backend": self.model.backend}
+        return {
+            "model": self.model_spec,
+            "prompts": self.prompts_spec,
+            "constructs": self.constructs,
+            "backend": self.model.backend,
+        }
 
     def fields(self) -> list:
         import pyarrow as pa

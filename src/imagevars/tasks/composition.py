@@ -77,9 +77,27 @@ from .base import Task
 
 SALIENCY_SIDE = 64
 THIRDS = np.array([[1 / 3, 1 / 3], [2 / 3, 1 / 3], [1 / 3, 2 / 3], [2 / 3, 2 / 3]])
-COLUMNS = ("brightness", "brightness_sd", "saturation", "saturation_sd", "clarity", "warm_hue", "salient_x",
-           "salient_y", "rule_of_thirds", "diagonal_dominance", "balance_intensity", "balance_color", "figure_share",
-           "size_difference", "color_difference", "texture_difference", "dof_hue", "dof_saturation", "dof_value")
+COLUMNS = (
+    "brightness",
+    "brightness_sd",
+    "saturation",
+    "saturation_sd",
+    "clarity",
+    "warm_hue",
+    "salient_x",
+    "salient_y",
+    "rule_of_thirds",
+    "diagonal_dominance",
+    "balance_intensity",
+    "balance_color",
+    "figure_share",
+    "size_difference",
+    "color_difference",
+    "texture_difference",
+    "dof_hue",
+    "dof_saturation",
+    "dof_value",
+)
 
 
 def spectral_residual(rgb: np.ndarray) -> np.ndarray:
@@ -130,9 +148,11 @@ def placement(centre: np.ndarray) -> dict[str, float]:
     x, y = centre
     thirds = float(np.min(np.hypot(THIRDS[:, 0] - x, THIRDS[:, 1] - y)))
     diagonal = min(abs(x - y), abs(x + y - 1)) / np.sqrt(2)
-    return {"rule_of_thirds": float(1.0 - thirds / (np.sqrt(2) * 2 / 3)),
-            "diagonal_dominance": float(max(0.0, 1.0 - diagonal / (np.sqrt(2) / 4))),
-            "balance_intensity": float(1.0 - np.hypot(x - 0.5, y - 0.5) / (np.sqrt(2) / 2))}
+    return {
+        "rule_of_thirds": float(1.0 - thirds / (np.sqrt(2) * 2 / 3)),
+        "diagonal_dominance": float(max(0.0, 1.0 - diagonal / (np.sqrt(2) / 4))),
+        "balance_intensity": float(1.0 - np.hypot(x - 0.5, y - 0.5) / (np.sqrt(2) / 2)),
+    }
 
 
 def colour(rgb: np.ndarray) -> dict[str, float]:
@@ -148,8 +168,14 @@ def colour(rgb: np.ndarray) -> dict[str, float]:
     hsv = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2HSV)
     h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
     warm = ((h < 90.0) | (h >= 330.0)) & (s >= 0.2)
-    return {"brightness": float(v.mean()), "brightness_sd": float(v.std()), "saturation": float(s.mean()),
-            "saturation_sd": float(s.std()), "clarity": float((v > 0.7).mean()), "warm_hue": float(warm.mean())}
+    return {
+        "brightness": float(v.mean()),
+        "brightness_sd": float(v.std()),
+        "saturation": float(s.mean()),
+        "saturation_sd": float(s.std()),
+        "clarity": float((v > 0.7).mean()),
+        "warm_hue": float(warm.mean()),
+    }
 
 
 def balance_color(rgb: np.ndarray) -> float:
@@ -170,8 +196,12 @@ def figure_ground(rgb: np.ndarray, figure_small: np.ndarray) -> dict[str, float]
     h, w = rgb.shape[:2]
     figure = cv2.resize(figure_small.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
     share = float(figure.mean())
-    out = {"figure_share": share, "size_difference": abs(2.0 * share - 1.0), "color_difference": 0.0,
-           "texture_difference": 0.0}
+    out = {
+        "figure_share": share,
+        "size_difference": abs(2.0 * share - 1.0),
+        "color_difference": 0.0,
+        "texture_difference": 0.0,
+    }
     if figure.all() or not figure.any():
         return out
     f = rgb.astype(np.float32) / 255.0
@@ -201,7 +231,7 @@ def depth_of_field(channel: np.ndarray) -> float | None:
         return None
     rows = np.linspace(0, detail.shape[0], 5).round().astype(int)
     cols = np.linspace(0, detail.shape[1], 5).round().astype(int)
-    return float(detail[rows[1]:rows[3], cols[1]:cols[3]].sum() / total)
+    return float(detail[rows[1] : rows[3], cols[1] : cols[3]].sum() / total)
 
 
 def measure(decoded, size: int = 512) -> dict[str, Any]:

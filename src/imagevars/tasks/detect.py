@@ -71,8 +71,12 @@ def prepare(decoded, side: int = SIDE, pad: bool = False) -> tuple[np.ndarray, i
     if pad:
         scale = side / max(img.size)
         canvas = Image.new("RGB", (side, side), (128, 128, 128))
-        canvas.paste(img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
-                                Image.Resampling.BILINEAR), (0, 0))
+        canvas.paste(
+            img.resize(
+                (max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.Resampling.BILINEAR
+            ),
+            (0, 0),
+        )
         return np.asarray(canvas, np.uint8), decoded.width, decoded.height
     if img.size != (side, side):
         img = img.resize((side, side), Image.Resampling.BILINEAR)
@@ -154,17 +158,33 @@ def nms(det: np.ndarray, iou: float | None) -> np.ndarray:
     return det[keep]
 
 
-def objects(det: np.ndarray, width: int, height: int, labels: tuple[str, ...], threshold: float,
-            side: int = SIDE, pad: bool = False) -> list[dict[str, Any]]:
+def objects(
+    det: np.ndarray,
+    width: int,
+    height: int,
+    labels: tuple[str, ...],
+    threshold: float,
+    side: int = SIDE,
+    pad: bool = False,
+) -> list[dict[str, Any]]:
     """Long format: one dict per detection at or above ``threshold``, highest score first, with its
     box in pixels of the original image (after orientation): object, label, class_id, score, x1, y1, x2, y2.
     """
     det, sx, sy, _ = to_grid(det[np.argsort(-det[:, 4], kind="stable")], width, height, side, pad)
     out = []
     for i, (x1, y1, x2, y2, score, cls) in enumerate(det[det[:, 4] >= threshold]):
-        out.append({"object": i, "label": labels[int(cls)], "class_id": int(cls), "score": float(score),
-                    "x1": float(np.clip(x1 * sx, 0, width)), "y1": float(np.clip(y1 * sy, 0, height)),
-                    "x2": float(np.clip(x2 * sx, 0, width)), "y2": float(np.clip(y2 * sy, 0, height))})
+        out.append(
+            {
+                "object": i,
+                "label": labels[int(cls)],
+                "class_id": int(cls),
+                "score": float(score),
+                "x1": float(np.clip(x1 * sx, 0, width)),
+                "y1": float(np.clip(y1 * sy, 0, height)),
+                "x2": float(np.clip(x2 * sx, 0, width)),
+                "y2": float(np.clip(y2 * sy, 0, height)),
+            }
+        )
     return out
 
 
@@ -210,17 +230,35 @@ class DetectTask(Task):
     max_side = Cover(SIDE)
     options = (
         Option("--long", "long", None, "detect: one row per object (box, label, score)"),
-        Option("--model", "model", str, "detect: a registered detector (default: the bundled CenterNet; rtdetr-r18, "
-               "dfine-s ... from the hub; with --classes owlv2-base or grounding-dino-tiny), hf:<owner>/<name>, "
-               "or a folder saved with save_pretrained"),
-        Option("--classes", "classes", comma_list, "detect: find these classes named in words, comma-separated "
-               "(\"logo, price tag\"): open-vocabulary detection, OWLv2 unless --model says otherwise"),
+        Option(
+            "--model",
+            "model",
+            str,
+            "detect: a registered detector (default: the bundled CenterNet; rtdetr-r18, "
+            "dfine-s ... from the hub; with --classes owlv2-base or grounding-dino-tiny), hf:<owner>/<name>, "
+            "or a folder saved with save_pretrained",
+        ),
+        Option(
+            "--classes",
+            "classes",
+            comma_list,
+            "detect: find these classes named in words, comma-separated "
+            '("logo, price tag"): open-vocabulary detection, OWLv2 unless --model says otherwise',
+        ),
         Option("--threshold", "threshold", float, "detect: score at or above which objects count (default 0.3)"),
     )
 
-    def __init__(self, model: str | None = None, top: int = 3, threshold: float = 0.3,
-                 floor: float = 0.05, threads: int | None = None, long: bool = False,
-                 nms: float | None = NMS_IOU, classes=None):
+    def __init__(
+        self,
+        model: str | None = None,
+        top: int = 3,
+        threshold: float = 0.3,
+        floor: float = 0.05,
+        threads: int | None = None,
+        long: bool = False,
+        nms: float | None = NMS_IOU,
+        classes=None,
+    ):
         from ..models.hf_detect import open_detector
 
         if top < 0 or top > 100:
@@ -238,21 +276,33 @@ class DetectTask(Task):
             raise ValueError(f"{self.model_name}: two classes give the same column name; rename one")
         self.person = self.labels.index("person") if "person" in self.labels else None
         if self.person is None and not classes:
-            raise ValueError(f"{self.model_name}: its classes have no 'person'; the detect task expects a COCO detector")
+            raise ValueError(
+                f"{self.model_name}: its classes have no 'person'; the detect task expects a COCO detector"
+            )
         self.pad = bool(getattr(self.model, "pad", False))
         self.side = int(getattr(self.model, "side", SIDE))
         # a square input, the photo stretched: decode to cover it; letterboxed: the longer side is all it needs
         self.max_side = self.side if self.pad else Cover(self.side)
 
     def params(self) -> dict[str, Any]:
-        params = {"model": self.model_name, "top": self.top, "threshold": self.threshold, "floor": self.floor,
-                  "nms": self.nms, **({"classes": self.classes} if self.classes else {})}
+        params = {
+            "model": self.model_name,
+            "top": self.top,
+            "threshold": self.threshold,
+            "floor": self.floor,
+            "nms": self.nms,
+            **({"classes": self.classes} if self.classes else {}),
+        }
         return {**params, "long": True} if self.long else params
 
     def provenance(self) -> dict[str, Any]:
         card = self.model.card
-        out = {"name": self.name, "params": self.params(), "model": card.name,
-               "weights_sha256": (card.weights.sha256 or None) if card.weights else None}
+        out = {
+            "name": self.name,
+            "params": self.params(),
+            "model": card.name,
+            "weights_sha256": (card.weights.sha256 or None) if card.weights else None,
+        }
         if hasattr(self.model, "provenance"):  # hub models: repo, requested revision, commit loaded
             out["hub"] = self.model.provenance()
         return out
@@ -291,9 +341,10 @@ class DetectTask(Task):
     def __call__(self, batch: list[tuple[np.ndarray, int, int]]) -> dict[str, list]:
         dets = [nms(d, self.nms) for d in self.model.predict(np.stack([b[0] for b in batch]))] if batch else []
         if self.long:  # a list of objects per image; the runner makes them rows
-            found = [objects(d, w, h, self.labels, self.threshold, self.side, self.pad)
-                     for d, (_, w, h) in zip(dets, batch)]
-            return {f.name: [[o[f.name[len("detect_"):]] for o in objs] for objs in found] for f in self.fields()}
+            found = [
+                objects(d, w, h, self.labels, self.threshold, self.side, self.pad) for d, (_, w, h) in zip(dets, batch)
+            ]
+            return {f.name: [[o[f.name[len("detect_") :]] for o in objs] for objs in found] for f in self.fields()}
         rows = []
         for d, (_, w, h) in zip(dets, batch):
             grid, _, _, share = to_grid(d, w, h, self.side, self.pad)

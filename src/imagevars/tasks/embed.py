@@ -47,8 +47,15 @@ class EmbedTask(CenterCropTask):
 
     name = "embed"
     max_side = 2 * 224
-    options = (Option("--model", "model", str, "embed: a registered backbone (default: the bundled "
-                      "efficientnet-lite0) or hf:<owner>/<name> (DINOv2, ViT, ConvNeXt ...)"),)
+    options = (
+        Option(
+            "--model",
+            "model",
+            str,
+            "embed: a registered backbone (default: the bundled "
+            "efficientnet-lite0) or hf:<owner>/<name> (DINOv2, ViT, ConvNeXt ...)",
+        ),
+    )
 
     def __init__(self, model: str = _MODEL, threads: int | None = None):
         from ..models.hf_classify import is_hub_classifier
@@ -64,8 +71,10 @@ class EmbedTask(CenterCropTask):
             card = get_card(model) if model in list_models() else None
             if card is None or "features" not in card.config or card.config.get("format") != "onnx":
                 names = [n for n in list_models() if "features" in get_card(n).config]
-                raise ValueError(f"no backbone {model!r} with features; registered: {', '.join(names)}, or "
-                                 "hf:<owner>/<name> (CLIP and SigLIP: the clip-embed task)")
+                raise ValueError(
+                    f"no backbone {model!r} with features; registered: {', '.join(names)}, or "
+                    "hf:<owner>/<name> (CLIP and SigLIP: the clip-embed task)"
+                )
             self.card = card
             self.model = create_model(model, pretrained=True, threads=threads)
         self.dim = int(self.card.config["features"])

@@ -51,8 +51,16 @@ import numpy as np
 from .base import Option, Task, copies_per_worker, working_rgb
 from .composition import placement
 
-COLUMNS = ("count", "largest_share", "total_share", "largest_x", "largest_y", "largest_thirds", "largest_centred",
-           "top_check")
+COLUMNS = (
+    "count",
+    "largest_share",
+    "total_share",
+    "largest_x",
+    "largest_y",
+    "largest_thirds",
+    "largest_centred",
+    "top_check",
+)
 
 
 def summarise(boxes: np.ndarray, shape: tuple[int, int], top_check: float) -> dict[str, Any]:
@@ -64,21 +72,33 @@ def summarise(boxes: np.ndarray, shape: tuple[int, int], top_check: float) -> di
         (2, 0.25, 0.25, 0.25, True)
     """
     h, w = shape
-    out: dict[str, Any] = {"count": int(len(boxes)), "largest_share": 0.0, "total_share": 0.0, "largest_x": None,
-                           "largest_y": None, "largest_thirds": None, "largest_centred": None,
-                           "top_check": float(top_check)}
+    out: dict[str, Any] = {
+        "count": int(len(boxes)),
+        "largest_share": 0.0,
+        "total_share": 0.0,
+        "largest_x": None,
+        "largest_y": None,
+        "largest_thirds": None,
+        "largest_centred": None,
+        "top_check": float(top_check),
+    }
     if not len(boxes) or not h or not w:
         return out
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     big = boxes[int(np.argmax(areas))]
     mask = np.zeros((h, w), bool)
     for x1, y1, x2, y2 in np.round(boxes).astype(int):
-        mask[max(y1, 0):y2, max(x1, 0):x2] = True
+        mask[max(y1, 0) : y2, max(x1, 0) : x2] = True
     centre = np.array([(big[0] + big[2]) / 2 / w, (big[1] + big[3]) / 2 / h])
     where = placement(centre)
-    out.update(largest_share=float(areas.max() / (h * w)), total_share=float(mask.mean()),
-               largest_x=float(centre[0]), largest_y=float(centre[1]), largest_thirds=where["rule_of_thirds"],
-               largest_centred=where["balance_intensity"])
+    out.update(
+        largest_share=float(areas.max() / (h * w)),
+        total_share=float(mask.mean()),
+        largest_x=float(centre[0]),
+        largest_y=float(centre[1]),
+        largest_thirds=where["rule_of_thirds"],
+        largest_centred=where["balance_intensity"],
+    )
     return out
 
 
@@ -100,8 +120,12 @@ class FacesTask(Task):
     name = "faces"
     options = (
         Option("--face-min-score", "min_score", float, "faces: detector score at which a box is a candidate (0.5)"),
-        Option("--face-min-check", "min_check", float, "faces: face-check probability at which it counts "
-               "(0.5; 0.9 with tiles)"),
+        Option(
+            "--face-min-check",
+            "min_check",
+            float,
+            "faces: face-check probability at which it counts (0.5; 0.9 with tiles)",
+        ),
         Option("--face-tiles", "tiles", int, "faces: also look in an N x N grid of tiles, for small faces (1: off)"),
     )
 
@@ -128,8 +152,12 @@ class FacesTask(Task):
         from ..models.blazeface import FACE_CHECK
 
         card = self.model.card
-        return {"name": self.name, "params": self.params(), "model": f"{card.name} + {FACE_CHECK.name}",
-                "weights_sha256": f"{card.weights.sha256},{FACE_CHECK.weights.sha256}"}
+        return {
+            "name": self.name,
+            "params": self.params(),
+            "model": f"{card.name} + {FACE_CHECK.name}",
+            "weights_sha256": f"{card.weights.sha256},{FACE_CHECK.weights.sha256}",
+        }
 
     def preprocessor(self):
         return functools.partial(working_rgb, size=self.size)

@@ -31,8 +31,6 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import numpy as np
-
 from .base import Task
 
 KINDS = ("phash", "dhash")

@@ -218,11 +218,13 @@ class QualityTask(Task):
         import pyarrow as pa
 
         f = [("width", pa.int64()), ("height", pa.int64()), ("aspect_ratio", pa.float64()), ("file_bytes", pa.int64())]
-        f += [(n, pa.float64()) for n in ("brightness", "contrast", "saturation", "colorfulness", "sharpness",
-                                          "edge_density", "entropy")]
+        f += [
+            (n, pa.float64())
+            for n in ("brightness", "contrast", "saturation", "colorfulness", "sharpness", "edge_density", "entropy")
+        ]
         for i in range(1, self.colors + 1):
             f += [(f"color{i}_hex", pa.string()), (f"color{i}_share", pa.float64())]
         return [pa.field(f"quality_{n}", t) for n, t in f]
 
     def __call__(self, batch: list[dict[str, Any]]) -> dict[str, list]:
-        return {field.name: [row[field.name[len("quality_"):]] for row in batch] for field in self.fields()}
+        return {field.name: [row[field.name[len("quality_") :]] for row in batch] for field in self.fields()}

@@ -56,13 +56,20 @@ def summarise(lines: list, shape: tuple[int, int], min_score: float, content: bo
     """
     import cv2
 
-    kept = [(np.asarray(b, np.float32), str(t), float(s)) for b, t, s in lines if float(s) >= min_score and str(t).strip()]
+    kept = [
+        (np.asarray(b, np.float32), str(t), float(s)) for b, t, s in lines if float(s) >= min_score and str(t).strip()
+    ]
     mask = np.zeros(shape, np.uint8)
     for box, _, _ in kept:
         cv2.fillPoly(mask, [np.round(box).astype(np.int32)], 1)
-    out = {"present": bool(kept), "lines": len(kept), "chars": sum(len("".join(t.split())) for _, t, _ in kept),
-           "words": sum(len(t.split()) for _, t, _ in kept), "area_share": float(mask.mean()) if mask.size else 0.0,
-           "confidence": float(np.mean([s for _, _, s in kept])) if kept else None}
+    out = {
+        "present": bool(kept),
+        "lines": len(kept),
+        "chars": sum(len("".join(t.split())) for _, t, _ in kept),
+        "words": sum(len(t.split()) for _, t, _ in kept),
+        "area_share": float(mask.mean()) if mask.size else 0.0,
+        "confidence": float(np.mean([s for _, _, s in kept])) if kept else None,
+    }
     if content:
         out["content"] = "\n".join(t for _, t, _ in kept)
     return out
@@ -97,8 +104,12 @@ class TextTask(Task):
     # (bench/vars_throughput.py --tasks text --in-process)
     per_worker = False
     options = (
-        Option("--text-content", "content", None, "text: also write the text read (off by default: it can name people)"),
-        Option("--text-min-score", "min_score", float, "text: recognition confidence at which a line counts (default 0.5)"),
+        Option(
+            "--text-content", "content", None, "text: also write the text read (off by default: it can name people)"
+        ),
+        Option(
+            "--text-min-score", "min_score", float, "text: recognition confidence at which a line counts (default 0.5)"
+        ),
     )
 
     def __init__(self, size: int = 1280, min_score: float = 0.5, content: bool = False):
@@ -115,9 +126,15 @@ class TextTask(Task):
         from rapidocr_onnxruntime import RapidOCR
 
         n = threads()
-        self.engine = RapidOCR(det_intra_op_num_threads=n, cls_intra_op_num_threads=n, rec_intra_op_num_threads=n,
-                               det_inter_op_num_threads=1, cls_inter_op_num_threads=1, rec_inter_op_num_threads=1,
-                               text_score=0.0)  # every line comes back; min_score decides here, recorded
+        self.engine = RapidOCR(
+            det_intra_op_num_threads=n,
+            cls_intra_op_num_threads=n,
+            rec_intra_op_num_threads=n,
+            det_inter_op_num_threads=1,
+            cls_inter_op_num_threads=1,
+            rec_inter_op_num_threads=1,
+            text_score=0.0,
+        )  # every line comes back; min_score decides here, recorded
 
     def params(self) -> dict[str, Any]:
         return {"size": self.size, "min_score": self.min_score, "content": self.content}
@@ -126,20 +143,33 @@ class TextTask(Task):
         from importlib.metadata import version
 
         files = model_files()
-        return {"name": self.name, "params": self.params(), "model": f"PP-OCRv4 (rapidocr-onnxruntime {version('rapidocr-onnxruntime')})",
-                "weights_sha256": ",".join(f"{k}:{v}" for k, v in files.items())}
+        return {
+            "name": self.name,
+            "params": self.params(),
+            "model": f"PP-OCRv4 (rapidocr-onnxruntime {version('rapidocr-onnxruntime')})",
+            "weights_sha256": ",".join(f"{k}:{v}" for k, v in files.items()),
+        }
 
     def preprocessor(self):
         return functools.partial(prepare, size=self.size)
 
     def _names(self) -> list[str]:
-        return ["present", "lines", "chars", "words", "area_share", "confidence"] + (["content"] if self.content else [])
+        return ["present", "lines", "chars", "words", "area_share", "confidence"] + (
+            ["content"] if self.content else []
+        )
 
     def fields(self) -> list:
         import pyarrow as pa
 
-        types = {"present": pa.bool_(), "lines": pa.int64(), "chars": pa.int64(), "words": pa.int64(),
-                 "area_share": pa.float64(), "confidence": pa.float64(), "content": pa.string()}
+        types = {
+            "present": pa.bool_(),
+            "lines": pa.int64(),
+            "chars": pa.int64(),
+            "words": pa.int64(),
+            "area_share": pa.float64(),
+            "confidence": pa.float64(),
+            "content": pa.string(),
+        }
         return [pa.field(f"text_{n}", types[n]) for n in self._names()]
 
     def read(self, bgr: np.ndarray) -> dict[str, Any]:

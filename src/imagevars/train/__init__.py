@@ -12,7 +12,6 @@ Example:
 from __future__ import annotations
 
 import random
-
 from typing import Any
 
 from .callbacks import Callback, EarlyStopping, History, LearningRateScheduler

@@ -36,7 +36,8 @@ def to_inputs(x: np.ndarray | torch.Tensor, card: ModelCard, name: str = "x") ->
     if t.ndim != 4 or tuple(t.shape[1:]) != (c, h, w):
         raise ValueError(
             f"{name} has shape {given}; this model takes images of {h}x{w} with {c} channel(s): "
-            f"(N, {h}, {w}, {c}), (N, {c}, {h}, {w})" + (f" or (N, {h}, {w})" if c == 1 else "")
+            f"(N, {h}, {w}, {c}), (N, {c}, {h}, {w})"
+            + (f" or (N, {h}, {w})" if c == 1 else "")
             + ". Resize the images first, or train a model for this size (input_size=...)."
         )
     if not (t.is_floating_point() or t.dtype in (torch.uint8, torch.int16, torch.int32, torch.int64)):
@@ -76,6 +77,4 @@ def to_labels(y: np.ndarray | torch.Tensor, num_classes: int, name: str = "y") -
         if torch.all((t == 0) | (t == 1)) and torch.all(t.sum(1) == 1):
             return t.argmax(1)
         return t
-    raise ValueError(
-        f"{name} has shape {tuple(t.shape)}; pass class indices (N,) or one-hot rows (N, {num_classes})"
-    )
+    raise ValueError(f"{name} has shape {tuple(t.shape)}; pass class indices (N,) or one-hot rows (N, {num_classes})")

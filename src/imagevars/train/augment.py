@@ -18,8 +18,9 @@ import torch
 from torch.nn import functional as F
 
 
-def photo_augment(x: torch.Tensor, generator: torch.Generator | None = None, *, min_area: float = 0.7,
-                  jitter: float = 0.2) -> torch.Tensor:
+def photo_augment(
+    x: torch.Tensor, generator: torch.Generator | None = None, *, min_area: float = 0.7, jitter: float = 0.2
+) -> torch.Tensor:
     """A randomly flipped, cropped and colour-jittered copy of a normalised (N, C, H, W) batch."""
     n, _, h, w = x.shape
     g = generator

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class Callback:
@@ -45,8 +46,14 @@ class EarlyStopping(Callback):
         >>> stop = EarlyStopping(monitor="val_loss", patience=2)
     """
 
-    def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0, mode: str = "auto",
-                 restore_best_weights: bool = False):
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 0,
+        min_delta: float = 0.0,
+        mode: str = "auto",
+        restore_best_weights: bool = False,
+    ):
         self.monitor, self.patience, self.min_delta = monitor, patience, abs(min_delta)
         self.restore_best_weights, self.best_weights, self.best_epoch = restore_best_weights, None, None
         self.sign = -1.0 if mode == "max" or (mode == "auto" and "acc" in monitor) else 1.0

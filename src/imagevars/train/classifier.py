@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._memory import reuse_freed_memory
 from ..models.card import ModelCard
 from .arrays import to_inputs, to_labels
 from .callbacks import Callback, History
-from .._memory import reuse_freed_memory
 from .summary import format_summary, weight_count
 
 _LOSSES = {"categorical_crossentropy", "sparse_categorical_crossentropy", "crossentropy"}
@@ -201,8 +202,10 @@ class Classifier:
             raise ValueError(f"x has {len(xt)} images but y has {len(yt)} labels")
         val = None
         if validation_data is not None:
-            val = (to_inputs(validation_data[0], self.card, "validation x"),
-                   to_labels(validation_data[1], len(self.labels), "validation y"))
+            val = (
+                to_inputs(validation_data[0], self.card, "validation x"),
+                to_labels(validation_data[1], len(self.labels), "validation y"),
+            )
         elif validation_split > 0:
             n_val = int(len(xt) * validation_split)
             if n_val == 0 or n_val == len(xt):
@@ -225,8 +228,9 @@ class Classifier:
             for epoch in range(epochs):
                 for cb in callbacks:
                     cb.on_epoch_begin(epoch)
-                logs = self._train_epoch(xt, yt, batch_size, steps, rng if shuffle else None, callbacks, epoch,
-                                         epochs, verbose, val)
+                logs = self._train_epoch(
+                    xt, yt, batch_size, steps, rng if shuffle else None, callbacks, epoch, epochs, verbose, val
+                )
                 for cb in callbacks:
                     cb.on_epoch_end(epoch, logs)
                 if self.stop_training:
@@ -245,8 +249,14 @@ class Classifier:
         sums: dict[str, torch.Tensor] = {}
         seen = 0
         every = max(1, steps // 25)
-        with tqdm(total=steps, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch", disable=verbose == 0,
-                  dynamic_ncols=True, leave=True) as bar:
+        with tqdm(
+            total=steps,
+            desc=f"Epoch {epoch + 1}/{epochs}",
+            unit="batch",
+            disable=verbose == 0,
+            dynamic_ncols=True,
+            leave=True,
+        ) as bar:
             for step in range(steps):
                 idx = slice(step * batch_size, (step + 1) * batch_size)
                 if order is not None:
@@ -276,7 +286,9 @@ class Classifier:
         self.module.eval()
         sums: dict[str, float] = {}
         for i in range(0, len(xt), batch_size):
-            logs = self.test_step(xt[i : i + batch_size].contiguous(memory_format=MEMORY_FORMAT), yt[i : i + batch_size])
+            logs = self.test_step(
+                xt[i : i + batch_size].contiguous(memory_format=MEMORY_FORMAT), yt[i : i + batch_size]
+            )
             n = len(xt[i : i + batch_size])
             for k, v in logs.items():
                 sums[k] = sums.get(k, 0.0) + float(v) * n
@@ -306,8 +318,10 @@ class Classifier:
         self.module.eval()
         xt = to_inputs(x, self.card, "x")
         with self._autocast():
-            out = [torch.softmax(self.module(xt[i : i + batch_size].contiguous(memory_format=MEMORY_FORMAT)).float(), 1)
-                   for i in range(0, len(xt), batch_size)]
+            out = [
+                torch.softmax(self.module(xt[i : i + batch_size].contiguous(memory_format=MEMORY_FORMAT)).float(), 1)
+                for i in range(0, len(xt), batch_size)
+            ]
         return torch.cat(out).numpy() if out else np.zeros((0, len(self.labels)), np.float32)
 
     # ------------------------------------------------------------------ saving
@@ -317,7 +331,7 @@ class Classifier:
 
         return save_model(self, directory, **training)
 
-    def with_card(self, **changes: Any) -> "Classifier":
+    def with_card(self, **changes: Any) -> Classifier:
         """The same model with card fields replaced (name, labels, training record ...)."""
         self.card = dataclasses.replace(self.card, **changes)
         return self

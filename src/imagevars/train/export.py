@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-
-from typing import TYPE_CHECKING
 
 from .._extras import require
 from .._version import __version__
@@ -29,12 +28,18 @@ if TYPE_CHECKING:  # the type only: the classifier imports the saving code, whic
 OPSET = 17
 
 
-def _input_sides(model: "Classifier") -> dict[str, tuple[int, int]]:
+def _input_sides(model: Classifier) -> dict[str, tuple[int, int]]:
     """Each layer's input height and width, from one forward pass (for "same" padding's explicit pads)."""
     h, w, c = model.card.input_size
     sides: dict[str, tuple[int, int]] = {}
-    hooks = [layer.register_forward_hook(lambda _m, inp, _o, name=name: sides.__setitem__(
-        name, tuple(inp[0].shape[-2:]) if inp[0].ndim == 4 else None)) for name, _, layer, _ in model.module.keras_layers()]
+    hooks = [
+        layer.register_forward_hook(
+            lambda _m, inp, _o, name=name: sides.__setitem__(
+                name, tuple(inp[0].shape[-2:]) if inp[0].ndim == 4 else None
+            )
+        )
+        for name, _, layer, _ in model.module.keras_layers()
+    ]
     model.module.eval()
     try:
         with torch.no_grad():
@@ -58,25 +63,46 @@ def _same_pads(side: tuple[int, int], kernel, stride) -> list[int]:
 def _activation_nodes(helper, kind: str, current: str, prefix: str) -> tuple[list, str]:
     """Nodes computing an activation of ``current``; (nodes, output name)."""
     out = f"{prefix}_{kind}"
-    simple = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "elu": "Elu", "selu": "Selu", "softplus": "Softplus"}
+    simple = {
+        "relu": "Relu",
+        "sigmoid": "Sigmoid",
+        "tanh": "Tanh",
+        "elu": "Elu",
+        "selu": "Selu",
+        "softplus": "Softplus",
+    }
     if kind in simple:
         return [helper.make_node(simple[kind], [current], [out], name=out)], out
     if kind in ("swish", "silu"):
-        return [helper.make_node("Sigmoid", [current], [f"{out}_s"]), helper.make_node("Mul", [current, f"{out}_s"], [out])], out
+        return [
+            helper.make_node("Sigmoid", [current], [f"{out}_s"]),
+            helper.make_node("Mul", [current, f"{out}_s"], [out]),
+        ], out
     if kind == "gelu":  # 0.5 x (1 + erf(x / sqrt 2)), PyTorch's exact GELU
         c = f"{out}_c"
-        return [helper.make_node("Constant", [], [c], value_float=float(2 ** -0.5)),
-                helper.make_node("Mul", [current, c], [f"{out}_a"]), helper.make_node("Erf", [f"{out}_a"], [f"{out}_e"]),
-                helper.make_node("Constant", [], [f"{out}_one"], value_float=1.0),
-                helper.make_node("Add", [f"{out}_e", f"{out}_one"], [f"{out}_b"]),
-                helper.make_node("Mul", [current, f"{out}_b"], [f"{out}_m"]),
-                helper.make_node("Constant", [], [f"{out}_half"], value_float=0.5),
-                helper.make_node("Mul", [f"{out}_m", f"{out}_half"], [out])], out
+        return [
+            helper.make_node("Constant", [], [c], value_float=float(2**-0.5)),
+            helper.make_node("Mul", [current, c], [f"{out}_a"]),
+            helper.make_node("Erf", [f"{out}_a"], [f"{out}_e"]),
+            helper.make_node("Constant", [], [f"{out}_one"], value_float=1.0),
+            helper.make_node("Add", [f"{out}_e", f"{out}_one"], [f"{out}_b"]),
+            helper.make_node("Mul", [current, f"{out}_b"], [f"{out}_m"]),
+            helper.make_node("Constant", [], [f"{out}_half"], value_float=0.5),
+            helper.make_node("Mul", [f"{out}_m", f"{out}_half"], [out]),
+        ], out
     raise NotImplementedError(f"ONNX export of activation {kind!r}")
 
 
-_MODULE_ACTIVATIONS = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "ELU": "elu", "SELU": "selu",
-                       "Softplus": "softplus", "SiLU": "swish", "GELU": "gelu"}
+_MODULE_ACTIVATIONS = {
+    "ReLU": "relu",
+    "Sigmoid": "sigmoid",
+    "Tanh": "tanh",
+    "ELU": "elu",
+    "SELU": "selu",
+    "Softplus": "softplus",
+    "SiLU": "swish",
+    "GELU": "gelu",
+}
 _IDENTITY = {"Dropout", "BitDropout", "Identity", "_RandomTransform"}  # at inference
 
 
@@ -91,19 +117,39 @@ def _layer_nodes(helper, weight, name: str, layer, side, current: str) -> tuple[
         inputs = [current, weight(f"{name}.weight", layer.weight)]
         if layer.bias is not None:
             inputs.append(weight(f"{name}.bias", layer.bias))
-        return [helper.make_node("Conv", inputs, [out], name=name, kernel_shape=list(layer.kernel_size),
-                                 strides=list(layer.stride), pads=pads)], out
+        return [
+            helper.make_node(
+                "Conv",
+                inputs,
+                [out],
+                name=name,
+                kernel_shape=list(layer.kernel_size),
+                strides=list(layer.stride),
+                pads=pads,
+            )
+        ], out
     if isinstance(layer, torch.nn.MaxPool2d):
         k = layer.kernel_size if isinstance(layer.kernel_size, tuple) else (layer.kernel_size,) * 2
         return [helper.make_node("MaxPool", [current], [out], name=name, kernel_shape=list(k), strides=list(k))], out
     if kind == "Pool2d":
         pads = _same_pads(side, layer.kernel_size, layer.stride) if layer.same else [0, 0, 0, 0]
         op = "MaxPool" if layer.mode == "max" else "AveragePool"
-        return [helper.make_node(op, [current], [out], name=name, kernel_shape=list(layer.kernel_size),
-                                 strides=list(layer.stride), pads=pads)], out
+        return [
+            helper.make_node(
+                op,
+                [current],
+                [out],
+                name=name,
+                kernel_shape=list(layer.kernel_size),
+                strides=list(layer.stride),
+                pads=pads,
+            )
+        ], out
     if kind == "_GlobalAverage":
-        return [helper.make_node("GlobalAveragePool", [current], [f"{out}_4d"], name=name),
-                helper.make_node("Flatten", [f"{out}_4d"], [out], axis=1)], out
+        return [
+            helper.make_node("GlobalAveragePool", [current], [f"{out}_4d"], name=name),
+            helper.make_node("Flatten", [f"{out}_4d"], [out], axis=1),
+        ], out
     if isinstance(layer, torch.nn.Flatten):
         return [helper.make_node("Flatten", [current], [out], name=name, axis=1)], out
     if isinstance(layer, torch.nn.Linear):
@@ -112,14 +158,21 @@ def _layer_nodes(helper, weight, name: str, layer, side, current: str) -> tuple[
             inputs.append(weight(f"{name}.bias", layer.bias))
         return [helper.make_node("Gemm", inputs, [out], name=name, transB=1)], out
     if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm):
-        inputs = [current, weight(f"{name}.weight", layer.weight), weight(f"{name}.bias", layer.bias),
-                  weight(f"{name}.running_mean", layer.running_mean), weight(f"{name}.running_var", layer.running_var)]
+        inputs = [
+            current,
+            weight(f"{name}.weight", layer.weight),
+            weight(f"{name}.bias", layer.bias),
+            weight(f"{name}.running_mean", layer.running_mean),
+            weight(f"{name}.running_var", layer.running_var),
+        ]
         return [helper.make_node("BatchNormalization", inputs, [out], name=name, epsilon=float(layer.eps))], out
     if kind == "_Rescale":
-        return [helper.make_node("Constant", [], [f"{name}_scale"], value_float=layer.scale),
-                helper.make_node("Constant", [], [f"{name}_offset"], value_float=layer.offset),
-                helper.make_node("Mul", [current, f"{name}_scale"], [f"{out}_m"]),
-                helper.make_node("Add", [f"{out}_m", f"{name}_offset"], [out], name=name)], out
+        return [
+            helper.make_node("Constant", [], [f"{name}_scale"], value_float=layer.scale),
+            helper.make_node("Constant", [], [f"{name}_offset"], value_float=layer.offset),
+            helper.make_node("Mul", [current, f"{name}_scale"], [f"{out}_m"]),
+            helper.make_node("Add", [f"{out}_m", f"{name}_offset"], [out], name=name),
+        ], out
     if kind in _MODULE_ACTIVATIONS:
         return _activation_nodes(helper, _MODULE_ACTIVATIONS[kind], current, name)
     if kind in _IDENTITY:
@@ -127,7 +180,7 @@ def _layer_nodes(helper, weight, name: str, layer, side, current: str) -> tuple[
     raise NotImplementedError(f"ONNX export of layer {name} ({kind}) is not supported")
 
 
-def to_onnx(model: "Classifier"):
+def to_onnx(model: Classifier):
     """The classifier as an ``onnx.ModelProto``: input ``image`` (N, C, H, W) float, output ``probabilities``."""
     onnx = require("onnx", "ONNX export")
     from onnx import TensorProto, helper, numpy_helper
@@ -141,7 +194,7 @@ def to_onnx(model: "Classifier"):
         return name
 
     sides = _input_sides(model)
-    for name, kind, layer, activation in model.module.keras_layers():
+    for name, _kind, layer, activation in model.module.keras_layers():
         more, current = _layer_nodes(helper, weight, name, layer, sides.get(name), current)
         nodes += more
         if activation == "softmax":
@@ -154,21 +207,30 @@ def to_onnx(model: "Classifier"):
         nodes.append(helper.make_node("Softmax", [current], ["probabilities"], name="softmax", axis=1))
     k = len(model.labels)
     graph = helper.make_graph(
-        nodes, model.card.name,
+        nodes,
+        model.card.name,
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", c, h, w])],
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", k])],
         initializer=inits,
     )
-    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="imagevars",
-                              producer_version=__version__)
+    proto = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="imagevars", producer_version=__version__
+    )
     proto.ir_version = 8  # readable by every ONNX Runtime since 1.10
-    helper.set_model_props(proto, {"labels": ",".join(model.labels), "scale": repr(model.card.scale),
-                                   "mean": ",".join(map(repr, model.card.mean)), "std": ",".join(map(repr, model.card.std))})
+    helper.set_model_props(
+        proto,
+        {
+            "labels": ",".join(model.labels),
+            "scale": repr(model.card.scale),
+            "mean": ",".join(map(repr, model.card.mean)),
+            "std": ",".join(map(repr, model.card.std)),
+        },
+    )
     onnx.checker.check_model(proto)
     return proto
 
 
-def export_onnx(model: "Classifier", path: str | os.PathLike, *, check: bool = True, atol: float = 1e-5) -> Path:
+def export_onnx(model: Classifier, path: str | os.PathLike, *, check: bool = True, atol: float = 1e-5) -> Path:
     """Write the classifier as ONNX (softmax included, dynamic batch) and check it against torch.
 
     The check runs 16 random images through ONNX Runtime and PyTorch and raises if any
@@ -189,7 +251,7 @@ def export_onnx(model: "Classifier", path: str | os.PathLike, *, check: bool = T
     return path
 
 
-def check_onnx(model: "Classifier", path: str | os.PathLike, n: int = 16, seed: int = 0) -> float:
+def check_onnx(model: Classifier, path: str | os.PathLike, n: int = 16, seed: int = 0) -> float:
     """Largest absolute difference between ONNX Runtime's and torch's probabilities on random images."""
     ort = require("onnxruntime", "checking an ONNX export")
     h, w, c = model.card.input_size

@@ -6,8 +6,8 @@ All functions take plain arrays, write a PNG and return its path; matplotlib run
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -34,8 +34,13 @@ def pick_examples(y_true: np.ndarray, y_pred: np.ndarray, correct: bool, seed: i
 
 
 def gallery(
-    images: np.ndarray, y_true: np.ndarray, probs: np.ndarray, labels: Sequence[str], correct: bool,
-    path: str | os.PathLike, seed: int = 0,
+    images: np.ndarray,
+    y_true: np.ndarray,
+    probs: np.ndarray,
+    labels: Sequence[str],
+    correct: bool,
+    path: str | os.PathLike,
+    seed: int = 0,
 ) -> Path:
     """One test image per class, each titled with its true and predicted label and confidence.
 
@@ -52,16 +57,26 @@ def gallery(
     for ax, (c, idx) in zip(axes.flat, enumerate(picks)):
         ax.set_xticks([]), ax.set_yticks([])
         if idx is None:
-            ax.text(0.5, 0.5, f"true {labels[c]}:\nnone {'right' if correct else 'wrong'}", ha="center", va="center",
-                    transform=ax.transAxes, fontsize=9)
+            ax.text(
+                0.5,
+                0.5,
+                f"true {labels[c]}:\nnone {'right' if correct else 'wrong'}",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+                fontsize=9,
+            )
             continue
         img = images[idx]
         img = img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img
         ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
         p = int(y_pred[idx])
-        ax.set_title(f"true {labels[c]} → pred {labels[p]}\n({probs[idx, p]:.0%})", fontsize=9,
-                     color="black" if correct else "firebrick")
-    for ax in list(axes.flat)[len(labels):]:
+        ax.set_title(
+            f"true {labels[c]} → pred {labels[p]}\n({probs[idx, p]:.0%})",
+            fontsize=9,
+            color="black" if correct else "firebrick",
+        )
+    for ax in list(axes.flat)[len(labels) :]:
         ax.axis("off")
     fig.suptitle("What it gets right" if correct else "What it gets wrong", fontsize=12)
     fig.tight_layout()
@@ -87,9 +102,21 @@ def plot_confusion(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str]
     ax.imshow(np.log1p(cm), cmap="Blues")
     for i in range(k):
         for j in range(k):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
-                    color="white" if cm[i, j] > cm.max() / 3 else "black")
-    ax.set_xticks(range(k), labels, rotation=45 if max(map(len, labels)) > 2 else 0, ha="right" if max(map(len, labels)) > 2 else "center")
+            ax.text(
+                j,
+                i,
+                str(cm[i, j]),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if cm[i, j] > cm.max() / 3 else "black",
+            )
+    ax.set_xticks(
+        range(k),
+        labels,
+        rotation=45 if max(map(len, labels)) > 2 else 0,
+        ha="right" if max(map(len, labels)) > 2 else "center",
+    )
     ax.set_yticks(range(k), labels)
     ax.set_xlabel("predicted"), ax.set_ylabel("true")
     ax.set_title(f"Confusion matrix ({int(np.trace(cm))} of {int(cm.sum())} correct)")

@@ -31,9 +31,15 @@ class FolderPlan:
     augment: bool
 
     def to_dict(self) -> dict:
-        return {"batch_size": self.batch_size, "epochs": self.epochs, "steps_per_epoch": self.steps_per_epoch,
-                "min_steps": MIN_STEPS, "patience": self.patience, "augment": "photo" if self.augment else "none",
-                "validation": f"stratified random {VALIDATION:.0%}"}
+        return {
+            "batch_size": self.batch_size,
+            "epochs": self.epochs,
+            "steps_per_epoch": self.steps_per_epoch,
+            "min_steps": MIN_STEPS,
+            "patience": self.patience,
+            "augment": "photo" if self.augment else "none",
+            "validation": f"stratified random {VALIDATION:.0%}",
+        }
 
 
 def plan(n_train: int, batch_size: int, epochs: int | None, augment: bool = True) -> FolderPlan:
@@ -75,8 +81,11 @@ def per_class(probs: np.ndarray, y: np.ndarray, labels) -> dict[str, dict[str, f
     out = {}
     for c, name in enumerate(labels):
         tp = int(np.sum((pred == c) & (y == c)))
-        out[str(name)] = {"precision": tp / max(1, int(np.sum(pred == c))), "recall": tp / max(1, int(np.sum(y == c))),
-                          "support": int(np.sum(y == c))}
+        out[str(name)] = {
+            "precision": tp / max(1, int(np.sum(pred == c))),
+            "recall": tp / max(1, int(np.sum(y == c))),
+            "support": int(np.sum(y == c)),
+        }
     return out
 
 
@@ -88,11 +97,15 @@ def warnings_for(test_accuracy: float, y_test: np.ndarray, y_val: np.ndarray, da
     majority = np.bincount(y_test).max() / len(y_test)
     correct = int(round(test_accuracy * len(y_test)))
     if binomtest(correct, len(y_test), majority, alternative="greater").pvalue >= 0.05:
-        said.append(f"test accuracy {test_accuracy:.1%} is not clearly above chance (the largest class is "
-                    f"{majority:.1%} of the {len(y_test)} test images): train longer (--epochs), add images, or "
-                    f"learn on pretrained features, the better tool for a few hundred images: imagevars learn {data}")
+        said.append(
+            f"test accuracy {test_accuracy:.1%} is not clearly above chance (the largest class is "
+            f"{majority:.1%} of the {len(y_test)} test images): train longer (--epochs), add images, or "
+            f"learn on pretrained features, the better tool for a few hundred images: imagevars learn {data}"
+        )
     smallest = np.bincount(y_val).min() if len(y_val) else 0
     if smallest < 5:
-        said.append(f"the validation set has {len(y_val)} images ({smallest} in its smallest class): too few for "
-                    "early stopping to tell good epochs from bad; add images")
+        said.append(
+            f"the validation set has {len(y_val)} images ({smallest} in its smallest class): too few for "
+            "early stopping to tell good epochs from bad; add images"
+        )
     return said

@@ -30,7 +30,7 @@ def load_model(directory: str | os.PathLike) -> Classifier:
     return build_classifier(card, weights)
 
 
-def open_classifier(model: "str | os.PathLike | Classifier") -> Classifier:
+def open_classifier(model: str | os.PathLike | Classifier) -> Classifier:
     """A classifier from a registered name (pretrained weights), a saved model folder, or as given.
 
     Example:

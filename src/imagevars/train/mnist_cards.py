@@ -98,9 +98,12 @@ def _override(card: ModelCard, overrides: dict[str, Any], *, pretrained: bool) -
             config[key] = overrides.pop(key)
     if overrides:
         raise TypeError(f"unknown setting(s) for {card.name!r}: {', '.join(overrides)}")
-    if pretrained and config != card.config and {k: v for k, v in config.items() if k != "dropout"} != {
-        k: v for k, v in card.config.items() if k != "dropout"
-    }:
+    if (
+        pretrained
+        and config != card.config
+        and {k: v for k, v in config.items() if k != "dropout"}
+        != {k: v for k, v in card.config.items() if k != "dropout"}
+    ):
         raise ValueError(
             f"the pretrained weights of {card.name!r} are for {card.config}; they cannot be loaded "
             f"into {config}. Use pretrained=False to train a network of that shape."
@@ -118,7 +121,11 @@ def _override(card: ModelCard, overrides: dict[str, Any], *, pretrained: bool) -
     )
 
 
-TRAINED_ARCHITECTURES = ("lecture-cnn", "fast-cnn", "sequential")  # the networks imagevars trains (mnist_cnn.ARCHITECTURES)
+TRAINED_ARCHITECTURES = (
+    "lecture-cnn",
+    "fast-cnn",
+    "sequential",
+)  # the networks imagevars trains (mnist_cnn.ARCHITECTURES)
 
 
 def is_trained_folder(path) -> bool:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -27,21 +27,37 @@ class Recipe:
 
 RECIPES: dict[str, Recipe] = {
     "lecture": Recipe(
-        "lecture", epochs=10, batch_size=128,
+        "lecture",
+        epochs=10,
+        batch_size=128,
         description="The lecture's: batch 128, 10 epochs, Adam (Keras defaults), validation_split 0.1.",
     ),
     "fast": Recipe(
-        "fast", epochs=1, batch_size=128, model="mnist-fast-cnn", optimizer="adam", learning_rate=1e-2,
-        betas=(0.7, 0.9), validation_split=0.0, schedule="onecycle", warmup=0.25,
+        "fast",
+        epochs=1,
+        batch_size=128,
+        model="mnist-fast-cnn",
+        optimizer="adam",
+        learning_rate=1e-2,
+        betas=(0.7, 0.9),
+        validation_split=0.0,
+        schedule="onecycle",
+        warmup=0.25,
         description="Fastest honest path to >= 99% test accuracy: the small mnist-fast-cnn network, one epoch "
-                    "on all 60,000 images, batch 128, Adam (betas 0.7, 0.9) with a one-cycle learning rate "
-                    "peaking at 1e-2. Mean 99.08% over seeds 0-4 (bench/mnist.py fast).",
+        "on all 60,000 images, batch 128, Adam (betas 0.7, 0.9) with a one-cycle learning rate "
+        "peaking at 1e-2. Mean 99.08% over seeds 0-4 (bench/mnist.py fast).",
     ),
     "bundled": Recipe(
-        "bundled", epochs=20, batch_size=128, optimizer="adam", learning_rate=3e-3, validation_split=0.0,
-        schedule="onecycle", warmup=0.15,
+        "bundled",
+        epochs=20,
+        batch_size=128,
+        optimizer="adam",
+        learning_rate=3e-3,
+        validation_split=0.0,
+        schedule="onecycle",
+        warmup=0.15,
         description="How the bundled mnist-cnn weights were trained: 20 epochs on all 60,000 images, "
-                    "batch 128, Adam with a one-cycle learning rate peaking at 3e-3.",
+        "batch 128, Adam with a one-cycle learning rate peaking at 3e-3.",
     ),
 }
 

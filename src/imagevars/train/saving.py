@@ -16,9 +16,7 @@ import json
 import os
 import platform
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -32,7 +30,7 @@ if TYPE_CHECKING:  # the type only: the classifier imports this module to save i
     from .classifier import Classifier
 
 
-def save_model(model: "Classifier", directory: str | os.PathLike, *, onnx: bool = True, **training: Any) -> Path:
+def save_model(model: Classifier, directory: str | os.PathLike, *, onnx: bool = True, **training: Any) -> Path:
     """Write ``model.safetensors``, ``card.json`` and (optionally) ``model.onnx`` into ``directory``.
 
     ``training`` (command, seed, recipe, test accuracy ...) is recorded in the card's

@@ -13,7 +13,8 @@ applied by ``predict`` and folded into the loss in training, as Keras's does num
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -52,10 +53,13 @@ class SequentialNet(nn.Module):
         self.output_shape = shape
         last = self.rows[-1]
         if len(shape) != 1:
-            raise ValueError(f"the last layer, {last[0]} ({last[1]}), gives {shape}: a classifier ends with "
-                             "Dense(number of classes, activation='softmax')")
-        self.activations = nn.ModuleDict({name: ACTIVATIONS[act]() for name, _, act, _ in self.rows
-                                          if act not in (None, "softmax")})
+            raise ValueError(
+                f"the last layer, {last[0]} ({last[1]}), gives {shape}: a classifier ends with "
+                "Dense(number of classes, activation='softmax')"
+            )
+        self.activations = nn.ModuleDict(
+            {name: ACTIVATIONS[act]() for name, _, act, _ in self.rows if act not in (None, "softmax")}
+        )
         softmax_inside = [name for name, kind, act, _ in self.rows[:-1] if act == "softmax"]
         if softmax_inside:
             raise ValueError(f"{softmax_inside[0]}: softmax belongs on the last layer only")
@@ -65,7 +69,7 @@ class SequentialNet(nn.Module):
         return [(name, kind, self.body[name], act) for name, kind, act, _ in self.rows]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for name, _, act, _ in self.rows:
+        for name, _, _act, _ in self.rows:
             x = self.body[name](x)
             if name in self.activations:
                 x = self.activations[name](x)
@@ -86,8 +90,12 @@ def build(layer_list: Sequence[Layer], input_shape=None) -> SequentialNet:
     return SequentialNet(layer_list, input_shape)
 
 
-def Sequential(layers: Sequence[Layer], name: str = "sequential", labels: Sequence[str] | None = None,  # noqa: N802
-               input_shape=None) -> Classifier:
+def Sequential(
+    layers: Sequence[Layer],
+    name: str = "sequential",
+    labels: Sequence[str] | None = None,  # noqa: N802
+    input_shape=None,
+) -> Classifier:
     """A Keras-style model from a list of :mod:`imagevars.layers`, ready to ``compile`` and ``fit``.
 
     Example:
@@ -107,9 +115,18 @@ def Sequential(layers: Sequence[Layer], name: str = "sequential", labels: Sequen
     if len(labels) != k:
         raise ValueError(f"{len(labels)} labels for a last layer of {k} units")
     h, w, c = net.input_shape
-    card = ModelCard(name=name, task="classify", labels=labels, input_size=(h, w, c), scale=1 / 255,
-                     architecture=ARCHITECTURE, config=config_of(layers, net.input_shape),
-                     description="a network built with imagevars.Sequential", license="", citation="")
+    card = ModelCard(
+        name=name,
+        task="classify",
+        labels=labels,
+        input_size=(h, w, c),
+        scale=1 / 255,
+        architecture=ARCHITECTURE,
+        config=config_of(layers, net.input_shape),
+        description="a network built with imagevars.Sequential",
+        license="",
+        citation="",
+    )
     return Classifier(net, card)
 
 
@@ -143,8 +160,9 @@ def from_file(path) -> Classifier:
             raise ValueError(f"--model-file {path} must set model = imagevars.Sequential([...])")
         return model
     if path.suffix not in (".yaml", ".yml"):
-        raise ValueError(f"--model-file {path}: a .py file that sets model = imagevars.Sequential([...]), or a .yaml "
-                         "layer list")
+        raise ValueError(
+            f"--model-file {path}: a .py file that sets model = imagevars.Sequential([...]), or a .yaml layer list"
+        )
     import yaml
 
     from .layers import from_config
@@ -154,7 +172,7 @@ def from_file(path) -> Classifier:
     for i, item in enumerate(raw.get("layers") or [], 1):
         if not isinstance(item, dict) or len(item) != 1:
             raise ValueError(f"--model-file {path}, layer {i}: write one layer per item, e.g. '- Dense: {{units: 10}}'")
-        (kind, args), = item.items()
+        ((kind, args),) = item.items()
         items.append(from_config({"class_name": kind, "config": args or {}}))
     if "input_shape" not in raw:
         raise ValueError(f"--model-file {path}: say input_shape: [height, width, channels]")

@@ -289,7 +289,7 @@ def _compiled_model(r, loaded: dict, data, seed: int, verbose: int, n_fit: int |
 def _say_done(out: Path, skipped: list, seconds: float) -> None:
     if skipped:
         print(f"Skipped {len(skipped)} unreadable file(s), listed in {out / 'metrics.json'}:")
-        for f, why in skipped[:5]:
+        for _, why in skipped[:5]:
             print(f"  {why}")
     print(f"Saved model, figures and metrics to {out}/ ({seconds:.1f} s in all)")
 

@@ -8,8 +8,11 @@ from torch import nn
 
 def running_stats(module: nn.Module) -> int:
     """Batch normalisation's moving mean and variance: weights to Keras (non-trainable), buffers to PyTorch."""
-    return sum(m.running_mean.numel() + m.running_var.numel() for m in module.modules()
-               if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None)
+    return sum(
+        m.running_mean.numel() + m.running_var.numel()
+        for m in module.modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None
+    )
 
 
 def weight_count(module: nn.Module) -> tuple[int, int]:

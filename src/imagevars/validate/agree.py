@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -55,8 +56,10 @@ def _same_items(codes, question: str) -> list[str]:
     extra = {c: len(s - common) for c, s in per.items() if s - common}
     if extra:
         say = ", ".join(f"{c} {n} more" for c, n in extra.items())
-        raise ValueError(f"{question}: the coders coded different items ({len(common)} in common; {say}); "
-                         "agreement is computed on the same items: have each coder finish the sample")
+        raise ValueError(
+            f"{question}: the coders coded different items ({len(common)} in common; {say}); "
+            "agreement is computed on the same items: have each coder finish the sample"
+        )
     return sorted(common)
 
 
@@ -83,8 +86,9 @@ def kappa_alpha(matrix: np.ndarray, order: list[str], level: str) -> dict[str, f
     return {"kappa": kappa, "alpha": alpha}
 
 
-def between_coders(codes, question: str, order: list[str] | None = None, level: str = "nominal",
-                   boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+def between_coders(
+    codes, question: str, order: list[str] | None = None, level: str = "nominal", boot: int = 1000, seed: int = 0
+) -> dict[str, Any]:
     """Agreement on one question with 95% bootstrap intervals over items, and the disagreements."""
     items = _same_items(codes, question)
     wide = codes[codes["source"].isin(items)].pivot(index="source", columns="coder", values=question).loc[items]
@@ -92,13 +96,18 @@ def between_coders(codes, question: str, order: list[str] | None = None, level: 
     order = order or sorted(np.unique(matrix))
     outside = sorted(set(map(str, np.unique(matrix))) - set(order))
     if outside:
-        raise ValueError(f"{question}: answer(s) {', '.join(map(repr, outside))} are not in the codebook "
-                         f"({', '.join(order)})")
+        raise ValueError(
+            f"{question}: answer(s) {', '.join(map(repr, outside))} are not in the codebook ({', '.join(order)})"
+        )
     point = kappa_alpha(matrix, order, level)
     rng = np.random.default_rng(seed)
     draws = [kappa_alpha(matrix[:, rng.integers(0, len(items), len(items))], order, level) for _ in range(boot)]
-    out = {"items": len(items), "coders": list(wide.columns), "level": level,
-           "percent_agreement": float(np.mean((matrix == matrix[0]).all(0)))}
+    out = {
+        "items": len(items),
+        "coders": list(wide.columns),
+        "level": level,
+        "percent_agreement": float(np.mean((matrix == matrix[0]).all(0))),
+    }
     for k, v in point.items():
         values = [d[k] for d in draws if np.isfinite(d[k])]
         out[k] = {"estimate": v, "low": float(np.percentile(values, 2.5)), "high": float(np.percentile(values, 97.5))}
@@ -114,8 +123,11 @@ def against_model(gold, predicted, weights) -> dict[str, Any]:
 
     y, s, w = np.asarray(gold, float), np.asarray(predicted, float), np.asarray(weights, float)
     score = not set(np.unique(s)) <= {0.0, 1.0}
-    out: dict[str, Any] = {"n": int(len(y)), "weighted_prevalence": float(np.average(y, weights=w)),
-                           "model_prevalence": float(np.average(s >= 0.5 if score else s, weights=w))}
+    out: dict[str, Any] = {
+        "n": int(len(y)),
+        "weighted_prevalence": float(np.average(y, weights=w)),
+        "model_prevalence": float(np.average(s >= 0.5 if score else s, weights=w)),
+    }
     if score:
         out["auc"] = float(metrics.roc_auc_score(y, s, sample_weight=w))
         cuts = np.unique(s)
@@ -128,21 +140,38 @@ def against_model(gold, predicted, weights) -> dict[str, Any]:
         s_label = s >= out["threshold_best_f1"]["threshold"]
         if s.min() >= 0 and s.max() <= 1:  # a probability: how often the gold says yes at each level of it
             which = np.clip((s * 10).astype(int), 0, 9)
-            out["calibration"] = [{"bin": f"{b / 10:.1f}-{(b + 1) / 10:.1f}", "mean_score": float(np.average(s[k], weights=w[k])),
-                                   "gold_rate": float(np.average(y[k], weights=w[k])), "n": int(k.sum())}
-                                  for b in range(10) if (k := which == b).any()]
+            out["calibration"] = [
+                {
+                    "bin": f"{b / 10:.1f}-{(b + 1) / 10:.1f}",
+                    "mean_score": float(np.average(s[k], weights=w[k])),
+                    "gold_rate": float(np.average(y[k], weights=w[k])),
+                    "n": int(k.sum()),
+                }
+                for b in range(10)
+                if (k := which == b).any()
+            ]
     else:
         s_label = s >= 0.5
     out["accuracy"] = float(metrics.accuracy_score(y, s_label, sample_weight=w))
     p, r, f, _ = metrics.precision_recall_fscore_support(y, s_label, labels=[1, 0], sample_weight=w, zero_division=0)
-    out["per_class"] = {name: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i])}
-                        for i, name in enumerate(("positive", "negative"))}
+    out["per_class"] = {
+        name: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i])}
+        for i, name in enumerate(("positive", "negative"))
+    }
     return out
 
 
-def agree(coder_files: Sequence[str | os.PathLike], *, table: str | os.PathLike | None = None,
-          variable: str | None = None, truth: str | None = None, codebook=None, out: str | os.PathLike | None = None,
-          boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+def agree(
+    coder_files: Sequence[str | os.PathLike],
+    *,
+    table: str | os.PathLike | None = None,
+    variable: str | None = None,
+    truth: str | None = None,
+    codebook=None,
+    out: str | os.PathLike | None = None,
+    boot: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Agreement between coders on every question, and of the model's ``variable`` with the ``truth`` question.
 
     Example:
@@ -168,29 +197,44 @@ def agree(coder_files: Sequence[str | os.PathLike], *, table: str | os.PathLike 
     if out is not None:
         _write(result, Path(out))
         files = {f"coder_{i + 1}": p for i, p in enumerate(coder_files)}
-        write_provenance(Path(out), clock, "validate agree", {"variable": variable, "truth": truth, "boot": boot,
-                                                              "seed": seed,
-                                                              "codebook": codebook.source if codebook else None},
-                         {**files, "table": table})
+        write_provenance(
+            Path(out),
+            clock,
+            "validate agree",
+            {
+                "variable": variable,
+                "truth": truth,
+                "boot": boot,
+                "seed": seed,
+                "codebook": codebook.source if codebook else None,
+            },
+            {**files, "table": table},
+        )
     return result
 
 
 def _model_vs_gold(codes, table, variable: str, truth: str) -> dict[str, Any]:
     if truth not in codes.columns:
-        raise ValueError(f"--truth {truth}: the coders' files have no such question "
-                         f"({', '.join(c for c in codes.columns if c not in META)})")
+        raise ValueError(
+            f"--truth {truth}: the coders' files have no such question "
+            f"({', '.join(c for c in codes.columns if c not in META)})"
+        )
     answered = codes[codes[truth].notna()]
     agreed = answered.groupby("source").filter(lambda g: g[truth].nunique() == 1).drop_duplicates("source")
     df, _ = variable_table(table, variable)
     merged = agreed.merge(df, on="source", how="left")
     missing = merged[variable].isna()
     if missing.any():
-        raise ValueError(f"{int(missing.sum())} coded source(s) are not in {table} (first: "
-                         f"{merged.loc[missing, 'source'].iloc[0]}); code images from the table's own sample")
+        raise ValueError(
+            f"{int(missing.sum())} coded source(s) are not in {table} (first: "
+            f"{merged.loc[missing, 'source'].iloc[0]}); code images from the table's own sample"
+        )
     y = _as_number(merged[truth], f"--truth {truth}")
     if len(set(y)) < 2:
-        raise ValueError(f"--truth {truth}: the gold has no {'positives' if y.max() == 0 else 'negatives'}; code more "
-                         "(a stratified sample over-samples the rare class)")
+        raise ValueError(
+            f"--truth {truth}: the gold has no {'positives' if y.max() == 0 else 'negatives'}; code more "
+            "(a stratified sample over-samples the rare class)"
+        )
     w = 1.0 / merged[PROBABILITY].astype(float) if PROBABILITY in merged.columns else np.ones(len(merged))
     out = against_model(y, merged[variable].astype(float), w)
     out["items_coders_disagree_on"] = int(answered["source"].nunique() - len(agreed))
@@ -205,18 +249,28 @@ def _write(result: dict[str, Any], out: Path) -> None:
     atomic_write(out / "agreement.json", lambda tmp: Path(tmp).write_text(text))
     rows = [{"question": q, **d} for q, r in result["coders"].items() for d in r["disagreements"]]
     atomic_write(out / "disagreements.csv", lambda tmp: pd.DataFrame(rows).to_csv(tmp, index=False))
-    lines = ["# Agreement", "", "| question | items | kappa (95% interval) | alpha (95% interval) | agree |",
-             "| --- | --- | --- | --- | --- |"]
+    lines = [
+        "# Agreement",
+        "",
+        "| question | items | kappa (95% interval) | alpha (95% interval) | agree |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for q, r in result["coders"].items():
         k, a = r["kappa"], r["alpha"]
-        lines.append(f"| {q} | {r['items']} | {k['estimate']:.3f} ({k['low']:.3f} - {k['high']:.3f}) | "
-                     f"{a['estimate']:.3f} ({a['low']:.3f} - {a['high']:.3f}, {r['level']}) | "
-                     f"{r['percent_agreement']:.1%} |")
+        lines.append(
+            f"| {q} | {r['items']} | {k['estimate']:.3f} ({k['low']:.3f} - {k['high']:.3f}) | "
+            f"{a['estimate']:.3f} ({a['low']:.3f} - {a['high']:.3f}, {r['level']}) | "
+            f"{r['percent_agreement']:.1%} |"
+        )
     if "model" in result:
         m = result["model"]
-        lines += ["", f"Model against the gold ({m['n']} items the coders agree on, weighted by inverse inclusion "
-                  f"probabilities): accuracy {m['accuracy']:.3f}" + (f", AUC {m['auc']:.3f}" if "auc" in m else "")
-                  + f"; prevalence {m['weighted_prevalence']:.3f} (gold) vs {m['model_prevalence']:.3f} (model)."]
+        lines += [
+            "",
+            f"Model against the gold ({m['n']} items the coders agree on, weighted by inverse inclusion "
+            f"probabilities): accuracy {m['accuracy']:.3f}"
+            + (f", AUC {m['auc']:.3f}" if "auc" in m else "")
+            + f"; prevalence {m['weighted_prevalence']:.3f} (gold) vs {m['model_prevalence']:.3f} (model).",
+        ]
     atomic_write(out / "agreement.md", lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n"))
     if "calibration" in result.get("model", {}):
         _calibration_figure(result["model"]["calibration"], out / "calibration.png")

@@ -51,17 +51,35 @@ class Codebook:
         raise ValueError(f"the codebook has no question {name!r}; it has {', '.join(q.name for q in self.questions)}")
 
     def to_dict(self) -> dict:
-        return {"title": self.title, "instructions": self.instructions, "source": self.source,
-                "questions": [{"name": q.name, "question": q.question, "level": q.level, "help": q.help,
-                               "answers": [{"label": a, "key": k} for a, k in q.answers]} for q in self.questions]}
+        return {
+            "title": self.title,
+            "instructions": self.instructions,
+            "source": self.source,
+            "questions": [
+                {
+                    "name": q.name,
+                    "question": q.question,
+                    "level": q.level,
+                    "help": q.help,
+                    "answers": [{"label": a, "key": k} for a, k in q.answers],
+                }
+                for q in self.questions
+            ],
+        }
 
 
 def default_codebook(variable: str) -> Codebook:
     """One yes/no question named after ``variable`` (``detect_person_any`` -> "person any: yes or no?")."""
     words = variable.split("_", 1)[-1].replace("_", " ")
-    return Codebook(title=f"Coding: {words}", source="default",
-                    questions=[Question(name=f"{variable}_human", question=f"Does the image show: {words}?",
-                                        answers=[("yes", "y"), ("no", "n")])])
+    return Codebook(
+        title=f"Coding: {words}",
+        source="default",
+        questions=[
+            Question(
+                name=f"{variable}_human", question=f"Does the image show: {words}?", answers=[("yes", "y"), ("no", "n")]
+            )
+        ],
+    )
 
 
 def _from_ask(path: Path, items: dict) -> list[dict]:
@@ -71,10 +89,17 @@ def _from_ask(path: Path, items: dict) -> list[dict]:
     from ..tasks.ask import load_codebook as load_ask_codebook
 
     questions, _ = load_ask_codebook(str(path))
-    return [{"name": q.name, "question": q.wordings[0], "level": items[q.name].get("level", "nominal"),
-             "help": items[q.name].get("help", ""),
-             "answers": [{"label": a, "key": str(k)} for k, a in enumerate(q.answers, 1)]}
-            for q in questions if not q.free]
+    return [
+        {
+            "name": q.name,
+            "question": q.wordings[0],
+            "level": items[q.name].get("level", "nominal"),
+            "help": items[q.name].get("help", ""),
+            "answers": [{"label": a, "key": str(k)} for k, a in enumerate(q.answers, 1)],
+        }
+        for q in questions
+        if not q.free
+    ]
 
 
 def load_codebook(path: str | os.PathLike) -> Codebook:
@@ -100,8 +125,9 @@ def load_codebook(path: str | os.PathLike) -> Codebook:
             raise ValueError(f"{where} ({q['name']}): give at least two answers")
         keys = [k for _, k in answers]
         if any(len(k) != 1 for k in keys) or len(set(keys)) != len(keys) or RESERVED_KEYS & set(keys):
-            raise ValueError(f"{where} ({q['name']}): each answer needs its own one-character key, not b, s or f "
-                             "(back, skip, flag)")
+            raise ValueError(
+                f"{where} ({q['name']}): each answer needs its own one-character key, not b, s or f (back, skip, flag)"
+            )
         level = q.get("level", "nominal")
         if level not in ("nominal", "ordinal"):
             raise ValueError(f"{where} ({q['name']}): level is nominal or ordinal, not {level!r}")

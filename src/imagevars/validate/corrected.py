@@ -118,10 +118,19 @@ def estimates(d: Design, term: int = 1) -> dict[str, dict[str, np.ndarray | floa
     naive = Design(d.y_hat, d.X_hat, d.y_hat, d.X_hat, np.zeros(len(d.gold), bool), d.pi, d.model)
     gold_only = Design(d.y_hat, d.X_hat, d.y_true, d.X_true, d.gold, d.pi, d.model)
     lam = tuned_lambda(d, term)
-    for name, design, lam_used in (("naive", naive, 1.0), ("gold-only", gold_only, 0.0), ("DSL", d, 1.0),
-                                   ("PPI++", d, lam)):
+    for name, design, lam_used in (
+        ("naive", naive, 1.0),
+        ("gold-only", gold_only, 0.0),
+        ("DSL", d, 1.0),
+        ("PPI++", d, lam),
+    ):
         theta, cov = solve(design, lam_used)
         se = np.sqrt(np.clip(np.diag(cov), 0, None))
-        out[name] = {"estimate": theta, "se": se, "low": theta - Z95 * se, "high": theta + Z95 * se,
-                     "lambda": float(np.mean(lam_used))}
+        out[name] = {
+            "estimate": theta,
+            "se": se,
+            "low": theta - Z95 * se,
+            "high": theta + Z95 * se,
+            "lambda": float(np.mean(lam_used)),
+        }
     return out

@@ -20,9 +20,17 @@ from .corrected import Design, estimates
 from .tables import gold_table, variable_table, write_provenance
 
 
-def estimate(table: str | os.PathLike, gold: str | os.PathLike, predicted: str, truth: str, *,
-             formula: str | None = None, data: str | os.PathLike | None = None, model: str = "ols",
-             out: str | os.PathLike | None = None):
+def estimate(
+    table: str | os.PathLike,
+    gold: str | os.PathLike,
+    predicted: str,
+    truth: str,
+    *,
+    formula: str | None = None,
+    data: str | os.PathLike | None = None,
+    model: str = "ols",
+    out: str | os.PathLike | None = None,
+):
     """Naive, gold-only, DSL and PPI++ estimates of a mean (no ``formula``) or of OLS / logit coefficients.
 
     Args:
@@ -51,9 +59,21 @@ def estimate(table: str | os.PathLike, gold: str | os.PathLike, predicted: str, 
     df = df.merge(codes, on="source", how="left")
     design, terms, term = _design(df, predicted, truth, formula, model)
     result = estimates(design, term)
-    rows = [{"estimator": name, "term": t, "estimate": r["estimate"][j], "se": r["se"][j], "low": r["low"][j],
-             "high": r["high"][j], "lambda": r["lambda"], "n_gold": int(design.gold.sum()), "n": len(df)}
-            for name, r in result.items() for j, t in enumerate(terms)]
+    rows = [
+        {
+            "estimator": name,
+            "term": t,
+            "estimate": r["estimate"][j],
+            "se": r["se"][j],
+            "low": r["low"][j],
+            "high": r["high"][j],
+            "lambda": r["lambda"],
+            "n_gold": int(design.gold.sum()),
+            "n": len(df),
+        }
+        for name, r in result.items()
+        for j, t in enumerate(terms)
+    ]
     table_out = pd.DataFrame(rows)
     unequal = np.ptp(design.pi[design.gold]) > 1e-12
     if out is not None:
@@ -61,12 +81,23 @@ def estimate(table: str | os.PathLike, gold: str | os.PathLike, predicted: str, 
         out.mkdir(parents=True, exist_ok=True)
         atomic_write(out / "estimates.csv", lambda tmp: table_out.to_csv(tmp, index=False))
         _figure(table_out[table_out["term"] == terms[term]], terms[term], out / "estimates.png")
-        write_provenance(out, clock, "validate estimate", {"predicted": predicted, "truth": truth,
-                                                            "formula": formula, "model": model},
-                         {"table": table, "gold": gold, "data": data}, n=len(df), n_gold=int(design.gold.sum()),
-                         dropped_rows=dropped, unequal_probabilities=bool(unequal))
-    table_out.attrs["note"] = ("the gold sample has unequal inclusion probabilities: report DSL (PPI++'s tuned "
-                               "interval is too narrow for such samples)" if unequal else "")
+        write_provenance(
+            out,
+            clock,
+            "validate estimate",
+            {"predicted": predicted, "truth": truth, "formula": formula, "model": model},
+            {"table": table, "gold": gold, "data": data},
+            n=len(df),
+            n_gold=int(design.gold.sum()),
+            dropped_rows=dropped,
+            unequal_probabilities=bool(unequal),
+        )
+    table_out.attrs["note"] = (
+        "the gold sample has unequal inclusion probabilities: report DSL (PPI++'s tuned "
+        "interval is too narrow for such samples)"
+        if unequal
+        else ""
+    )
     return table_out
 
 
@@ -101,16 +132,24 @@ def _design(df, predicted: str, truth: str, formula: str | None, model: str):
     try:
         y_hat, X_hat = patsy.dmatrices(formula, hat, return_type="dataframe", NA_action="raise")
     except patsy.PatsyError as exc:
-        raise ValueError(f"--formula {formula!r}: {str(exc).splitlines()[0]} (columns: "
-                         f"{', '.join(c for c in df.columns if not c.startswith('_'))})") from None
-    y_true, X_true = (patsy.build_design_matrices([y_hat.design_info, X_hat.design_info], true,
-                                                  return_type="dataframe"))
+        raise ValueError(
+            f"--formula {formula!r}: {str(exc).splitlines()[0]} (columns: "
+            f"{', '.join(c for c in df.columns if not c.startswith('_'))})"
+        ) from None
+    y_true, X_true = patsy.build_design_matrices([y_hat.design_info, X_hat.design_info], true, return_type="dataframe")
     if model == "logit" and not set(np.unique(y_hat.to_numpy())) <= {0.0, 1.0}:
         raise ValueError(f"--model logit: the outcome {lhs} must be 0/1 (or true/false)")
     terms = list(X_hat.columns)
     term = next((i for i, t in enumerate(terms) if truth in t), 0)  # the variable's coefficient (or the mean)
-    design = Design(y_hat.to_numpy()[:, 0], X_hat.to_numpy(), y_true.to_numpy()[:, 0], X_true.to_numpy(), gold,
-                    df["_pi"].to_numpy(float), model)
+    design = Design(
+        y_hat.to_numpy()[:, 0],
+        X_hat.to_numpy(),
+        y_true.to_numpy()[:, 0],
+        X_true.to_numpy(),
+        gold,
+        df["_pi"].to_numpy(float),
+        model,
+    )
     return design, terms, term
 
 
@@ -121,8 +160,13 @@ def _figure(rows, term: str, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(5, 2.6))
     order = ["naive", "gold-only", "DSL", "PPI++"]
     rows = rows.set_index("estimator").loc[order]
-    ax.errorbar(rows["estimate"], range(len(order)), xerr=[rows["estimate"] - rows["low"], rows["high"] - rows["estimate"]],
-                fmt="o", capsize=3)
+    ax.errorbar(
+        rows["estimate"],
+        range(len(order)),
+        xerr=[rows["estimate"] - rows["low"], rows["high"] - rows["estimate"]],
+        fmt="o",
+        capsize=3,
+    )
     ax.set_yticks(range(len(order)), order)
     ax.invert_yaxis()
     ax.set_xlabel(f"{term}: estimate and 95% interval")

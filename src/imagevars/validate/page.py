@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from ..io.files import atomic_write
+from ..io.html import fill, script_json
 from .codebook import Codebook
 
 THUMBNAIL = 1024
@@ -28,8 +29,8 @@ def write_page(drawn, codebook: Codebook, out: str | os.PathLike, model_answers:
     none can be read; the rest are coded as usual.
     """
     from ..io.decode import DecodeError
-    from ..io.thumbnails import thumbnail_uri
     from ..io.sources import printable
+    from ..io.thumbnails import thumbnail_uri
 
     items, unreadable = [], []
     for row in drawn.itertuples(index=False):
@@ -39,15 +40,21 @@ def write_page(drawn, codebook: Codebook, out: str | os.PathLike, model_answers:
             unreadable.append((row.source, str(exc)))
             continue
         answer = (model_answers or {}).get(row.source)
-        items.append({"source": row.source, "name": printable(Path(row.source).name), "image": image,
-                      "stratum": str(row.stratum), "probability": float(row.inclusion_probability),
-                      "model": None if answer is None else str(answer)})
+        items.append(
+            {
+                "source": row.source,
+                "name": printable(Path(row.source).name),
+                "image": image,
+                "stratum": str(row.stratum),
+                "probability": float(row.inclusion_probability),
+                "model": None if answer is None else str(answer),
+            }
+        )
     if not items:
         raise ValueError(f"none of the {len(drawn)} sampled images could be read; the first: {unreadable[0][1]}")
     ident = hashlib.sha256(json.dumps([[i["source"] for i in items], codebook.to_dict()]).encode()).hexdigest()[:16]
-    data = json.dumps({"id": ident, "codebook": codebook.to_dict(), "items": items}).replace("</", "<\\/")
-    template = (Path(__file__).parent / "coder.html").read_text()
-    html = template.replace("__DATA__", data)
+    data = script_json({"id": ident, "codebook": codebook.to_dict(), "items": items})
+    html = fill((Path(__file__).parent / "coder.html").read_text(), data=data)
     path = Path(out) / "coder.html"
     atomic_write(path, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
     return path

@@ -23,8 +23,16 @@ from ..io.files import atomic_write
 from .tables import PROBABILITY, variable_table, write_provenance
 
 
-def sample(table: str | os.PathLike, n: int, *, strata: str | None = None, allocation: str = "equal",
-           seed: int = 0, out: str | os.PathLike | None = None, codebook: str | None = None):
+def sample(
+    table: str | os.PathLike,
+    n: int,
+    *,
+    strata: str | None = None,
+    allocation: str = "equal",
+    seed: int = 0,
+    out: str | os.PathLike | None = None,
+    codebook: str | None = None,
+):
     """The sample as a DataFrame (``source``, ``stratum``, ``inclusion_probability``, ``draw``); written to
     ``out/sample.csv`` when ``out`` is given (keeping a previous sample there as its first rows), with
     ``provenance.json`` (the table and its sha256, strata, allocation, seed, the codebook named).
@@ -59,16 +67,24 @@ def sample(table: str | os.PathLike, n: int, *, strata: str | None = None, alloc
         members = np.sort(df.loc[df["stratum"] == stratum, "source"].to_numpy(str))
         order = np.random.default_rng([seed, _stable(str(stratum))]).permutation(len(members))
         chosen = members[order[:size]]
-        parts.append(pd.DataFrame({"source": chosen, "stratum": stratum,
-                                   PROBABILITY: size / counts[stratum], "draw": np.arange(size)}))
+        parts.append(
+            pd.DataFrame(
+                {"source": chosen, "stratum": stratum, PROBABILITY: size / counts[stratum], "draw": np.arange(size)}
+            )
+        )
     drawn = pd.concat(parts, ignore_index=True).sort_values(["draw", "stratum"], kind="stable").reset_index(drop=True)
     drawn.attrs.update(seed=seed, strata=strata, allocation=allocation, population=int(len(df)))
     if out is not None:
         _write(drawn, Path(out))
-        write_provenance(Path(out), clock, "validate sample", {"n": n, "strata": strata, "allocation": allocation,
-                                                               "seed": seed, "codebook": codebook},
-                         {"table": table}, strata_sizes={str(k): int(v) for k, v in counts.items()},
-                         drawn={str(k): int(v) for k, v in take.items()})
+        write_provenance(
+            Path(out),
+            clock,
+            "validate sample",
+            {"n": n, "strata": strata, "allocation": allocation, "seed": seed, "codebook": codebook},
+            {"table": table},
+            strata_sizes={str(k): int(v) for k, v in counts.items()},
+            drawn={str(k): int(v) for k, v in take.items()},
+        )
     return drawn
 
 
@@ -129,7 +145,9 @@ def _write(drawn, out: Path) -> None:
         before = pd.read_csv(path)
         gone = sorted(set(before["source"].astype(str)) - set(drawn["source"]))
         if gone:
-            raise ValueError(f"{path} holds {len(before)} images, {len(gone)} of them not in this draw (first: "
-                             f"{gone[0]}): a sample only grows with the same table, strata, allocation and seed; "
-                             "write to a new folder for a different design")
+            raise ValueError(
+                f"{path} holds {len(before)} images, {len(gone)} of them not in this draw (first: "
+                f"{gone[0]}): a sample only grows with the same table, strata, allocation and seed; "
+                "write to a new folder for a different design"
+            )
     atomic_write(path, lambda tmp: drawn.to_csv(tmp, index=False))

@@ -70,8 +70,14 @@ def resaved(rgb: np.ndarray, quality: int = 95) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
 
 
-def stability(table: str | os.PathLike, *, n: int = 200, seed: int = 0, out: str | os.PathLike | None = None,
-              progress: bool = True):
+def stability(
+    table: str | os.PathLike,
+    *,
+    n: int = 200,
+    seed: int = 0,
+    out: str | os.PathLike | None = None,
+    progress: bool = True,
+):
     """How each variable of ``table`` changes under a 1-px shift and a JPEG re-save, on ``n`` of its images drawn
     with ``seed``: a DataFrame of ``variable``, ``kind`` (count, number, label, hash or vector), ``change``, ``n``,
     ``unchanged``, ``r``, ``cosine``, ``mean_abs_change`` and ``sd``. With ``out``: ``out/stability.csv`` and
@@ -102,18 +108,27 @@ def stability(table: str | os.PathLike, *, n: int = 200, seed: int = 0, out: str
     now, errors = _measure(tasks, list(stored["source"]), progress)
     ok = [i for i in range(len(stored)) if i in now]
     if not ok:
-        raise ValueError(f"{table}: none of the {len(stored)} images drawn could be read here ({errors[0]}); run "
-                         "from the folder the table was made in")
+        raise ValueError(
+            f"{table}: none of the {len(stored)} images drawn could be read here ({errors[0]}); run "
+            "from the folder the table was made in"
+        )
     before = stored.iloc[ok].reset_index(drop=True)
     pairs = {"re-run": (before, _frame(now, ok, 0))}
     pairs.update({c: (pairs["re-run"][1], _frame(now, ok, k + 1)) for k, c in enumerate(CHANGES)})
     rows = [_compare(col, change, kinds[col], a[col], b[col]) for col in columns for change, (a, b) in pairs.items()]
-    result = pd.DataFrame(rows, columns=["variable", "kind", "change", "n", "unchanged", "r", "cosine",
-                                        "mean_abs_change", "sd"])
+    result = pd.DataFrame(
+        rows, columns=["variable", "kind", "change", "n", "unchanged", "r", "cosine", "mean_abs_change", "sd"]
+    )
     result.attrs.update(images=len(ok), errors=errors)
     if out is not None:
-        _write(result, Path(out), clock, table, {"n": n, "seed": seed, "images": len(ok), "errors": len(errors),
-                                                "changes": ["re-run", *CHANGES]}, specs)
+        _write(
+            result,
+            Path(out),
+            clock,
+            table,
+            {"n": n, "seed": seed, "images": len(ok), "errors": len(errors), "changes": ["re-run", *CHANGES]},
+            specs,
+        )
     return result
 
 
@@ -146,8 +161,9 @@ def _measure(tasks, sources: list[str], progress: bool) -> tuple[dict[int, list[
             decoded = decode_each(read_source(source), source, sides)
             rows: list[dict] = [{}, {}, {}]
             for task, prepare, d in zip(tasks, preprocessors, decoded):
-                copies = [d] + [Decoded(f(d.rgb), d.width, d.height, d.nbytes, d.format, d.mode)
-                                for f in (shifted, resaved)]
+                copies = [d] + [
+                    Decoded(f(d.rgb), d.width, d.height, d.nbytes, d.format, d.mode) for f in (shifted, resaved)
+                ]
                 values = task([prepare(c) for c in copies])
                 for k in range(3):
                     rows[k].update({name: v[k] for name, v in values.items()})
@@ -164,7 +180,7 @@ def _frame(now: dict[int, list[dict]], ok: list[int], k: int):
 
 
 def _kind(arrow_type, task=None) -> str | None:
-    """"count" (integers, booleans), "number" (floats), "label" (strings), "hash" (the ``hash`` task's
+    """ "count" (integers, booleans), "number" (floats), "label" (strings), "hash" (the ``hash`` task's
     perceptual hashes), "vector" (lists of floats: embeddings) or None (anything else: not compared)."""
     import pyarrow as pa
 
@@ -207,8 +223,13 @@ def _compare(column: str, change: str, kind: str, a, b) -> list:
     y = pd.to_numeric(b[both]).to_numpy(float)
     same = _same(x, y)
     r = float(np.corrcoef(x, y)[0, 1]) if _spread(x) and y.std() > 0 else np.nan
-    return head + [float(same.mean()), r, np.nan, float(np.abs(x - y).mean()),
-                   float(x.std(ddof=1)) if len(x) > 1 else np.nan]
+    return head + [
+        float(same.mean()),
+        r,
+        np.nan,
+        float(np.abs(x - y).mean()),
+        float(x.std(ddof=1)) if len(x) > 1 else np.nan,
+    ]
 
 
 def _same(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -229,5 +250,6 @@ def _write(result, out: Path, clock, table, params: dict, specs: list) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "stability.csv", lambda tmp: result.to_csv(tmp, index=False))
-    write_provenance(out, clock, "stability", params, {"table": table}, measured_with=specs,
-                     not_measured=result.attrs["errors"])
+    write_provenance(
+        out, clock, "stability", params, {"table": table}, measured_with=specs, not_measured=result.attrs["errors"]
+    )

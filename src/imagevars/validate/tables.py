@@ -10,8 +10,9 @@ import numpy as np
 PROBABILITY = "inclusion_probability"
 
 
-def write_provenance(out: Path, clock, name: str, params: dict, files: dict[str, str | os.PathLike | None],
-                     **extra) -> Path:
+def write_provenance(
+    out: Path, clock, name: str, params: dict, files: dict[str, str | os.PathLike | None], **extra
+) -> Path:
     """``out/provenance.json``: the step, its parameters, and each input file with its sha256."""
     import json
 
@@ -64,17 +65,23 @@ def gold_table(gold: str | os.PathLike, truth: str, sources):
     known = set(map(str, sources))
     missing = [s for s in codes["source"] if s not in known]
     if missing:
-        raise ValueError(f"--gold {path}: {len(missing)} coded source(s) are not in the table (first: {missing[0]}); "
-                         "code images from the table's own sample")
+        raise ValueError(
+            f"--gold {path}: {len(missing)} coded source(s) are not in the table (first: {missing[0]}); "
+            "code images from the table's own sample"
+        )
     if codes["source"].duplicated().any():
-        raise ValueError(f"--gold {path}: {codes['source'].duplicated().sum()} source(s) coded twice; adjudicate "
-                         "them into one answer each (validate agree lists the disagreements)")
+        raise ValueError(
+            f"--gold {path}: {codes['source'].duplicated().sum()} source(s) coded twice; adjudicate "
+            "them into one answer each (validate agree lists the disagreements)"
+        )
     codes["_truth"] = _as_number(codes[truth], f"--gold {path}: {truth}")
     values = set(codes["_truth"].unique())
     if values <= {0.0, 1.0} and len(values) < 2:
         which = "positives" if values == {0.0} else "negatives"
-        raise ValueError(f"--gold {path}: {truth} has no {which} among {len(codes)} coded images; code more "
-                         "(a stratified sample over-samples the rare class: validate sample --strata)")
+        raise ValueError(
+            f"--gold {path}: {truth} has no {which} among {len(codes)} coded images; code more "
+            "(a stratified sample over-samples the rare class: validate sample --strata)"
+        )
     n = len(codes)
     codes["_pi"] = codes[PROBABILITY].astype(float) if PROBABILITY in codes.columns else n / len(known)
     if not ((codes["_pi"] > 0) & (codes["_pi"] <= 1)).all():

@@ -42,8 +42,9 @@ def _frames(table):
     if not need <= set(df.columns):
         raise ValueError("summaries need the detect task's long format on video frames (long=True, every=...)")
     df = df[df["error"].isna()] if "error" in df.columns else df
-    frames = df.drop_duplicates(["source", "time_s"])[["source", "time_s"] + [c for c in df.columns
-                                                                          if c.startswith("video_")]]
+    frames = df.drop_duplicates(["source", "time_s"])[
+        ["source", "time_s"] + [c for c in df.columns if c.startswith("video_")]
+    ]
     frames = frames.sort_values(["source", "time_s"]).reset_index(drop=True)
     intervals = []
     for _, f in frames.groupby("source", sort=False):
@@ -101,8 +102,7 @@ def per_video(table):
     by_video = {source: o for source, o in objects.groupby("source", sort=False)}  # one pass over the rows
     rows = []
     for source, f in frames.groupby("source", sort=False):
-        row = {"source": source, **{c: f[c].iloc[0] for c in f.columns if c.startswith("video_")},
-               "n_frames": len(f)}
+        row = {"source": source, **{c: f[c].iloc[0] for c in f.columns if c.startswith("video_")}, "n_frames": len(f)}
         o = by_video.get(source, objects.iloc[:0])
         by_label = {label: c for label, c in o.groupby("detect_label", sort=False)}
         interval = dict(zip(f["time_s"], f["interval_s"]))

@@ -42,12 +42,23 @@ def add_track_ids(table, *, threshold: float = 0.3, lost_s: float = 1.0, min_iou
 
     results = table if isinstance(table, Results) else None
     t = results.table if results is not None else table
-    need = {"source", "time_s", "object", "detect_class_id", "detect_score", "detect_x1", "detect_y1", "detect_x2",
-            "detect_y2"}
+    need = {
+        "source",
+        "time_s",
+        "object",
+        "detect_class_id",
+        "detect_score",
+        "detect_x1",
+        "detect_y1",
+        "detect_x2",
+        "detect_y2",
+    }
     missing = need - set(t.column_names)
     if missing:
-        raise ValueError(f"tracking needs the detect task's long format with video frames (run detect with long=True "
-                         f"and every=...); missing columns: {', '.join(sorted(missing))}")
+        raise ValueError(
+            f"tracking needs the detect task's long format with video frames (run detect with long=True "
+            f"and every=...); missing columns: {', '.join(sorted(missing))}"
+        )
     df = t.select(sorted(need)).to_pandas()
     ids = np.full(len(df), -1, np.int64)
     for _, video in df.groupby("source", sort=False):
@@ -58,8 +69,14 @@ def add_track_ids(table, *, threshold: float = 0.3, lost_s: float = 1.0, min_iou
     if results is None:
         return out
     provenance = dict(results.provenance)
-    provenance["tracking"] = {"method": "ByteTrack", "library": f"trackers {_version()}", "threshold": threshold,
-                              "lost_s": lost_s, "min_iou": min_iou, "per_class": True}
+    provenance["tracking"] = {
+        "method": "ByteTrack",
+        "library": f"trackers {_version()}",
+        "threshold": threshold,
+        "lost_s": lost_s,
+        "min_iou": min_iou,
+        "per_class": True,
+    }
     return Results(out, provenance)
 
 
@@ -86,9 +103,13 @@ def _track_video(video, threshold: float, lost_s: float, min_iou: float):
         for cls, rows in frame.groupby("detect_class_id", sort=False):
             if cls not in trackers:
                 trackers[cls] = ByteTrackTracker(
-                    lost_track_buffer=max(1, round(lost_s * 30)), frame_rate=1.0 / max(step, 1e-3),
-                    track_activation_threshold=threshold, minimum_consecutive_frames=1,
-                    minimum_iou_threshold=min_iou, high_conf_det_threshold=threshold)
+                    lost_track_buffer=max(1, round(lost_s * 30)),
+                    frame_rate=1.0 / max(step, 1e-3),
+                    track_activation_threshold=threshold,
+                    minimum_consecutive_frames=1,
+                    minimum_iou_threshold=min_iou,
+                    high_conf_det_threshold=threshold,
+                )
             det = sv.Detections(
                 xyxy=rows[["detect_x1", "detect_y1", "detect_x2", "detect_y2"]].to_numpy(np.float32),
                 confidence=rows["detect_score"].to_numpy(np.float32),
