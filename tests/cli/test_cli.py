@@ -101,3 +101,18 @@ def test_codebook_defines_every_column(capsys):
             name = re.sub(r"^top\d+_", "top{k}_", re.sub(r"^(count|area)_.*", r"\1_{c}", name))
             name = re.sub(r"^color\d+_", "colorN_", name)
             assert name in text, f"{field.name} is not defined in the codebook"
+
+
+def test_a_command_whose_extra_is_missing_names_the_extra(tmp_path):
+    """`imagevars train` on a core install: one line naming `pip install "imagevars[train]"`, not
+    `No module named 'torch'` (torch hidden from a fresh interpreter, as if not installed)."""
+    script = (
+        "import sys; sys.modules['torch'] = None\n"
+        "from imagevars.cli import main\n"
+        f"sys.exit(main(['train', 'mnist', '-o', {str(tmp_path / 'run')!r}, '--epochs', '1']))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        'imagevars train: error: this needs torch, which is not installed: pip install "imagevars[train]"'
+    ]

@@ -98,7 +98,7 @@ def test_a_redirect_loop_is_an_error_at_once(server):
 def test_an_error_page_served_with_200_is_an_error_row_and_not_cached(server, isolated_cache, tmp_path):
     urls = [f"{server}/lie.png", f"{server}/ok.png", f"{server.replace('http://', 'HTTP://')}/ok.png"]
     table = imagevars.run(["quality"], urls, workers=0, progress=False).to_pandas()
-    assert table["error"].iloc[0].startswith(f"{server}/lie.png: not an image")
+    assert table["error"].iloc[0].startswith(f"{server}/lie.png: an HTML page, not an image")
     assert table["error"].iloc[1:].isna().all() and table["quality_width"].iloc[1:].tolist() == [40, 40]
     assert not cache_file(f"{server}/lie.png").exists() and cache_file(f"{server}/ok.png").exists()
 

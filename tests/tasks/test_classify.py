@@ -97,24 +97,9 @@ def test_the_cli_takes_the_classes(photos, tmp_path):
 @pytest.fixture(scope="module")
 def tiny_vit(tmp_path_factory):
     """A tiny random ViT image classifier saved as save_pretrained writes it (offline; the weights draw noise)."""
-    import torch
-    import transformers
+    from hubmodels import save_tiny_vit  # tests/helpers
 
-    folder = tmp_path_factory.mktemp("tiny-vit")
-    torch.manual_seed(0)
-    config = transformers.ViTConfig(
-        image_size=32,
-        patch_size=8,
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=32,
-        id2label={0: "professional", 1: "amateur", 2: "screenshot"},
-        label2id={"professional": 0, "amateur": 1, "screenshot": 2},
-    )
-    transformers.ViTForImageClassification(config).save_pretrained(folder)
-    transformers.ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)
-    return folder
+    return save_tiny_vit(tmp_path_factory.mktemp("tiny-vit"), ["professional", "amateur", "screenshot"])
 
 
 def test_a_hub_classifier_by_folder_and_by_repo_id_offline(photos, tiny_vit, offline_hub):

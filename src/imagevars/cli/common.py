@@ -57,6 +57,12 @@ def describe(exc: BaseException) -> str:
         >>> describe(OSError(errno.ENOSPC, "No space left on device", "out/vars.parquet"))
         'the disk is full (writing out/vars.parquet): free some space, or write the output to another disk'
     """
+    from ..io.redact import redact
+
+    return redact(_describe(exc))  # a URL's password or token is never printed
+
+
+def _describe(exc: BaseException) -> str:
     if isinstance(exc, KeyError) and exc.args:
         return str(exc.args[0])
     if (extra := missing_extra(exc)) is not None and "pip install" not in str(exc):

@@ -23,6 +23,7 @@ from typing import Any
 from .._env import SETTINGS_PREFIXES, settings
 from .._memory import keep_freed_memory
 from ..io.decode import Decoded, DecodeError, decode_each, shrink
+from ..io.redact import redact
 from ..io.sources import Item, printable, read_source
 from ..io.video import is_video
 from .start import chosen_start_method, worker_context
@@ -90,9 +91,9 @@ def measure_item(item: Item) -> tuple[int, list | None, str | None]:
         decoded = decode_each(read_source(item.path, _WORKER["fetch"]), item.source, _WORKER["sides"])
         return item.index, [p(d) for p, d in zip(_WORKER["preprocessors"], decoded)], None
     except DecodeError as exc:
-        return item.index, None, printable(str(exc))
+        return item.index, None, redact(printable(str(exc)))
     except Exception as exc:  # a bug or an odd file must not end a million-image run
-        return item.index, None, printable(f"{item.source}: {type(exc).__name__}: {exc}".splitlines()[0])
+        return item.index, None, redact(printable(f"{item.source}: {type(exc).__name__}: {exc}".splitlines()[0]))
 
 
 def _measure_video(item: Item) -> list[tuple]:
@@ -102,7 +103,7 @@ def _measure_video(item: Item) -> list[tuple]:
     try:
         info = probe(item.path)
     except DecodeError as exc:
-        return [(None, None, None, None, printable(str(exc)))]
+        return [(None, None, None, None, redact(printable(str(exc))))]
     meta = (info.duration_s, info.fps, info.width, info.height, info.codec)
     nbytes = os.path.getsize(item.path)
     out: list[tuple] = []
@@ -112,7 +113,7 @@ def _measure_video(item: Item) -> list[tuple]:
             shrunk = {s: Decoded(shrink(rgb, s), w, h, nbytes, "video", "RGB") for s in set(_WORKER["sides"])}
             out.append((f, t, meta, [p(shrunk[s]) for p, s in zip(_WORKER["preprocessors"], _WORKER["sides"])], None))
     except DecodeError as exc:
-        out.append((None, None, meta, None, printable(str(exc))))
+        out.append((None, None, meta, None, redact(printable(str(exc)))))
     if not out and start == 0:
         out.append((None, None, meta, None, f"{item.source}: no video frames could be decoded"))
     return out

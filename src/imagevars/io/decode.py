@@ -29,6 +29,25 @@ def is_greyscale(mode: str) -> bool:
     return mode in _GREY_MODES
 
 
+def not_an_image(head: bytes) -> str:
+    """Why bytes Pillow cannot identify are not an image, from their first bytes: a video or an HTML page
+    under an image's name (a server's error page saved as .jpg), or something else.
+
+    Example:
+        >>> not_an_image(b"<!DOCTYPE html><html>")
+        "an HTML page, not an image (a server's error or login page saved under an image's name?)"
+        >>> not_an_image(b"\\x00\\x00\\x00\\x18ftypmp42")
+        'a video (MP4/MOV), not an image: give it a video suffix (.mp4) to sample its frames'
+    """
+    start = bytes(head[:512]).lstrip().lower()
+    if head[4:8] == b"ftyp" or head[:4] == b"\x1aE\xdf\xa3" or (head[:4] == b"RIFF" and head[8:12] == b"AVI "):
+        kind = "MP4/MOV" if head[4:8] == b"ftyp" else "Matroska/WebM" if head[:1] == b"\x1a" else "AVI"
+        return f"a video ({kind}), not an image: give it a video suffix (.mp4) to sample its frames"
+    if start.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")) and b"<svg" not in start:
+        return "an HTML page, not an image (a server's error or login page saved under an image's name?)"
+    return "not an image Pillow can read"
+
+
 def probe(path: str | os.PathLike) -> tuple[int, int, str]:
     """(width, height, Pillow mode) from a file's header, without decoding its pixels."""
     from PIL import Image, UnidentifiedImageError
@@ -244,7 +263,7 @@ def decode(data: bytes, name: str, max_side: int | Cover | None = None, max_pixe
             f"{name}: {exc} (over the limit of {max_pixels:,} pixels; possible decompression bomb)"
         ) from None
     except UnidentifiedImageError:
-        raise DecodeError(f"{name}: not an image Pillow can read") from None
+        raise DecodeError(f"{name}: {not_an_image(data)}") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise DecodeError(f"{name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
 

@@ -20,6 +20,7 @@ from .._env import home, offline
 from .._version import __version__
 from .decode import DecodeError
 from .files import atomic_write
+from .redact import redact, split_userinfo
 
 
 class DownloadError(RuntimeError):
@@ -73,7 +74,7 @@ def get(
                 max_bytes=max_bytes,
                 sha256=sha256,
                 progress=progress,
-                what=what or url,
+                what=what or redact(url),
                 deadline=deadline,
             )
         except urllib.error.HTTPError as exc:
@@ -96,7 +97,10 @@ def _get_once(
     what: str,
     deadline: float | None,
 ) -> bytes | Path:
-    request = urllib.request.Request(url, headers={"User-Agent": f"imagevars/{__version__}"})
+    address, authorization = split_userinfo(url)  # user:password@ goes as basic auth, not in the address
+    request = urllib.request.Request(address, headers={"User-Agent": f"imagevars/{__version__}"})
+    if authorization:  # never sent on to where a redirect points
+        request.add_unredirected_header("Authorization", authorization)
     until = None if deadline is None else time.monotonic() + deadline
     with urllib.request.urlopen(request, timeout=timeout) as response:
         length = int(response.headers.get("Content-Length") or 0)
@@ -170,7 +174,9 @@ def fetch(
     cache: str | os.PathLike | None | bool = None,
     deadline: float = 120.0,
 ) -> bytes:
-    """The bytes at ``url``, from the cache if there; raises :class:`DecodeError` naming the URL.
+    """The bytes at ``url``, from the cache if there; raises :class:`DecodeError` naming the URL (its secrets
+    written as ``***``: :func:`imagevars.io.redact.redact`). A ``user:password@`` in the URL is sent as basic
+    authentication.
 
     Network errors, timeouts, 5xx answers and cut bodies are retried ``retries`` times with
     backoff; 4xx answers are final. A body over ``max_bytes`` is refused, and so is a try that
@@ -189,7 +195,7 @@ def fetch(
     try:
         data = get(url, timeout=timeout, retries=retries, max_bytes=max_bytes, deadline=deadline)
     except GetError as exc:
-        raise DecodeError(f"{url}: {exc}") from None
+        raise DecodeError(f"{redact(url)}: {exc}") from None
     if path is not None:
         from .decode import decode
 
@@ -230,12 +236,12 @@ def download(
     if offline():
         raise DownloadError(
             f"{what} is not on this machine and downloads are off (IMAGEVARS_OFFLINE or "
-            f"HF_HUB_OFFLINE is set). Unset it to download from {urls[0]}, or place the file at {dest}."
+            f"HF_HUB_OFFLINE is set). Unset it to download from {redact(urls[0])}, or place the file at {dest}."
         )
     failures = []
     for url in urls:
         try:
             return get(url, dest, sha256=sha256, progress=progress, timeout=timeout, retries=0, what=what)
         except (GetError, ChecksumError, OSError) as exc:
-            failures.append(f"  {url}: {exc}")
+            failures.append(f"  {redact(url)}: {exc}")
     raise DownloadError(f"could not download {what}; tried:\n" + "\n".join(failures))

@@ -24,6 +24,7 @@ from .._extras import require
 from ..io.files import atomic_write
 from .card import ModelCard, hub_card
 from .hub import open_hub_model, split_spec
+from .identity import hub_sha256
 from .registry import register_model
 
 DEFAULT_CLIP = "openai/clip-vit-base-patch32"
@@ -115,7 +116,8 @@ class ClipModel:
 
     def provenance(self) -> dict[str, Any]:
         out = {"model": self.repo, "revision": self.revision, "commit": self.commit,
-               "architecture": type(self.model).__name__, "dim": self.dim, "backend": self.backend}
+               "architecture": type(self.model).__name__, "dim": self.dim, "backend": self.backend,
+               "weights_sha256": hub_sha256(self.repo, self.revision)}
         if self.backend == "onnx":
             out["onnx_max_abs_diff_vs_torch"] = self.onnx_check
         return out

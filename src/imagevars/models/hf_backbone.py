@@ -15,6 +15,7 @@ import numpy as np
 
 from .card import ModelCard
 from .hub import open_hub_model, processor_side, split_spec
+from .identity import hub_sha256
 
 
 class HubBackboneError(RuntimeError):
@@ -55,6 +56,7 @@ class HubBackbone:
             "revision": self.revision,
             "commit": self.commit,
             "architecture": type(self.model).__name__,
+            "weights_sha256": hub_sha256(self.repo, self.revision),
             "pooling": self.pooling,
             "dim": self.dim,
         }

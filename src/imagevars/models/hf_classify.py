@@ -19,6 +19,7 @@ import numpy as np
 
 from .card import ModelCard
 from .hub import open_hub_model, processor_side, split_spec
+from .identity import hub_sha256
 
 
 class HubClassifierError(RuntimeError):
@@ -88,6 +89,7 @@ class HubClassifier:
             "revision": self.revision,
             "commit": self.commit,
             "architecture": type(self.model).__name__,
+            "weights_sha256": hub_sha256(self.repo, self.revision),
         }
 
     def predict(self, images: np.ndarray) -> tuple[np.ndarray, None]:

@@ -21,6 +21,7 @@ import numpy as np
 
 from .card import ModelCard, hub_card
 from .hub import open_hub_model, processor_side, split_spec
+from .identity import hub_sha256
 from .labels import COCO_LABELS
 from .registry import register_model
 
@@ -117,6 +118,7 @@ class HubDetector:
             "revision": self.revision,
             "commit": self.commit,
             "architecture": type(self.model).__name__,
+            "weights_sha256": hub_sha256(self.spec, self.revision),
         }
 
     def predict(self, images: np.ndarray) -> list[np.ndarray]:

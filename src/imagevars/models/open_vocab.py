@@ -27,6 +27,7 @@ import numpy as np
 
 from .card import ModelCard, hub_card
 from .hub import open_hub_model, processor_side
+from .identity import hub_sha256
 from .registry import register_model
 
 TOP = 100  # boxes kept per image, highest scores first (as the bundled CenterNet's 100)
@@ -143,6 +144,7 @@ class OpenVocabDetector:
             "revision": self.revision,
             "commit": self.commit,
             "architecture": type(self.model).__name__,
+            "weights_sha256": hub_sha256(self.spec, self.revision),
             "classes": list(self.labels),
             **({"prompt": self.prompt} if self.grounding else {}),
         }

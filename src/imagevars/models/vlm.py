@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .card import ModelCard, hub_card
+from .identity import hub_sha256
 from .registry import register_model
 
 
@@ -151,6 +152,7 @@ class VisionLanguageModel:
             "scoring": scoring,
             "architecture": type(self.model).__name__,
             "weights_digest": _weights_digest(self.model),
+            "weights_sha256": hub_sha256(self.repo, self.revision),
         }
 
     def prompt(self, question: str) -> str:

@@ -24,6 +24,7 @@ from .._version import __version__
 from ..engines.local import call_tasks, decode_sides
 from ..io import provenance
 from ..io.decode import decode_each
+from ..io.redact import redact
 from ..io.sources import Item, Source, resolve
 from ..io.table import Results, check_columns, key_schema
 from .engines import connect, engine_record, engine_stream, resolve_tasks
@@ -163,7 +164,7 @@ def _plan(tasks: list, source: Any, path_column: str | None, keep: Sequence[str]
     check_columns([f.name for f in key_schema(long=True) + video_fields + task_fields] + [INDEX, KEY],
                    list(src.keep))
     long_names = [f.name for t in tasks if getattr(t, "long", False) for f in t.fields()]
-    config: dict[str, Any] = {"tasks": [t.provenance() for t in tasks], "input": src.description,
+    config: dict[str, Any] = {"tasks": [t.provenance() for t in tasks], "input": redact(src.description),
                               "keep": list(src.keep)}
     if every is not None:
         config["video"] = {"every": every, "segment_s": segment_s}

@@ -106,11 +106,9 @@ class PartsSink:
         config_file = self.parts / "config.json"
         if config_file.exists():
             previous = json.loads(config_file.read_text())
-            if previous != json.loads(json.dumps(self.config)):
-                raise ValueError(
-                    f"{self.parts} holds a run with other settings; delete it to start afresh, or write to "
-                    "another output file"
-                )
+            now = json.loads(json.dumps(self.config))
+            if previous != now:
+                raise ValueError(_other_run(self.parts, previous, now))
         else:
             text = json.dumps(self.config, indent=2)
             atomic_write(config_file, lambda tmp: Path(tmp).write_text(text))
@@ -278,3 +276,17 @@ def _span(part: Path) -> tuple[int, int]:
     """
     _, first, end, *_ = part.stem.split("-")  # part-<first>-<end>[-<stamp> when reconciled]
     return int(first), int(end)
+
+
+def _other_run(parts: Path, previous: dict, now: dict) -> str:
+    """Why the parts on disk cannot be resumed: other weights (named, with both digests), or other settings."""
+    before = {t.get("name"): t.get("weights_sha256") for t in previous.get("tasks", [])}
+    for task in now.get("tasks", []):
+        old, new = before.get(task.get("name"), "same"), task.get("weights_sha256")
+        if old != "same" and old != new:
+            return (
+                f"{parts} holds rows that {task.get('model') or task.get('name')} made with other weights "
+                f"(sha256 {str(old)[:12]}…, now {str(new)[:12]}…): none are kept under the new weights; "
+                "delete it to measure again with these weights, or write to another output file"
+            )
+    return f"{parts} holds a run with other settings; delete it to start afresh, or write to another output file"

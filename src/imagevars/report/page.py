@@ -20,6 +20,7 @@ import numpy as np
 from ..io.files import atomic_write
 from ..io.html import fill, script_json
 from ..io.html import text as escape_text
+from ..io.redact import redact_all
 from .definitions import definitions
 
 KEYS = ("source", "frame", "time_s", "object", "error")
@@ -235,6 +236,7 @@ def write_report(
         "timelines": _timelines(df, [v["name"] for v in variables if v.get("kind") == "number"]),
     }
     page = (Path(__file__).parent / "report.html").read_text()
+    data = redact_all(data, skip=frozenset({"images"}))  # a URL's password or token is never on the page
     text = fill(page, data=script_json(data, default=_plain), title=escape_text(Path(table).name))
     return atomic_write(out, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 

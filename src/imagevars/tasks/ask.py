@@ -156,8 +156,8 @@ class AskTask(Task):
             "name": self.name,
             "params": self.params(),
             "model": self.model_spec,
-            "weights_sha256": None,
-            "vlm": self.vlm.provenance(),
+            "weights_sha256": (vlm := self.vlm.provenance()).get("weights_sha256"),
+            "vlm": vlm,
             "codebook_sha256": self.codebook_sha256,
             "prompt": {
                 "closed": CLOSED,

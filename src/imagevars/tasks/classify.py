@@ -158,8 +158,10 @@ class ClassifyTask(CenterCropTask):
             out.update(
                 model=self.measure.name, weights_sha256=self.measure.weights.sha256, measure=describe(self.measure)
             )
-        if hasattr(self.model, "provenance"):  # hub models: repo, requested revision, commit loaded
+        if hasattr(self.model, "provenance"):  # hub models: repo, requested revision, commit loaded, weights
             out["hub"] = self.model.provenance()
+            if self.heads is None:
+                out["weights_sha256"] = out["hub"].get("weights_sha256")
         return out
 
     def fields(self) -> list:

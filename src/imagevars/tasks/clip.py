@@ -172,8 +172,8 @@ class _ClipBase(Task):
             "name": self.name,
             "params": self.params(),
             "model": self.model_spec,
-            "weights_sha256": None,
-            "hub": self.model.provenance(),
+            "weights_sha256": (hub := self.model.provenance()).get("weights_sha256"),
+            "hub": hub,
         }
 
 

@@ -303,8 +303,9 @@ class DetectTask(Task):
             "model": card.name,
             "weights_sha256": (card.weights.sha256 or None) if card.weights else None,
         }
-        if hasattr(self.model, "provenance"):  # hub models: repo, requested revision, commit loaded
+        if hasattr(self.model, "provenance"):  # hub models: repo, requested revision, commit loaded, weights
             out["hub"] = self.model.provenance()
+            out["weights_sha256"] = out["weights_sha256"] or out["hub"].get("weights_sha256")
         return out
 
     def preprocessor(self):

@@ -31,6 +31,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import numpy as np  # noqa: F401 - the examples below use it
+
 from .base import Task
 
 KINDS = ("phash", "dhash")

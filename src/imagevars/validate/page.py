@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..io.files import atomic_write
 from ..io.html import fill, script_json
+from ..io.redact import redact
 from .codebook import Codebook
 
 THUMBNAIL = 1024
@@ -43,7 +44,7 @@ def write_page(drawn, codebook: Codebook, out: str | os.PathLike, model_answers:
         items.append(
             {
                 "source": row.source,
-                "name": printable(Path(row.source).name),
+                "name": redact(printable(Path(row.source).name)),
                 "image": image,
                 "stratum": str(row.stratum),
                 "probability": float(row.inclusion_probability),
