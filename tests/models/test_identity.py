@@ -17,7 +17,7 @@ def _vit(folder, seed: int):
     return save_tiny_vit(folder, ["a", "b"], seed)
 
 
-def test_a_local_hub_folder_is_recorded_by_its_weights_and_a_resume_with_other_weights_is_refused(tmp_path):
+def test_a_local_hub_folder_is_recorded_by_its_weights_and_rows_of_other_weights_are_never_resumed(tmp_path):
     from imagevars.tasks import ClassifyTask
 
     photos = tmp_path / "photos"
@@ -35,8 +35,23 @@ def test_a_local_hub_folder_is_recorded_by_its_weights_and_a_resume_with_other_w
     assert list((tmp_path / "b.parquet.parts").glob("part-*.parquet"))
     _vit(model, seed=1)  # ... then the folder gets other weights: its rows are not resumed under the new ones
     assert folder_sha256(model) != recorded
-    with pytest.raises(ValueError, match=r"made with other weights \(sha256 "):
-        imagevars.run([ClassifyTask(str(model), top=1)], photos, tmp_path / "b.parquet", workers=0, progress=False)
+    with pytest.raises(ValueError, match=r"made with other weights \(sha256 .*run without --resume strict"):
+        imagevars.run(
+            [ClassifyTask(str(model), top=1)],
+            photos,
+            tmp_path / "b.parquet",
+            workers=0,
+            progress=False,
+            resume="strict",
+        )
+    with pytest.warns(UserWarning, match="measuring every row again with these weights"):
+        again = imagevars.run(
+            [ClassifyTask(str(model), top=1)], photos, tmp_path / "b.parquet", workers=0, progress=False
+        )
+    fresh = imagevars.run([ClassifyTask(str(model), top=1)], photos, workers=0, progress=False)
+    assert again.provenance["tasks"][0]["weights_sha256"] == folder_sha256(model)
+    assert again.to_pandas()["classify_top1_score"].tolist() == fresh.to_pandas()["classify_top1_score"].tolist()
+    assert again.provenance["counts"]["skipped"] == 0  # nothing kept from the old weights
 
 
 def _interrupt(model, photos, out):

@@ -81,6 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         workers=args.workers,
         strict=args.strict,
+        resume=args.resume,
         progress=not args.quiet,
         chunk_rows=args.chunk_rows,
         fetch_options=_fetch_options(args),
@@ -212,6 +213,12 @@ def add_commands(sub) -> None:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--workers", type=int, help="decode processes (default: the usable cores; 0: none)")
     p.add_argument("--strict", action="store_true", help="stop at the first image that cannot be measured")
+    p.add_argument(
+        "--resume",
+        choices=("auto", "strict"),
+        default="auto",
+        help="rows -o holds from a model whose weights changed since: measure them again (auto) or refuse (strict)",
+    )
     p.add_argument(
         "--every",
         help="sample videos: '1s', '0.5s' (by time), '10f' (every 10th frame) or 'key'; folders then yield videos too",

@@ -205,7 +205,7 @@ def _measure_all(plan: _Plan, todo, n_todo: int, emit, *, workers: int, batch_si
         emit(pending)
 
 
-def _open_sink(output, source, plan: _Plan, chunk_rows: int) -> tuple[PartsSink | None, int]:
+def _open_sink(output, source, plan: _Plan, chunk_rows: int, resume: str) -> tuple[PartsSink | None, int]:
     """3. The sink for ``output`` (locked to this run) and the number of inputs; None without an output."""
     if output is None:
         return None, plan.src.count()
@@ -215,7 +215,8 @@ def _open_sink(output, source, plan: _Plan, chunk_rows: int) -> tuple[PartsSink 
         raise ValueError(f"the output {output} is the input {source}: writing the table there would replace it; "
                          "write to another file")
     n, fingerprint = plan.src.fingerprint()
-    return PartsSink(output, {"version": __version__, **plan.config}, chunk_rows, inputs=(n, fingerprint)), n
+    config = {"version": __version__, **plan.config}
+    return PartsSink(output, config, chunk_rows, inputs=(n, fingerprint), resume=resume), n
 
 
 @contextlib.contextmanager
@@ -248,6 +249,7 @@ def run(
     segment_s: float = 30.0,
     engine: str = "local",
     engine_options: dict[str, Any] | None = None,
+    resume: str = "auto",
 ) -> Results:
     """Measure every image of ``source`` with ``tasks``; one tidy table out.
 
@@ -275,6 +277,8 @@ def run(
             workers or actors build and run the tasks). The table is the same; a run started on one
             engine resumes on the other.
         engine_options: a cluster's address and sizes: :func:`imagevars.pipeline.engines.connect`.
+        resume: rows ``output`` holds from a model whose weights have changed since are measured again
+            (``"auto"``, saying so) or refused (``"strict"``); see :class:`~imagevars.pipeline.sink.PartsSink`.
 
     Returns:
         :class:`~imagevars.io.table.Results`: ``source``, ``frame``, ``time_s``, ``error``, kept
@@ -294,18 +298,20 @@ def run(
                      every, segment_s)
         cluster = None if client is None else {"client": client, "engine": engine, "options": engine_options}
         # 3-5. Where rows go and what is already done; stream; one table out
-        return _measure_into(plan, output, source, chunk_rows, clock, engine, workers=workers, batch_size=batch_size,
+        return _measure_into(plan, output, source, chunk_rows, clock, engine, resume, workers=workers,
+                             batch_size=batch_size,
                              strict=strict, progress=progress, fetch_options=fetch_options or {}, cluster=cluster)
 
 
-def _measure_into(plan: _Plan, output, source: Any, chunk_rows: int, clock, engine: str, **stream: Any) -> Results:
+def _measure_into(plan: _Plan, output, source: Any, chunk_rows: int, clock, engine: str, resume: str,
+                  **stream: Any) -> Results:
     """3-5. Open the sink (or a list in memory), skip what is done, measure the rest, finish the table."""
     import numpy as np
     import pyarrow as pa
 
     memory: list = []
     # 3. Where rows go, and what is already done
-    sink, n = _open_sink(output, source, plan, chunk_rows)
+    sink, n = _open_sink(output, source, plan, chunk_rows, resume)
     try:
         done = sink.done(plan.src) if sink is not None else np.zeros(n, bool)
         plan.counts["skipped"] = int(done.sum())

@@ -56,12 +56,15 @@ class PartsSink:
         chunk_rows: int = 2000,
         inputs: tuple[int, str] = (0, ""),
         flush_s: float = 60.0,
+        resume: str = "auto",
     ):
         self.output = Path(output)
         if self.output.suffix.lower() not in (".parquet", ".csv", ".dta"):
             raise ValueError(f"cannot write {self.output}: use a .parquet, .csv or .dta file name")
         self.parts = self.output.with_name(self.output.name + ".parts")
-        self.config = config
+        if resume not in ("auto", "strict"):
+            raise ValueError(f"resume={resume!r}: use 'auto' (measure rows made by other weights again) or 'strict'")
+        self.config, self.resume = config, resume
         self.chunk_rows = chunk_rows
         self.inputs = {"n": inputs[0], "sha256": inputs[1]}
         self.flush_s = flush_s
@@ -108,12 +111,38 @@ class PartsSink:
             previous = json.loads(config_file.read_text())
             now = json.loads(json.dumps(self.config))
             if previous != now:
-                raise ValueError(_other_run(self.parts, previous, now))
+                if _without_weights(previous) != _without_weights(now):
+                    raise ValueError(
+                        f"{self.parts} holds a run with other settings; delete it to start afresh, or "
+                        "write to another output file"
+                    )
+                why = _other_weights(self.parts, previous, now)
+                if self.resume == "strict":
+                    raise ValueError(
+                        f"{why}: none are kept under the new weights; run without --resume strict to "
+                        "measure them again, or write to another output file"
+                    )
+                self._start_afresh(why)
         else:
             text = json.dumps(self.config, indent=2)
             atomic_write(config_file, lambda tmp: Path(tmp).write_text(text))
         for stale in self.parts.glob(".*.tmp"):  # only this process writes here now: leftovers of a killed run
             stale.unlink()
+
+    def _start_afresh(self, why: str) -> None:
+        """Drop the rows other weights made (every row here: one run, one set of weights) and say so."""
+        import warnings
+
+        for path in self.parts.iterdir():
+            if path.name not in ("lock", "lock.holder"):
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+        text = json.dumps(self.config, indent=2)
+        atomic_write(self.parts / "config.json", lambda tmp: Path(tmp).write_text(text))
+        warnings.warn(
+            f"{why}: measuring every row again with these weights (--resume strict refuses instead)",
+            UserWarning,
+            stacklevel=4,
+        )
 
     def done(self, items) -> np.ndarray:
         """A boolean mask over the current inputs (``items``, in order): True where parts already hold the rows.
@@ -278,15 +307,25 @@ def _span(part: Path) -> tuple[int, int]:
     return int(first), int(end)
 
 
-def _other_run(parts: Path, previous: dict, now: dict) -> str:
-    """Why the parts on disk cannot be resumed: other weights (named, with both digests), or other settings."""
+def _without_weights(config: dict) -> dict:
+    return {
+        **config,
+        "tasks": [
+            {k: v for k, v in t.items() if k not in ("weights_sha256", "hub", "vlm")} for t in config.get("tasks", [])
+        ],
+    }
+
+
+def _other_weights(parts: Path, previous: dict, now: dict) -> str:
+    """Which model's weights changed since the rows in ``parts`` were made, with both digests."""
     before = {t.get("name"): t.get("weights_sha256") for t in previous.get("tasks", [])}
-    for task in now.get("tasks", []):
-        old, new = before.get(task.get("name"), "same"), task.get("weights_sha256")
-        if old != "same" and old != new:
-            return (
-                f"{parts} holds rows that {task.get('model') or task.get('name')} made with other weights "
-                f"(sha256 {str(old)[:12]}…, now {str(new)[:12]}…): none are kept under the new weights; "
-                "delete it to measure again with these weights, or write to another output file"
-            )
-    return f"{parts} holds a run with other settings; delete it to start afresh, or write to another output file"
+    changed = [
+        (t, before.get(t.get("name")))
+        for t in now.get("tasks", [])
+        if before.get(t.get("name")) != t.get("weights_sha256")
+    ]
+    task, old = changed[0] if changed else (now.get("tasks", [{}])[0], None)
+    return (
+        f"{parts} holds rows that {task.get('model') or task.get('name')} made with other weights "
+        f"(sha256 {str(old)[:12]}…, now {str(task.get('weights_sha256'))[:12]}…)"
+    )
