@@ -279,8 +279,14 @@ def test_ctrl_c_keeps_what_was_measured_and_the_rerun_completes(tmp_path):
         ]
         # Ctrl-C's default action in the run, even when these tests themselves run with SIGINT ignored (started
         # in the background by a non-interactive shell, as `cmd &` does): Python then installs no handler of its own
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, bufsize=1,
-                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
         err: list[str] = []
         seen = threading.Condition()
 
