@@ -52,3 +52,31 @@ def test_two_columns_that_would_share_a_name_are_an_error_not_a_second_rename():
     name = short_name("a b")
     with pytest.raises(ValueError, match=rf"columns {name!r} and 'a b' both become {name!r} in Stata"):
         format_names([name, "a b"])
+
+
+def test_the_command_line_says_each_rename_in_one_line(tmp_path, capsys):
+    from PIL import Image
+
+    from imagevars.cli import main
+
+    Image.new("RGB", (20, 10)).save(tmp_path / "a.png")
+    (tmp_path / "m.csv").write_text(f"path,{LONG}\n{tmp_path / 'a.png'},1\n")
+    code = main(
+        [
+            "run",
+            "quality",
+            str(tmp_path / "m.csv"),
+            "--path-column",
+            "path",
+            "--keep",
+            LONG,
+            "-o",
+            str(tmp_path / "v.dta"),
+            "-q",
+            "--workers",
+            "0",
+        ]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 0 and len(err) == 1
+    assert err[0].startswith("imagevars run: note: ") and f"{LONG!r} -> {short_name(LONG)!r}" in err[0]

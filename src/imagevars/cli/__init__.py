@@ -22,9 +22,12 @@ IMAGEVARS_TELEGRAM_TOKEN=... imagevars bot --allow 12345   a Telegram bot in fro
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import warnings
 
 from .._version import __version__
+from ..io.redact import redact
 from . import explain, generate, learn, objects, report, run, search, slurm, train, validate
 from .common import describe
 
@@ -68,11 +71,30 @@ def parse_args(argv: list[str]):
     return args
 
 
+@contextlib.contextmanager
+def _notes(args):
+    """Warnings reach the user as one line each, ``imagevars <command>: note: ...`` (``--debug``: Python's own)."""
+    if args.debug:
+        yield
+        return
+    shown = warnings.showwarning
+
+    def one_line(message, category, filename, lineno, file=None, line=None):
+        print(f"imagevars {args.command}: note: {redact(str(message))}", file=sys.stderr)
+
+    warnings.showwarning = one_line
+    try:
+        yield
+    finally:
+        warnings.showwarning = shown
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; any failure is one line on stderr (``--debug``: the traceback) and exit code 2."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        return args.func(args)
+        with _notes(args):
+            return args.func(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
