@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -57,19 +57,15 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture
 def serve():
     """serve(folder) -> base URL of a loopback HTTP server for that folder; stopped after the test."""
-    servers = []
+    from sockets import serving  # tests/helpers
 
-    def start(folder: Path) -> str:
-        handler = functools.partial(_Quiet, directory=str(folder))
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/"
+    with contextlib.ExitStack() as servers:
 
-    yield start
-    for s in servers:
-        s.shutdown()
-        s.server_close()
+        def start(folder: Path) -> str:
+            port = servers.enter_context(serving(functools.partial(_Quiet, directory=str(folder))))
+            return f"http://127.0.0.1:{port}/"
+
+        yield start
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,8 @@ import contextlib
 import http.server
 import threading
 
+from sockets import serving  # tests/helpers
+
 
 @contextlib.contextmanager
 def held_image(payload: bytes, name: str = "held.jpg"):
@@ -27,12 +29,8 @@ def held_image(payload: bytes, name: str = "held.jpg"):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/{name}", arrived, release
-    finally:
-        release.set()
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as port:
+        try:
+            yield f"http://127.0.0.1:{port}/{name}", arrived, release
+        finally:
+            release.set()  # before the server stops: it waits for its handlers

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import io
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from PIL import Image
@@ -13,6 +12,7 @@ from PIL import Image
 import imagevars
 from imagevars.io.decode import DecodeError
 from imagevars.io.http import cache_file, fetch
+from sockets import serving  # tests/helpers
 
 
 def _png() -> bytes:
@@ -65,12 +65,8 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def server():
     _Handler.hits = {}
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(_Handler) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_a_cut_body_is_retried_and_never_cached(server, isolated_cache):

@@ -9,12 +9,12 @@ import io
 import json
 import subprocess
 import sys
-import threading
 
 from PIL import Image
 
 import imagevars
 from imagevars.io.redact import redact
+from sockets import serving  # tests/helpers
 
 SECRET = "s3cret-Pa55"
 TOKEN = "tok-abc-123"
@@ -43,13 +43,8 @@ def _basic_auth_server(payload: bytes):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield server.server_address[1], seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as port:
+        yield port, seen
 
 
 def _png() -> bytes:
