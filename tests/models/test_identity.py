@@ -83,3 +83,17 @@ def test_each_file_is_hashed_once_until_it_changes(tmp_path, monkeypatch):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert folder_sha256(empty) is None
+
+
+def test_a_hub_snapshot_is_recorded_by_the_weights_in_its_cache(tmp_path, offline_hub):
+    from hubmodels import tiny_vit  # tests/helpers
+    from imagevars.models.identity import hub_sha256
+    from imagevars.tasks import EmbedTask
+
+    folder = tiny_vit(tmp_path / "vit", offline_hub, repo="someone/tiny-vit")
+    assert hub_sha256("someone/tiny-vit") == folder_sha256(folder) is not None
+    assert hub_sha256("someone/not-cached") is None
+    Image.fromarray(data.coffee()).save(tmp_path / "coffee.jpg")
+    table = imagevars.run([EmbedTask(model="hf:someone/tiny-vit")], tmp_path / "coffee.jpg", workers=0, progress=False)
+    task = table.provenance["tasks"][0]
+    assert task["weights_sha256"] == task["hub"]["weights_sha256"] == folder_sha256(folder)

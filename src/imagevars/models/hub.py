@@ -34,16 +34,23 @@ def split_spec(spec: str) -> tuple[str, str | None]:
     return repo, revision or None
 
 
-def snapshot_commit(repo: str, revision: str | None) -> str | None:
-    """The hub commit of the cached snapshot of ``repo`` (None for a local folder or if not cached)."""
+def snapshot_folder(repo: str, revision: str | None) -> Path | None:
+    """The folder of the cached snapshot of ``repo`` at ``revision`` (named by its commit); None for a local
+    folder or when it is not cached."""
     if Path(repo).is_dir():
         return None
     try:
         from huggingface_hub import snapshot_download
 
-        return Path(snapshot_download(repo, revision=revision, cache_dir=cache_dir(), local_files_only=True)).name
-    except Exception:  # noqa: BLE001 - the commit is a record, not a requirement
+        return Path(snapshot_download(repo, revision=revision, cache_dir=cache_dir(), local_files_only=True))
+    except Exception:  # noqa: BLE001 - a record (commit, weights), not a requirement
         return None
+
+
+def snapshot_commit(repo: str, revision: str | None) -> str | None:
+    """The hub commit of the cached snapshot of ``repo`` (None for a local folder or if not cached)."""
+    folder = snapshot_folder(repo, revision)
+    return None if folder is None else folder.name
 
 
 def unreachable() -> str | None:

@@ -49,14 +49,7 @@ def folder_sha256(folder: str | os.PathLike) -> str | None:
 def hub_sha256(repo: str, revision: str | None = None) -> str | None:
     """:func:`folder_sha256` of a local folder, or of the cached hub snapshot of ``repo`` at ``revision``
     (None when it is not cached: nothing to hash)."""
-    if Path(repo).is_dir():
-        return folder_sha256(repo)
-    try:
-        from huggingface_hub import snapshot_download
+    from .hub import snapshot_folder
 
-        from .hub import cache_dir
-
-        folder = snapshot_download(repo, revision=revision, cache_dir=cache_dir(), local_files_only=True)
-    except Exception:  # noqa: BLE001 - not cached (a model loaded some other way): no digest to give
-        return None
-    return folder_sha256(folder)
+    folder = repo if Path(repo).is_dir() else snapshot_folder(repo, revision)
+    return None if folder is None else folder_sha256(folder)

@@ -59,12 +59,17 @@ class CenterCropTask(Task):
     side: int = 224
 
     def provenance(self) -> dict[str, Any]:
-        return {
+        out = {
             "name": self.name,
             "params": self.params(),
             "model": self.card.name,
             "weights_sha256": self.card.weights.sha256 if self.card.weights else None,
         }
+        model = getattr(self, "model", None)
+        if hasattr(model, "provenance"):  # hub models: repo, requested revision, commit loaded, their weights' sha256
+            out["hub"] = model.provenance()
+            out["weights_sha256"] = out["weights_sha256"] or out["hub"].get("weights_sha256")
+        return out
 
     def preprocessor(self):
         return functools.partial(prepare, side=self.side, crop=self.card.config.get("crop", 0.875))
@@ -158,10 +163,6 @@ class ClassifyTask(CenterCropTask):
             out.update(
                 model=self.measure.name, weights_sha256=self.measure.weights.sha256, measure=describe(self.measure)
             )
-        if hasattr(self.model, "provenance"):  # hub models: repo, requested revision, commit loaded, weights
-            out["hub"] = self.model.provenance()
-            if self.heads is None:
-                out["weights_sha256"] = out["hub"].get("weights_sha256")
         return out
 
     def fields(self) -> list:

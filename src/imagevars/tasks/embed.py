@@ -82,12 +82,6 @@ class EmbedTask(CenterCropTask):
         self.side = self.card.input_size[0]
         self.max_side = 2 * self.side
 
-    def provenance(self) -> dict[str, Any]:
-        out = super().provenance()
-        if hasattr(self.model, "provenance"):  # hub models: repo, revision, commit, pooling
-            out["hub"] = self.model.provenance()
-        return out
-
     def params(self) -> dict[str, Any]:
         return {"model": self.model_name}
 
