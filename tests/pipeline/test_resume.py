@@ -6,6 +6,7 @@ writer, a name that is not UTF-8) and compares with an uninterrupted run on the 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -367,3 +368,29 @@ def test_an_output_in_a_read_only_folder_is_one_line(tmp_path):
         )
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_only_a_change_of_weights_is_measured_again_any_other_change_is_refused(tmp_path):
+    from imagevars.pipeline.sink import PartsSink
+
+    def config(sha, commit, classes):
+        hub = {"hf_repo": "o/m", "commit": commit, "weights_sha256": sha, "classes": classes}
+        return {"version": "0.2.0", "tasks": [{"name": "detect", "model": "hf:o/m", "weights_sha256": sha, "hub": hub}]}
+
+    def open_sink(cfg, **options):  # as a run opens its output; a refusal lets go of the output's lock itself
+        PartsSink(out, cfg, **options).release()
+
+    out = tmp_path / "v.parquet"
+    parts = out.with_name("v.parquet.parts")
+    parts.mkdir()
+    (parts / "config.json").write_text(json.dumps(config("a" * 64, "c1", ["cat"])))
+    (parts / "part-000000.parquet").write_bytes(b"rows of the old weights")
+    with pytest.raises(ValueError, match="holds a run with other settings"):  # other classes: not weights
+        open_sink(config("b" * 64, "c2", ["dog"]))
+    with pytest.raises(ValueError, match=r"hf:o/m made with other weights \(sha256 aaaaaaaaaaaa…, now bbbbbbbbbbbb…\)"):
+        open_sink(config("b" * 64, "c2", ["cat"]), resume="strict")
+    assert (parts / "part-000000.parquet").exists()
+    with pytest.warns(UserWarning, match="measuring every row again with these weights"):
+        open_sink(config("b" * 64, "c2", ["cat"]))
+    assert not (parts / "part-000000.parquet").exists()
+    assert json.loads((parts / "config.json").read_text()) == config("b" * 64, "c2", ["cat"])

@@ -73,7 +73,11 @@ class PartsSink:
         self._flushed_at = time.monotonic()
         self._schema = None
         self._lock = None
-        self._open()
+        try:
+            self._open()
+        except BaseException:  # refused (other settings, other weights): the output is free for the next try
+            self.release()
+            raise
 
     def _take_lock(self) -> None:
         """Hold ``<parts>/lock`` for this process, or say which process holds it."""
@@ -107,37 +111,38 @@ class PartsSink:
     def _open(self) -> None:
         self._take_lock()
         config_file = self.parts / "config.json"
-        if config_file.exists():
-            previous = json.loads(config_file.read_text())
-            now = json.loads(json.dumps(self.config))
-            if previous != now:
-                if _without_weights(previous) != _without_weights(now):
-                    raise ValueError(
-                        f"{self.parts} holds a run with other settings; delete it to start afresh, or "
-                        "write to another output file"
-                    )
-                why = _other_weights(self.parts, previous, now)
-                if self.resume == "strict":
-                    raise ValueError(
-                        f"{why}: none are kept under the new weights; run without --resume strict to "
-                        "measure them again, or write to another output file"
-                    )
-                self._start_afresh(why)
-        else:
+        previous = json.loads(config_file.read_text()) if config_file.exists() else None
+        now = json.loads(json.dumps(self.config))
+        if previous is not None and previous != now:
+            if _without_weights(previous) != _without_weights(now):
+                raise ValueError(
+                    f"{self.parts} holds a run with other settings; delete it to start afresh, or "
+                    "write to another output file"
+                )
+            why = _other_weights(self.parts, previous, now)
+            if self.resume == "strict":
+                raise ValueError(
+                    f"{why}: none are kept under the new weights; run without --resume strict to "
+                    "measure them again, or write to another output file"
+                )
+            self._drop_rows(why)
+        if previous != now:
             text = json.dumps(self.config, indent=2)
             atomic_write(config_file, lambda tmp: Path(tmp).write_text(text))
         for stale in self.parts.glob(".*.tmp"):  # only this process writes here now: leftovers of a killed run
             stale.unlink()
 
-    def _start_afresh(self, why: str) -> None:
+    def _drop_rows(self, why: str) -> None:
         """Drop the rows other weights made (every row here: one run, one set of weights) and say so."""
         import warnings
 
         for path in self.parts.iterdir():
-            if path.name not in ("lock", "lock.holder"):
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
-        text = json.dumps(self.config, indent=2)
-        atomic_write(self.parts / "config.json", lambda tmp: Path(tmp).write_text(text))
+            if path.name in ("lock", "lock.holder"):
+                continue
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
         warnings.warn(
             f"{why}: measuring every row again with these weights (--resume strict refuses instead)",
             UserWarning,
@@ -307,25 +312,24 @@ def _span(part: Path) -> tuple[int, int]:
     return int(first), int(end)
 
 
+# what a task's record says of its weights (and nothing else): their sha256, a hub commit, a tensor fingerprint
+WEIGHT_KEYS = ("weights_sha256", "commit", "weights_digest")
+
+
 def _without_weights(config: dict) -> dict:
-    return {
-        **config,
-        "tasks": [
-            {k: v for k, v in t.items() if k not in ("weights_sha256", "hub", "vlm")} for t in config.get("tasks", [])
-        ],
-    }
+    """``config`` less what identifies the weights, at any depth (a hub model's record sits inside its task's)."""
+
+    def strip(d: dict) -> dict:
+        return {k: strip(v) if isinstance(v, dict) else v for k, v in d.items() if k not in WEIGHT_KEYS}
+
+    return {**config, "tasks": [strip(t) for t in config.get("tasks", [])]}
 
 
 def _other_weights(parts: Path, previous: dict, now: dict) -> str:
-    """Which model's weights changed since the rows in ``parts`` were made, with both digests."""
-    before = {t.get("name"): t.get("weights_sha256") for t in previous.get("tasks", [])}
-    changed = [
-        (t, before.get(t.get("name")))
-        for t in now.get("tasks", [])
-        if before.get(t.get("name")) != t.get("weights_sha256")
-    ]
-    task, old = changed[0] if changed else (now.get("tasks", [{}])[0], None)
+    """Which model's weights changed since the rows in ``parts`` were made, with both digests. Called when only
+    the weights differ: the tasks are the same ones, in the same order, and one record differs."""
+    task, old = next((t, p) for t, p in zip(now["tasks"], previous["tasks"]) if t != p)
     return (
         f"{parts} holds rows that {task.get('model') or task.get('name')} made with other weights "
-        f"(sha256 {str(old)[:12]}…, now {str(task.get('weights_sha256'))[:12]}…)"
+        f"(sha256 {str(old.get('weights_sha256'))[:12]}…, now {str(task.get('weights_sha256'))[:12]}…)"
     )
