@@ -15,7 +15,7 @@ HOSTILE = [
     "javascript:window.__pwned=1",
     "${window.__pwned=1} {{7*7}}",
     "--> ]]> <![CDATA[",
-    "\u202eright-to-left \u0000nul".replace("\u0000", ""),
+    "\u202eright-to-left override",
     "%3Cscript%3E \\u003c",
 ]
 FILE_NAMES = [s.replace("/", "") for s in HOSTILE]

@@ -77,6 +77,11 @@ def _single_thread_libraries() -> None:
         sys.modules["torch"].set_num_threads(1)
 
 
+def error_text(text: str) -> str:
+    """An error row's text: a file name's undecodable bytes as ``\\xNN``, a URL's secrets as ``***``."""
+    return redact(printable(text))
+
+
 def measure_item(item: Item) -> tuple[int, list | None, str | None]:
     """Read, decode and preprocess one item; any failure becomes its error string.
 
@@ -91,9 +96,9 @@ def measure_item(item: Item) -> tuple[int, list | None, str | None]:
         decoded = decode_each(read_source(item.path, _WORKER["fetch"]), item.source, _WORKER["sides"])
         return item.index, [p(d) for p, d in zip(_WORKER["preprocessors"], decoded)], None
     except DecodeError as exc:
-        return item.index, None, redact(printable(str(exc)))
+        return item.index, None, error_text(str(exc))
     except Exception as exc:  # a bug or an odd file must not end a million-image run
-        return item.index, None, redact(printable(f"{item.source}: {type(exc).__name__}: {exc}".splitlines()[0]))
+        return item.index, None, error_text(f"{item.source}: {type(exc).__name__}: {exc}".splitlines()[0])
 
 
 def _measure_video(item: Item) -> list[tuple]:
@@ -103,7 +108,7 @@ def _measure_video(item: Item) -> list[tuple]:
     try:
         info = probe(item.path)
     except DecodeError as exc:
-        return [(None, None, None, None, redact(printable(str(exc))))]
+        return [(None, None, None, None, error_text(str(exc)))]
     meta = (info.duration_s, info.fps, info.width, info.height, info.codec)
     nbytes = os.path.getsize(item.path)
     out: list[tuple] = []
@@ -113,7 +118,7 @@ def _measure_video(item: Item) -> list[tuple]:
             shrunk = {s: Decoded(shrink(rgb, s), w, h, nbytes, "video", "RGB") for s in set(_WORKER["sides"])}
             out.append((f, t, meta, [p(shrunk[s]) for p, s in zip(_WORKER["preprocessors"], _WORKER["sides"])], None))
     except DecodeError as exc:
-        out.append((None, None, meta, None, redact(printable(str(exc)))))
+        out.append((None, None, meta, None, error_text(str(exc))))
     if not out and start == 0:
         out.append((None, None, meta, None, f"{item.source}: no video frames could be decoded"))
     return out

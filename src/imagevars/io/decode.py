@@ -56,7 +56,8 @@ def probe(path: str | os.PathLike) -> tuple[int, int, str]:
         with Image.open(path) as img:
             return img.size[0], img.size[1], img.mode
     except UnidentifiedImageError:
-        raise DecodeError(f"{path}: not an image Pillow can read") from None
+        with open(path, "rb") as f:
+            raise DecodeError(f"{path}: {not_an_image(f.read(512))}") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise DecodeError(f"{path}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
 

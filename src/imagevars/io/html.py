@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-_SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
+_SCRIPT_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 # a JSON string (left as it is), or a non-finite number Python writes and JSON.parse refuses
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|-?\bInfinity\b|\bNaN\b')
 
@@ -45,7 +45,7 @@ def script_json(data: Any, default: Callable[[Any], Any] | None = None) -> str:
         token = m.group()
         if token[0] != '"':
             return "null"
-        return token.translate(str.maketrans(_SCRIPT_ESCAPES))
+        return token.translate(_SCRIPT_ESCAPES)
 
     return _TOKENS.sub(safe, encoded)
 
