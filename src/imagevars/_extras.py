@@ -49,9 +49,7 @@ def require(module: str, purpose: str = "") -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        extra = EXTRAS.get(module)
-        how = f'pip install "imagevars[{extra}]"' if extra else f"pip install {module}"
-        raise ImportError(f"{purpose or module} needs {module}, which is not installed: {how}") from exc
+        raise ImportError(f"{purpose or module} needs {module}, which is not installed: {_install(module)}") from exc
 
 
 def missing_extra(exc: BaseException) -> str | None:
@@ -69,7 +67,13 @@ def missing_extra(exc: BaseException) -> str | None:
     module = exc.name.split(".")[0]
     if module not in EXTRAS:
         return None
-    return f'this needs {module}, which is not installed: pip install "imagevars[{EXTRAS[module]}]"'
+    return f"this needs {module}, which is not installed: {_install(module)}"
+
+
+def _install(module: str) -> str:
+    """The command that installs ``module``: the imagevars extra that brings it, or pip's own name for it."""
+    extra = EXTRAS.get(module)
+    return f'pip install "imagevars[{extra}]"' if extra else f"pip install {module}"
 
 
 def pyplot() -> ModuleType:
